@@ -1,0 +1,1 @@
+"""Witaj runtime: settings, CLI, and (later) the Telegram bot and web workspace."""

@@ -1,0 +1,322 @@
+"""The `witaj` command line: database, content exchange, search and evaluation.
+
+Every command opens the knowledge base the same way the bot does (migrate, seed when empty) and
+turns the failures a person can fix — a broken YAML file, a wrong DATABASE_URL, a database that
+is not there — into one line on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from bot.config import Settings
+from knowledge import lint
+from knowledge.content import ContentError, topic_to_data, write_dir
+from knowledge.db import DatabaseUrlError, make_engine, upgrade
+from knowledge.evaluation import EvalReport, evaluate, read_jsonl
+from knowledge.languages import LANGUAGES
+from knowledge.service import Knowledge
+
+app = typer.Typer(help="Witaj: a multilingual assistant for migrants in Wrocław.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+kb_app = typer.Typer(help="Knowledge base content: import, export, check.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(kb_app, name="kb")
+
+out = Console()
+err = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class CliError(Exception):
+    """A failure explained to the user in one line."""
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    text = " ".join(str(exc).split())
+    return text[:300] or type(exc).__name__
+
+
+def command(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
+    """Run an async command; known failures become `witaj: error: ...` and exit status 2."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return asyncio.run(func(*args, **kwargs))
+        except (ContentError, DatabaseUrlError, CliError) as exc:
+            err.print(f"witaj: error: {exc}", markup=False, highlight=False)
+        except (SQLAlchemyError, OSError) as exc:
+            err.print(f"witaj: error: database: {_one_line(exc)}", markup=False, highlight=False)
+        raise typer.Exit(2)
+
+    return wrapper
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise CliError(f"configuration: {_one_line(exc)}") from None
+
+
+async def _open(*, seed: bool = True) -> Knowledge:
+    settings = _settings()
+    return await Knowledge.open(settings.database_url, seed_dir=settings.content_dir if seed else None)
+
+
+async def _with_knowledge(use: Callable[[Knowledge], Awaitable[R]], *, seed: bool = True) -> R:
+    knowledge = await _open(seed=seed)
+    try:
+        return await use(knowledge)
+    finally:
+        await knowledge.close()
+
+
+# --------------------------------------------------------------------------- db
+
+
+@db_app.command("upgrade")
+@command
+async def db_upgrade() -> None:
+    """Create or migrate the database schema to the newest version."""
+    engine = make_engine(_settings().database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    out.print("database is up to date")
+
+
+# --------------------------------------------------------------------------- kb
+
+
+@kb_app.command("import")
+@command
+async def kb_import(
+    directory: Annotated[Path | None, typer.Argument(help="Folder of topic YAML files.")] = None,
+    force: Annotated[
+        bool, typer.Option(help="Overwrite newer database edits (their text stays in history).")
+    ] = False,
+) -> None:
+    """Upsert topics from YAML in one transaction; a malformed file changes nothing."""
+    source = directory or _settings().content_dir
+
+    async def run(knowledge: Knowledge) -> None:
+        report = await knowledge.import_dir(source, force=force)
+        out.print(
+            f"imported {source}: {len(report.created)} created, {len(report.updated)} updated, "
+            f"{len(report.unchanged)} unchanged, {len(report.conflicts)} conflicts"
+        )
+        for key in report.conflicts:
+            err.print(
+                f"conflict: {key} was edited in the database since it was last imported; "
+                "kept the database text (use --force to overwrite, history keeps both)",
+                markup=False,
+            )
+        if report.conflicts:
+            raise typer.Exit(1)
+
+    await _with_knowledge(run, seed=False)
+
+
+@kb_app.command("export")
+@command
+async def kb_export(
+    destination: Annotated[
+        str | None, typer.Argument(help="Folder for YAML files, or - for standard output.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="yaml or json")] = "yaml",
+) -> None:
+    """Write the knowledge base as YAML files (the seed format) or as one JSON document."""
+    if fmt not in ("yaml", "json"):
+        raise CliError("--format must be yaml or json")
+    topics = await _with_knowledge(lambda k: k.topics())
+    if fmt == "json":
+        text = json.dumps([topic_to_data(t) for t in topics], ensure_ascii=False, indent=2)
+        if destination in (None, "-"):
+            sys.stdout.write(text + "\n")
+        else:
+            Path(destination).write_text(text + "\n", encoding="utf-8")
+        return
+    if destination == "-":
+        raise CliError("YAML export writes one file per topic: give a folder")
+    folder = Path(destination) if destination else _settings().content_dir
+    written = write_dir(topics, folder)
+    changed = sum(1 for w in written if w.changed)
+    out.print(f"exported {len(written)} topics to {folder} ({changed} files changed)")
+
+
+@kb_app.command("check")
+@command
+async def kb_check(
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Check YAML files instead of the database.")
+    ] = None,
+    topics_file: Annotated[
+        Path | None,
+        typer.Option("--topics", help="YAML list of required slugs (category: {slug: text})."),
+    ] = None,
+) -> None:
+    """Lint the content; errors give a non-zero exit status."""
+    from knowledge.content import load_dir
+
+    settings = _settings()
+    topics = load_dir(directory) if directory else await _with_knowledge(lambda k: k.topics())
+    required = _required_slugs(topics_file) if topics_file else None
+    findings = lint.check(
+        topics,
+        required_slugs=required,
+        review_max_age=timedelta(days=settings.review_max_age_days),
+    )
+    errors = [f for f in findings if f.severity is lint.Severity.ERROR]
+    table = Table(title=f"kb check: {len(topics)} topics", show_lines=False)
+    for column in ("severity", "topic", "languages", "problem"):
+        table.add_column(column)
+    for f in sorted(findings, key=lambda f: (f.severity != lint.Severity.ERROR, f.slug)):
+        style = "red" if f.severity is lint.Severity.ERROR else "yellow"
+        table.add_row(f"[{style}]{f.severity}[/]", f.slug, f.langs, f.problem)
+    if findings:
+        out.print(table)
+    out.print(f"{len(errors)} errors, {len(findings) - len(errors)} warnings")
+    if errors:
+        raise typer.Exit(1)
+
+
+def _required_slugs(path: Path) -> set[str]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CliError(f"{path}: {_one_line(exc)}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise CliError(f"{path}: expected categories mapping to {{slug: description}}")
+    return {slug for group in data.values() for slug in group}
+
+
+# --------------------------------------------------------------------------- search
+
+
+@app.command()
+@command
+async def ask(
+    text: Annotated[str | None, typer.Argument(help="The question.")] = None,
+    lang: Annotated[str | None, typer.Option(help="The asker's language (a hint).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    batch: Annotated[
+        Path | None,
+        typer.Option(help='JSONL with {"id", "text", "lang"?} per line; - for standard input.'),
+    ] = None,
+) -> None:
+    """Answer one question, or a batch: one JSON line out per line in, in order."""
+    if lang is not None and lang not in LANGUAGES:
+        raise CliError(f"--lang must be one of {', '.join(LANGUAGES)}")
+    if batch is None and text is None:
+        raise CliError("give a question, or --batch FILE")
+    knowledge = await _open()
+    try:
+        if batch is not None:
+            lines = sys.stdin if str(batch) == "-" else _open_text(batch)
+            for row in read_jsonl(lines):
+                if row.error:
+                    result: dict[str, Any] = {"id": row.id, "slug": None, "score": 0.0,
+                                              "alternatives": [], "error": row.error}
+                else:
+                    hit = knowledge.index.search(row.text, row.lang)
+                    result = {"id": row.id, "slug": hit.slug, "score": hit.score,
+                              "alternatives": list(hit.alternatives)}
+                sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+            return
+        assert text is not None
+        result_ = knowledge.index.search(text, lang)
+        if as_json:
+            payload = {
+                "slug": result_.slug,
+                "score": result_.score,
+                "alternatives": list(result_.alternatives),
+                "language": result_.language,
+                "sure": result_.sure,
+            }
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+            return
+        topics = {t.slug: t for t in await knowledge.topics()}
+        from bot.console import show_result
+
+        show_result(out, result_, topics, lang)
+    finally:
+        await knowledge.close()
+
+
+def _open_text(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path}: {_one_line(exc)}") from None
+
+
+@app.command("eval")
+@command
+async def eval_(
+    file: Annotated[Path, typer.Argument(help="Labelled JSONL: id, text, lang, slug, style.")],
+    misses: Annotated[bool, typer.Option(help="List the misses.")] = True,
+) -> None:
+    """Top-1 accuracy overall, per language and per style (abstaining on "none" is correct)."""
+    rows = list(read_jsonl(_open_text(file)))
+    bad = [r for r in rows if r.error]
+    if bad:
+        raise CliError(f"{file}: line {bad[0].line}: {bad[0].error}")
+    report = await _with_knowledge(lambda k: asyncio.to_thread(evaluate, k.index, rows))
+    _print_eval(report, misses)
+
+
+def _print_eval(report: EvalReport, misses: bool) -> None:
+    for title, groups in (("language", report.by_lang), ("style", report.by_style)):
+        table = Table(title=f"accuracy by {title}")
+        table.add_column(title)
+        table.add_column("n", justify="right")
+        table.add_column("accuracy", justify="right")
+        for key, (n, acc) in sorted(groups.items()):
+            table.add_row(key, str(n), f"{acc:.3f}")
+        out.print(table)
+    if misses and report.misses:
+        table = Table(title=f"misses ({len(report.misses)})")
+        for column in ("id", "lang", "expected", "got", "score", "text"):
+            table.add_column(column)
+        for m in report.misses:
+            table.add_row(m.id, m.lang, m.expected, m.got or "—", f"{m.score:.2f}", m.text)
+        out.print(table)
+    out.print(f"accuracy {report.accuracy:.3f} ({report.correct}/{report.total})")
+
+
+@app.command()
+@command
+async def chat(
+    lang: Annotated[str | None, typer.Option(help="Your language (a hint).")] = None,
+) -> None:
+    """An interactive question prompt over the knowledge base."""
+    from bot.console import prompt_loop
+
+    await _with_knowledge(lambda k: prompt_loop(out, k, lang))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()

@@ -1,0 +1,38 @@
+"""Settings from environment variables and `.env`, validated once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from knowledge.languages import LANGUAGES
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/witaj.sqlite3"
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "content"
+
+
+class Settings(BaseSettings):
+    """Everything configurable; unset values fall back to the embedded defaults."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+    )
+    default_language: str = Field(default="en", description="Fallback UI and content language.")
+    content_dir: Path = Field(default=CONTENT_DIR, description="YAML seed of the knowledge base.")
+    review_max_age_days: int = Field(
+        default=365, ge=1, description="`kb check` warns when a review is older than this."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value

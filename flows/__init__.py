@@ -1,0 +1,1 @@
+"""aiogram-dialog flows (the migrant-facing conversation)."""

@@ -1,0 +1,242 @@
+"""The YAML exchange format: one file per topic holding all its languages.
+
+Loading is strict — a malformed file is reported with its path, line and reason before anything
+touches the database — and dumping is canonical, so `kb export` writes back exactly what
+`kb import` read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from knowledge.languages import LANGUAGES
+from knowledge.models import Category, Status
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class ContentError(Exception):
+    """A content file that cannot be used, with where and why."""
+
+    def __init__(self, path: Path | str, line: int | None, reason: str) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.reason = reason
+        where = f"{self.path}:{line}" if line is not None else str(self.path)
+        super().__init__(f"{where}: {reason}")
+
+
+class SourceDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = Field(min_length=1, max_length=300)
+    url: str = Field(min_length=1, max_length=1000)
+
+
+class TranslationDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = Field(min_length=1, max_length=200)
+    status: Status = Status.DRAFT
+    reviewed_at: datetime | None = None
+    reviewer: str | None = None
+    answer: str = Field(min_length=1)
+    phrasings: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    sources: tuple[SourceDoc, ...] = ()
+
+    @field_validator("reviewed_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+    @field_validator("phrasings", "keywords")
+    @classmethod
+    def _no_blank_entries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not item.strip() for item in value):
+            raise ValueError("entries must not be empty")
+        return value
+
+    def fingerprint(self) -> str:
+        """Identity of everything a practitioner can change, review stamp included."""
+        raw = json.dumps(self.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class TopicDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slug: str
+    category: Category
+    order: int = 0
+    related: tuple[str, ...] = ()
+    translations: dict[str, TranslationDoc]
+
+    @field_validator("slug")
+    @classmethod
+    def _slug_shape(cls, value: str) -> str:
+        if not SLUG_RE.match(value):
+            raise ValueError("must be lowercase letters, digits and single hyphens")
+        return value
+
+    @field_validator("translations")
+    @classmethod
+    def _known_languages(cls, value: dict[str, TranslationDoc]) -> dict[str, TranslationDoc]:
+        unknown = sorted(set(value) - set(LANGUAGES))
+        if unknown:
+            raise ValueError(f"unknown language(s) {', '.join(unknown)}")
+        return {lang: value[lang] for lang in LANGUAGES if lang in value}
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _node_line(node: yaml.Node, loc: Sequence[int | str]) -> int:
+    """Follow a pydantic error location through the YAML node tree to a 1-based line."""
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == key), None)
+            if child is None:
+                break
+            node = child
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+            if key >= len(node.value):
+                break
+            node = node.value[key]
+        else:
+            break
+    return node.start_mark.line + 1
+
+
+def parse_topic(text: str, path: Path | str = "<text>") -> TopicDoc:
+    """Parse one topic file; every failure becomes a `ContentError` naming file and line."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ContentError(path, line, f"invalid YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise ContentError(path, None, f"invalid YAML: {exc}") from None
+    if node is None or not isinstance(data, dict):
+        raise ContentError(path, 1, "expected a mapping with slug, category and translations")
+    try:
+        topic = TopicDoc.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first["loc"])
+        field = ".".join(str(part) for part in loc) or "(top level)"
+        line = _node_line(node, loc)
+        raise ContentError(path, line, f"{field}: {first['msg']}") from None
+    stem = Path(path).stem
+    if Path(path).suffix in {".yaml", ".yml"} and stem != topic.slug:
+        raise ContentError(path, _node_line(node, ("slug",)), f"slug {topic.slug!r} != file name")
+    return topic
+
+
+def load_dir(directory: Path) -> list[TopicDoc]:
+    """Load every `*.yaml` topic file; raise on the first malformed file or a duplicate slug."""
+    if not directory.is_dir():
+        raise ContentError(directory, None, "not a directory")
+    topics: list[TopicDoc] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ContentError(path, None, f"not UTF-8 text ({exc.reason})") from None
+        topic = parse_topic(text, path)
+        if topic.slug in seen:
+            raise ContentError(path, 1, f"slug {topic.slug!r} already defined in {seen[topic.slug]}")
+        seen[topic.slug] = path
+        topics.append(topic)
+    if not topics:
+        raise ContentError(directory, None, "no *.yaml topic files found")
+    return sorted(topics, key=lambda t: (t.order, t.slug))
+
+
+# --------------------------------------------------------------------------- dumping
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style everywhere, multi-line text as literal blocks, nothing folded."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def topic_to_data(topic: TopicDoc) -> dict[str, Any]:
+    """Plain data in the canonical key order (shared by YAML and JSON export)."""
+    data: dict[str, Any] = {"slug": topic.slug, "category": str(topic.category)}
+    data["order"] = topic.order
+    if topic.related:
+        data["related"] = list(topic.related)
+    data["translations"] = {
+        lang: {
+            "title": tr.title,
+            "status": str(tr.status),
+            "reviewed_at": _iso(tr.reviewed_at),
+            "reviewer": tr.reviewer,
+            "answer": tr.answer,
+            "phrasings": list(tr.phrasings),
+            "keywords": list(tr.keywords),
+            "sources": [{"title": s.title, "url": s.url} for s in tr.sources],
+        }
+        for lang, tr in topic.translations.items()
+    }
+    return data
+
+
+def dump_topic(topic: TopicDoc) -> str:
+    return yaml.dump(
+        topic_to_data(topic),
+        Dumper=_Dumper,
+        allow_unicode=True,
+        sort_keys=False,
+        width=10_000,
+        default_flow_style=False,
+    )
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    path: Path
+    changed: bool
+
+
+def write_dir(topics: Iterable[TopicDoc], directory: Path) -> list[WrittenFile]:
+    """Write one file per topic atomically (temp file + rename): never a half-written file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[WrittenFile] = []
+    for topic in topics:
+        path = directory / f"{topic.slug}.yaml"
+        text = dump_topic(topic)
+        old = path.read_text(encoding="utf-8") if path.exists() else None
+        if old != text:
+            tmp = path.with_suffix(".yaml.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+        written.append(WrittenFile(path, old != text))
+    return written

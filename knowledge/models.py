@@ -1,0 +1,165 @@
+"""Typed SQLAlchemy 2 models of the knowledge base.
+
+Translations are rows with a status and a version (as in integreat-cms), not gettext strings:
+practitioners edit them at run time. Every change leaves a `Revision` holding the text it
+replaced, so no edit is ever lost.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _enum(cls: type[enum.StrEnum]) -> Enum:
+    """Store enum values (not member names) as plain strings, the same on SQLite and PostgreSQL."""
+    return Enum(
+        cls,
+        native_enum=False,
+        length=16,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class Category(enum.StrEnum):
+    EVERYDAY = "everyday"
+    SCHOOL = "school"
+
+
+class Status(enum.StrEnum):
+    DRAFT = "draft"
+    REVIEWED = "reviewed"
+    MACHINE = "machine"
+
+
+class Topic(Base):
+    __tablename__ = "topic"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    category: Mapped[Category] = mapped_column(
+        _enum(Category)
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    related: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    translations: Mapped[list[Translation]] = relationship(
+        back_populates="topic", cascade="all, delete-orphan", order_by="Translation.lang"
+    )
+
+
+class Translation(Base):
+    """One language version of a topic; `version` guards against lost concurrent edits."""
+
+    __tablename__ = "translation"
+    __table_args__ = (UniqueConstraint("topic_id", "lang"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+    answer: Mapped[str] = mapped_column(Text)
+    phrasings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[Status] = mapped_column(
+        _enum(Status), default=Status.DRAFT
+    )
+    reviewed_at: Mapped[datetime | None]
+    reviewer: Mapped[str | None] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120), default="system")
+    synced_hash: Mapped[str | None] = mapped_column(
+        String(64),
+        doc="Hash of the text as last imported from or exported to YAML: the base that tells "
+        "a practitioner's newer edit from a stale file.",
+    )
+
+    topic: Mapped[Topic] = relationship(back_populates="translations")
+    sources: Mapped[list[Source]] = relationship(
+        back_populates="translation", cascade="all, delete-orphan", order_by="Source.position"
+    )
+    revisions: Mapped[list[Revision]] = relationship(
+        back_populates="translation", cascade="all, delete-orphan", order_by="Revision.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Source(Base):
+    __tablename__ = "source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    translation_id: Mapped[int] = mapped_column(
+        ForeignKey("translation.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str] = mapped_column(String(1000))
+
+    translation: Mapped[Translation] = relationship(back_populates="sources")
+
+
+class Revision(Base):
+    """The state of a translation just before a change: who changed it, when, and the old text."""
+
+    __tablename__ = "revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    translation_id: Mapped[int] = mapped_column(
+        ForeignKey("translation.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(32))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    translation: Mapped[Translation] = relationship(back_populates="revisions")
+
+
+class ContentState(Base):
+    """A single counter bumped on every content change.
+
+    Replicas compare it with the version their search index was built from, so an edit made
+    anywhere reaches every index without a restart.
+    """
+
+    __tablename__ = "content_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,50 @@
+"""From the stored answer format to Telegram HTML.
+
+Answers are plain text with `**bold**` and "• " bullets. Everything else is escaped, so text
+typed by a practitioner can never become markup by accident.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+TELEGRAM_LIMIT = 4096
+"""Telegram's limit on a message's text after entity parsing, in UTF-16 code units."""
+CARD_RESERVE = 256
+"""Room kept on an answer card for its title line, review notice and "last checked" footer."""
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+_URL = re.compile(r"https?://[^\s<>()\"']+[^\s<>()\"'.,;:!?]")
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def to_html(text: str) -> str:
+    """Escape, then turn `**x**` into <b>x</b>."""
+    return _BOLD.sub(r"<b>\1</b>", html.escape(text, quote=False))
+
+
+def visible_text(text: str) -> str:
+    """What the reader sees: the text without formatting marks."""
+    return _BOLD.sub(r"\1", text)
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def card_length(title: str, answer: str) -> int:
+    return telegram_length(f"{title}\n\n{visible_text(answer)}")
+
+
+def urls(text: str) -> list[str]:
+    return _URL.findall(text)
+
+
+def placeholders(text: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(text))
+
+
+def unbalanced_bold(text: str) -> bool:
+    return _BOLD.sub("", text).count("**") > 0

@@ -1,0 +1,176 @@
+"""Every query the knowledge base makes. Handlers and services call these; none builds SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from knowledge.content import SourceDoc, TopicDoc, TranslationDoc
+from knowledge.models import ContentState, Revision, Source, Topic, Translation, utcnow
+
+
+def translation_doc(row: Translation) -> TranslationDoc:
+    return TranslationDoc(
+        title=row.title,
+        status=row.status,
+        reviewed_at=row.reviewed_at,
+        reviewer=row.reviewer,
+        answer=row.answer,
+        phrasings=tuple(row.phrasings),
+        keywords=tuple(row.keywords),
+        sources=tuple(SourceDoc(title=s.title, url=s.url) for s in row.sources),
+    )
+
+
+def topic_doc(row: Topic) -> TopicDoc:
+    return TopicDoc(
+        slug=row.slug,
+        category=row.category,
+        order=row.position,
+        related=tuple(row.related),
+        translations={tr.lang: translation_doc(tr) for tr in row.translations},
+    )
+
+
+async def load_topics(session: AsyncSession) -> list[TopicDoc]:
+    """The whole knowledge base as exchange documents (for export, search index and lint)."""
+    rows = await session.scalars(
+        select(Topic)
+        .options(selectinload(Topic.translations).selectinload(Translation.sources))
+        .order_by(Topic.position, Topic.slug)
+    )
+    return [topic_doc(row) for row in rows]
+
+
+async def count_topics(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Topic)) or 0)
+
+
+async def content_version(session: AsyncSession) -> int:
+    """The counter a search index compares with to know it is stale."""
+    return int(await session.scalar(select(ContentState.version).where(ContentState.id == 1)) or 0)
+
+
+async def bump_content_version(session: AsyncSession) -> int:
+    state = await session.get(ContentState, 1)
+    if state is None:
+        state = ContentState(id=1, version=0)
+        session.add(state)
+    state.version += 1
+    state.changed_at = utcnow()
+    await session.flush()
+    return state.version
+
+
+def _snapshot(row: Translation) -> dict[str, object]:
+    return translation_doc(row).model_dump(mode="json")
+
+
+def _apply(row: Translation, doc: TranslationDoc, actor: str) -> None:
+    row.title = doc.title
+    row.answer = doc.answer
+    row.phrasings = list(doc.phrasings)
+    row.keywords = list(doc.keywords)
+    row.status = doc.status
+    row.reviewed_at = doc.reviewed_at
+    row.reviewer = doc.reviewer
+    row.sources = [
+        Source(position=i, title=s.title, url=s.url) for i, s in enumerate(doc.sources)
+    ]
+    row.updated_at = utcnow()
+    row.updated_by = actor
+
+
+async def save_translation(
+    session: AsyncSession, row: Translation, doc: TranslationDoc, *, actor: str, action: str
+) -> None:
+    """Replace a translation's text, keeping the replaced text as a revision."""
+    session.add(
+        Revision(
+            translation=row,
+            version=row.version,
+            changed_by=actor,
+            action=action,
+            snapshot=_snapshot(row),
+        )
+    )
+    _apply(row, doc, actor)
+    await session.flush()
+
+
+@dataclass
+class ImportReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+async def import_topics(
+    session: AsyncSession, docs: list[TopicDoc], *, actor: str = "import", force: bool = False
+) -> ImportReport:
+    """Upsert topics from exchange documents; the caller owns the transaction.
+
+    A translation edited in the database since it was last imported is a conflict: it is kept
+    and reported, unless `force` — and even then its old text stays in the revision history.
+    """
+    report = ImportReport()
+    existing = {
+        t.slug: t
+        for t in await session.scalars(
+            select(Topic).options(
+                selectinload(Topic.translations).selectinload(Translation.sources)
+            )
+        )
+    }
+    for doc in docs:
+        topic = existing.get(doc.slug)
+        if topic is None:
+            topic = Topic(slug=doc.slug, category=doc.category, position=doc.order, related=[])
+            topic.translations = []
+            session.add(topic)
+        topic.category = doc.category
+        topic.position = doc.order
+        topic.related = list(doc.related)
+        by_lang = {tr.lang: tr for tr in topic.translations}
+        for lang, tr_doc in doc.translations.items():
+            key = f"{doc.slug}/{lang}"
+            incoming = tr_doc.fingerprint()
+            row = by_lang.get(lang)
+            if row is None:
+                row = Translation(lang=lang, sources=[])
+                _apply(row, tr_doc, actor)
+                row.synced_hash = incoming
+                topic.translations.append(row)
+                report.created.append(key)
+                continue
+            current = translation_doc(row).fingerprint()
+            if current == incoming:
+                row.synced_hash = incoming
+                report.unchanged.append(key)
+            elif row.synced_hash == current or force:
+                await save_translation(session, row, tr_doc, actor=actor, action="import")
+                row.synced_hash = incoming
+                report.updated.append(key)
+            else:
+                report.conflicts.append(key)
+    await session.flush()
+    if report.changed:
+        await bump_content_version(session)
+    return report
+
+
+async def get_translation(session: AsyncSession, slug: str, lang: str) -> Translation | None:
+    return await session.scalar(
+        select(Translation)
+        .join(Topic)
+        .where(Topic.slug == slug, Translation.lang == lang)
+        .options(selectinload(Translation.sources), selectinload(Translation.revisions))
+    )

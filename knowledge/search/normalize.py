@@ -1,0 +1,126 @@
+"""Text clean-up and a script-independent spelling key.
+
+People type Ukrainian in Latin letters, Polish without diacritics, and mix the two. Every word is
+reduced to a *skeleton*: Cyrillic transliterated, Polish letters folded, and the spelling habits
+that differ between transliteration schemes (ya/ja/ia, kh/h, shch/sh, y/i, doubled letters)
+collapsed — so "заняття", "zaniattia" and "zanyattya" meet on one key.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+MAX_QUERY_CHARS = 1_000
+"""Long messages are cut: the first thousand characters say what a question is about."""
+
+_INVISIBLE = re.compile(
+    "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"  # control characters
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"  # soft hyphen, fillers
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufe00-\ufe0f]"  # zero-width, bidi, variation
+)
+_APOSTROPHES = re.compile("[\u0027\u2018\u2019\u02bc\u02b9\u0060\u00b4]")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")  # harakat, superscript alef, tatweel
+
+_CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "ё": "jo",
+    "є": "je", "ж": "zh", "з": "z", "и": "i", "і": "i", "ї": "ji", "й": "j", "к": "k",
+    "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "у": "u", "ў": "u", "ф": "f", "х": "h", "ц": "c", "ч": "ch", "ш": "sh", "щ": "sh",
+    "ъ": "", "ы": "i", "ь": "", "э": "e", "ю": "ju", "я": "ja",
+}  # fmt: skip
+_POLISH = {"ł": "l", "ż": "zh", "ź": "z", "ś": "s", "ć": "c", "ń": "n", "ó": "o", "ą": "a", "ę": "e"}
+_LETTERS = str.maketrans({**_CYRILLIC, **_POLISH})
+
+# Applied in order, on Latin text without diacritics.
+_FOLDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), repl)
+    for pattern, repl in (
+        (r"shch|sch|szcz", "sh"),
+        (r"sz", "sh"),
+        (r"cz|tsch|tch", "ch"),
+        (r"rz", "zh"),
+        (r"kh", "h"),
+        (r"ts", "c"),
+        (r"g", "h"),  # Ukrainian г is h, Russian г is g: one letter for both
+        (r"w", "v"),
+        (r"x", "ks"),
+        (r"q", "k"),
+        (r"y", "i"),
+        (r"ji", "i"),
+        (r"i(?=[aeou])", "j"),
+        (r"(.)\1+", r"\1"),
+    )
+)
+
+_AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+_AR_SUFFIXES = ("ات", "ون", "ين", "ان", "ها", "هم", "كم", "نا", "ية", "ه", "ي")
+
+
+def clean(text: str) -> str:
+    """NFKC, casefold, invisible and control characters removed, length capped."""
+    text = unicodedata.normalize("NFKC", text[: MAX_QUERY_CHARS * 2])
+    text = _INVISIBLE.sub("", text)
+    return text.casefold()[:MAX_QUERY_CHARS]
+
+
+def words(text: str) -> list[str]:
+    """Words of cleaned text; apostrophes inside words (м'ята, pol'she) are dropped, not split."""
+    return _WORD.findall(_APOSTROPHES.sub("", text))
+
+
+def script(word: str) -> str:
+    """'cyrl', 'arab', 'latn' or 'other' by the word's first letter."""
+    for ch in word:
+        if "\u0400" <= ch <= "\u04ff":
+            return "cyrl"
+        if "\u0600" <= ch <= "\u06ff" or "\u0750" <= ch <= "\u077f":
+            return "arab"
+        if ch.isascii() or "\u00c0" <= ch <= "\u024f":
+            return "latn"
+        if ch.isdigit():
+            continue
+        return "other"
+    return "latn"
+
+
+def _arabic(word: str) -> str:
+    word = _ARABIC_MARKS.sub("", word)
+    return word.translate(str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه"}))
+
+
+@lru_cache(maxsize=200_000)
+def skeleton(word: str) -> str:
+    """The spelling key of one cleaned word."""
+    if script(word) == "arab":
+        return _arabic(word)
+    text = word.translate(_LETTERS)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    for pattern, repl in _FOLDS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+@lru_cache(maxsize=200_000)
+def stem(key: str) -> str:
+    """A crude cross-language stem of a skeleton: enough of the word to survive endings."""
+    if not key:
+        return key
+    if script(key) == "arab":
+        for prefix in _AR_PREFIXES:
+            if key.startswith(prefix) and len(key) - len(prefix) >= 3:
+                key = key[len(prefix) :]
+                break
+        if key.startswith("و") and len(key) >= 5:
+            key = key[1:]
+        for suffix in _AR_SUFFIXES:
+            if key.endswith(suffix) and len(key) - len(suffix) >= 3:
+                key = key[: -len(suffix)]
+                break
+        return key
+    if key.isdigit() or len(key) <= 4:
+        return key
+    return key[: max(4, min(6, len(key) - 2))]

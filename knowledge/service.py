@@ -1,0 +1,81 @@
+"""Use cases over the knowledge base: open it, seed it, export it, and keep a search index fresh."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from knowledge import repository
+from knowledge.content import TopicDoc, load_dir
+from knowledge.db import make_engine, make_session_factory, upgrade
+from knowledge.repository import ImportReport
+from knowledge.search import SearchIndex
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Knowledge:
+    """The database handle plus the search index built from it."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    index: SearchIndex = field(default_factory=lambda: SearchIndex.build([]))
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
+    @classmethod
+    async def open(cls, database_url: str, *, seed_dir: Path | None = None) -> Knowledge:
+        """Connect, migrate, seed an empty database from `seed_dir`, and build the index."""
+        engine = make_engine(database_url)
+        try:
+            await upgrade(engine)
+            knowledge = cls(engine, make_session_factory(engine))
+            if seed_dir is not None:
+                await knowledge.seed(seed_dir)
+            await knowledge.refresh_index(force=True)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return knowledge
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def seed(self, directory: Path) -> bool:
+        """Import the YAML seed when the database holds no topics yet."""
+        async with self.sessions.begin() as session:
+            if await repository.count_topics(session):
+                return False
+            docs = load_dir(directory)
+            await repository.import_topics(session, docs, actor="seed")
+        log.info("seeded the knowledge base from %s", directory)
+        return True
+
+    async def import_dir(self, directory: Path, *, force: bool = False) -> ImportReport:
+        """Validate every file first, then upsert all of them in one transaction."""
+        docs = load_dir(directory)
+        async with self.sessions.begin() as session:
+            report = await repository.import_topics(session, docs, force=force)
+        if report.changed:
+            await self.refresh_index(force=True)
+        return report
+
+    async def topics(self) -> list[TopicDoc]:
+        async with self.sessions() as session:
+            return await repository.load_topics(session)
+
+    async def refresh_index(self, *, force: bool = False) -> bool:
+        """Rebuild the index when the content version moved (or always, with `force`)."""
+        async with self._lock:
+            async with self.sessions() as session:
+                version = await repository.content_version(session)
+                if not force and version == self.index.version:
+                    return False
+                docs = await repository.load_topics(session)
+            self.index = await asyncio.to_thread(SearchIndex.build, docs, version)
+        log.info("search index built: %d topics, content version %d", len(docs), version)
+        return True
