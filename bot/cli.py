@@ -31,7 +31,9 @@ from knowledge.evaluation import EvalReport, evaluate, read_jsonl
 from knowledge.languages import LANGUAGES
 from knowledge.service import Knowledge
 
-app = typer.Typer(help="Witaj: a multilingual assistant for migrants in Wrocław.", no_args_is_help=True)
+app = typer.Typer(
+    help="Witaj: a multilingual assistant for migrants in Wrocław.", no_args_is_help=True
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 kb_app = typer.Typer(help="Knowledge base content: import, export, check.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -80,7 +82,9 @@ def _settings() -> Settings:
 
 async def _open(*, seed: bool = True) -> Knowledge:
     settings = _settings()
-    return await Knowledge.open(settings.database_url, seed_dir=settings.content_dir if seed else None)
+    return await Knowledge.open(
+        settings.database_url, seed_dir=settings.content_dir if seed else None
+    )
 
 
 async def _with_knowledge(use: Callable[[Knowledge], Awaitable[R]], *, seed: bool = True) -> R:
@@ -236,12 +240,21 @@ async def ask(
             lines = sys.stdin if str(batch) == "-" else _open_text(batch)
             for row in read_jsonl(lines):
                 if row.error:
-                    result: dict[str, Any] = {"id": row.id, "slug": None, "score": 0.0,
-                                              "alternatives": [], "error": row.error}
+                    result: dict[str, Any] = {
+                        "id": row.id,
+                        "slug": None,
+                        "score": 0.0,
+                        "alternatives": [],
+                        "error": row.error,
+                    }
                 else:
                     hit = knowledge.index.search(row.text, row.lang)
-                    result = {"id": row.id, "slug": hit.slug, "score": hit.score,
-                              "alternatives": list(hit.alternatives)}
+                    result = {
+                        "id": row.id,
+                        "slug": hit.slug,
+                        "score": hit.score,
+                        "alternatives": list(hit.alternatives),
+                    }
                 sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
             sys.stdout.flush()
             return

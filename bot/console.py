@@ -36,7 +36,9 @@ def show_result(
     sources = "\n".join(f"• {escape(s.title)}: {escape(s.url)}" for s in tr.sources)
     body = escape(visible_text(tr.answer)) + (f"\n\n{sources}" if sources else "")
     console.print(
-        Panel(body, title=escape(tr.title), subtitle=f"{result.slug} · {shown} · {result.score:.2f}")
+        Panel(
+            body, title=escape(tr.title), subtitle=f"{result.slug} · {shown} · {result.score:.2f}"
+        )
     )
     if not result.sure and result.alternatives:
         console.print("Did you mean: " + ", ".join(result.alternatives))

@@ -160,7 +160,9 @@ def load_dir(directory: Path) -> list[TopicDoc]:
             raise ContentError(path, None, f"not UTF-8 text ({exc.reason})") from None
         topic = parse_topic(text, path)
         if topic.slug in seen:
-            raise ContentError(path, 1, f"slug {topic.slug!r} already defined in {seen[topic.slug]}")
+            raise ContentError(
+                path, 1, f"slug {topic.slug!r} already defined in {seen[topic.slug]}"
+            )
         seen[topic.slug] = path
         topics.append(topic)
     if not topics:

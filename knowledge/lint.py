@@ -131,7 +131,9 @@ def _cross_language(topic: TopicDoc) -> list[Finding]:
             )
         if sorted(set(urls(tr.answer))) != base_links:
             found.append(
-                Finding(Severity.ERROR, topic.slug, lang, f"links in answer differ from {base_lang}")
+                Finding(
+                    Severity.ERROR, topic.slug, lang, f"links in answer differ from {base_lang}"
+                )
             )
         if placeholders(tr.answer) != base_placeholders:
             found.append(

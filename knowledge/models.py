@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -50,7 +50,7 @@ def _enum(cls: type[enum.StrEnum]) -> Enum:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
 
 
 class Category(enum.StrEnum):
@@ -69,9 +69,7 @@ class Topic(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
-    category: Mapped[Category] = mapped_column(
-        _enum(Category)
-    )
+    category: Mapped[Category] = mapped_column(_enum(Category))
     position: Mapped[int] = mapped_column(Integer, default=0)
     related: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -94,9 +92,7 @@ class Translation(Base):
     answer: Mapped[str] = mapped_column(Text)
     phrasings: Mapped[list[str]] = mapped_column(JSON, default=list)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
-    status: Mapped[Status] = mapped_column(
-        _enum(Status), default=Status.DRAFT
-    )
+    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.DRAFT)
     reviewed_at: Mapped[datetime | None]
     reviewer: Mapped[str | None] = mapped_column(String(120))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -116,7 +112,7 @@ class Translation(Base):
         back_populates="translation", cascade="all, delete-orphan", order_by="Revision.id"
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy declares it)
 
 
 class Source(Base):

@@ -77,9 +77,7 @@ def _apply(row: Translation, doc: TranslationDoc, actor: str) -> None:
     row.status = doc.status
     row.reviewed_at = doc.reviewed_at
     row.reviewer = doc.reviewer
-    row.sources = [
-        Source(position=i, title=s.title, url=s.url) for i, s in enumerate(doc.sources)
-    ]
+    row.sources = [Source(position=i, title=s.title, url=s.url) for i, s in enumerate(doc.sources)]
     row.updated_at = utcnow()
     row.updated_by = actor
 

@@ -14,6 +14,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from rapidfuzz import fuzz, process
 
@@ -77,7 +78,7 @@ def _word_features(word: str) -> Features:
 
 def _bigrams(word_list: Sequence[str]) -> list[str]:
     stems = [stem(skeleton(w)) for w in word_list]
-    return [f"b:{a}|{b}" for a, b in zip(stems, stems[1:], strict=False) if a != b]
+    return [f"b:{a}|{b}" for a, b in pairwise(stems) if a != b]
 
 
 def _entry_features(text: str) -> set[str]:
@@ -205,9 +206,7 @@ class SearchIndex:
             return SearchResult(None, round(confidence, 4), alternatives[:3], language, False, hits)
         runner_up = hits[1].score if len(hits) > 1 else 0.0
         sure = confidence >= SURE and best_hit.score - runner_up >= 0.1 * best_hit.score
-        return SearchResult(
-            best_hit.slug, round(confidence, 4), alternatives, language, sure, hits
-        )
+        return SearchResult(best_hit.slug, round(confidence, 4), alternatives, language, sure, hits)
 
     # ------------------------------------------------------------------ language
 

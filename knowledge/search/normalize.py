@@ -31,7 +31,17 @@ _CYRILLIC = {
     "у": "u", "ў": "u", "ф": "f", "х": "h", "ц": "c", "ч": "ch", "ш": "sh", "щ": "sh",
     "ъ": "", "ы": "i", "ь": "", "э": "e", "ю": "ju", "я": "ja",
 }  # fmt: skip
-_POLISH = {"ł": "l", "ż": "zh", "ź": "z", "ś": "s", "ć": "c", "ń": "n", "ó": "o", "ą": "a", "ę": "e"}
+_POLISH = {
+    "ł": "l",
+    "ż": "zh",
+    "ź": "z",
+    "ś": "s",
+    "ć": "c",
+    "ń": "n",
+    "ó": "o",
+    "ą": "a",
+    "ę": "e",
+}
 _LETTERS = str.maketrans({**_CYRILLIC, **_POLISH})
 
 # Applied in order, on Latin text without diacritics.
@@ -86,9 +96,11 @@ def script(word: str) -> str:
     return "latn"
 
 
+_ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه"})
+
+
 def _arabic(word: str) -> str:
-    word = _ARABIC_MARKS.sub("", word)
-    return word.translate(str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه"}))
+    return _ARABIC_MARKS.sub("", word).translate(_ARABIC_LETTERS)
 
 
 @lru_cache(maxsize=200_000)

@@ -1,0 +1,174 @@
+"""The `witaj` command line as a practitioner and the evaluation harness use it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.config import CONTENT_DIR
+from knowledge import repository
+from knowledge.languages import LANGUAGES
+from knowledge.service import Knowledge
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+def test_batch_answers_one_line_per_input_in_order(db: Path, tmp_path: Path) -> None:
+    batch = tmp_path / "in.jsonl"
+    rows = [
+        {"id": "a", "text": "Jak wyrobić numer PESEL?", "lang": "pl"},
+        {"id": 7, "text": "What's the weather like on Mars?"},
+        "broken line",
+        {"id": "c", "text": "numer alarmowy policja"},
+    ]
+    batch.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
+    result = runner.invoke(app, ["ask", "--batch", str(batch)])
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", 7, None, "c"]
+    assert [o["slug"] for o in out] == ["pesel", None, None, "emergency-numbers"]
+    for o in out:
+        assert set(o) >= {"id", "slug", "score", "alternatives"}
+        assert isinstance(o["score"], float) and isinstance(o["alternatives"], list)
+    assert "error" in out[2]
+
+
+def test_ask_json_and_text(db: Path) -> None:
+    result = runner.invoke(app, ["ask", "jak otrymaty pesel", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["slug"] == "pesel"
+    shown = runner.invoke(app, ["ask", "Як отримати PESEL?", "--lang", "uk"])
+    assert shown.exit_code == 0
+    assert "PESEL" in shown.stdout and "gov.pl" in shown.stdout
+
+
+def test_ask_rejects_unknown_language(db: Path) -> None:
+    result = runner.invoke(app, ["ask", "pesel", "--lang", "de"])
+    assert result.exit_code == 2
+    assert "--lang must be one of" in result.stderr
+
+
+def test_check_is_clean_and_export_json_has_the_documented_shape(db: Path) -> None:
+    check = runner.invoke(app, ["kb", "check"])
+    assert check.exit_code == 0, check.output
+    assert "0 errors" in check.stdout
+    exported = runner.invoke(app, ["kb", "export", "--format", "json", "-"])
+    assert exported.exit_code == 0
+    topics = json.loads(exported.stdout)
+    assert len(topics) == 28
+    for topic in topics:
+        assert {"slug", "category", "translations"} <= set(topic)
+        assert list(topic["translations"]) == list(LANGUAGES)
+        for tr in topic["translations"].values():
+            assert {
+                "title",
+                "answer",
+                "phrasings",
+                "keywords",
+                "sources",
+                "status",
+                "reviewed_at",
+            } <= set(tr)
+            assert all(set(s) == {"title", "url"} for s in tr["sources"])
+
+
+def test_yaml_export_round_trips(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    result = runner.invoke(app, ["kb", "export", str(out)])
+    assert result.exit_code == 0, result.output
+    for original in CONTENT_DIR.glob("*.yaml"):
+        assert (out / original.name).read_text(encoding="utf-8") == original.read_text(
+            encoding="utf-8"
+        )
+
+
+def test_broken_yaml_import_is_one_line_and_changes_nothing(db: Path, tmp_path: Path) -> None:
+    before = runner.invoke(app, ["kb", "export", "--format", "json", "-"]).stdout
+    folder = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, folder)
+    (folder / "housing.yaml").write_text("slug: housing\ncategory: everyday\n  bad: indent\n")
+    result = runner.invoke(app, ["kb", "import", str(folder)])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("witaj: error: ") and "housing.yaml:3" in result.stderr
+    after = runner.invoke(app, ["kb", "export", "--format", "json", "-"]).stdout
+    assert after == before
+
+
+def test_import_reports_conflicts_with_exit_status(db: Path) -> None:
+    async def practitioner_edits() -> None:
+        kb = await Knowledge.open(f"sqlite+aiosqlite:///{db}", seed_dir=CONTENT_DIR)
+        async with kb.sessions.begin() as session:
+            row = await repository.get_translation(session, "pesel", "uk")
+            assert row is not None
+            doc = repository.translation_doc(row).model_copy(update={"answer": "Нова відповідь"})
+            await repository.save_translation(session, row, doc, actor="olena", action="edit")
+        await kb.close()
+
+    asyncio.run(practitioner_edits())
+    result = runner.invoke(app, ["kb", "import"])
+    assert result.exit_code == 1
+    assert "0 updated" in result.stdout and "1 conflicts" in result.stdout
+    assert "conflict: pesel/uk was edited in the database" in result.stderr
+    exported = json.loads(runner.invoke(app, ["kb", "export", "--format", "json", "-"]).stdout)
+    pesel = next(t for t in exported if t["slug"] == "pesel")
+    assert pesel["translations"]["uk"]["answer"] == "Нова відповідь"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("not a url", "is not a database URL"),
+        ("sqlite:///plain.db", "SQLite needs the async driver"),
+        ("postgresql+asyncpg://nobody@127.0.0.1:1/none", "database:"),
+        ("mysql+nosuchdriver://x/y", "is not usable"),
+    ],
+)
+def test_broken_database_url_is_one_line_and_non_zero(
+    monkeypatch: pytest.MonkeyPatch, url: str, message: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    result = runner.invoke(app, ["ask", "pesel"])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+
+
+def test_eval_prints_accuracy_tables(db: Path, tmp_path: Path) -> None:
+    labelled = tmp_path / "dev.jsonl"
+    labelled.write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {
+                    "id": "1",
+                    "lang": "pl",
+                    "text": "Jak wyrobić PESEL?",
+                    "slug": "pesel",
+                    "style": "plain",
+                },
+                {
+                    "id": "2",
+                    "lang": "en",
+                    "text": "recipe for pancakes",
+                    "slug": "none",
+                    "style": "plain",
+                },
+            ]
+        )
+    )
+    result = runner.invoke(app, ["eval", str(labelled)])
+    assert result.exit_code == 0, result.output
+    assert "accuracy 1.000 (2/2)" in result.stdout

@@ -1,0 +1,140 @@
+"""Search as a migrant meets it: any language, any keyboard, typos, and honest abstention."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from knowledge.evaluation import evaluate, read_jsonl
+from knowledge.search import SearchIndex
+from knowledge.search.normalize import clean, skeleton, words
+from tests.conftest import shared_file
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "slug"),
+    [
+        # plain questions in each language
+        ("Where do I apply for a residence card?", "en", "residence-permit"),
+        ("Jak wyrobić numer PESEL?", "pl", "pesel"),
+        ("Як записатися до сімейного лікаря?", "uk", "find-doctor"),
+        ("Как открыть счёт в банке?", "ru", "bank-account"),
+        ("Як знайсці кватэру ў арэнду?", "be", "housing"),
+        ("كيف أسجل طفلي في المدرسة؟", "ar", "school-enrollment"),
+        # Polish without diacritics, Cyrillic typed in Latin letters
+        ("gdzie sie zameldowac", "pl", "address-registration"),
+        ("jak otrymaty pesel", "uk", "pesel"),
+        ("kak kupit bilet na tramvaj", "ru", "public-transport"),
+        # Polish terms inside other languages
+        ("де подати на karta pobytu", "uk", "residence-permit"),
+        ("что такое świetlica в школе", "ru", "after-school-care"),
+        # typos
+        ("how to regster adress in wroclaw", "en", "address-registration"),
+        ("skolko stoit ubezpieczenie nfz", "ru", "health-insurance"),
+    ],
+)
+def test_finds_the_topic(index: SearchIndex, text: str, lang: str, slug: str) -> None:
+    assert index.search(text, lang).slug == slug
+
+
+def test_hint_does_not_lock_out_other_languages(index: SearchIndex) -> None:
+    assert index.search("Как получить PESEL?", "en").slug == "pesel"
+    assert index.search("numer alarmowy policja", "ar").slug == "emergency-numbers"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What is the best pizza place in Krakow?",
+        "Какая погода будет завтра?",
+        "napisz wiersz o kocie",
+        "هل تحب كرة القدم؟",
+        "tell me a story about dragons",
+    ],
+)
+def test_abstains_when_out_of_scope(index: SearchIndex, text: str) -> None:
+    result = index.search(text)
+    assert result.slug is None, result
+
+
+def test_result_carries_alternatives_and_language(index: SearchIndex) -> None:
+    result = index.search("дитина в школі, уроки польської")
+    assert result.language == "uk"
+    assert len(result.alternatives) <= 3
+    assert result.slug not in result.alternatives
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Ці можна адкрыць рахунак у банку?", "be"),
+        ("Чи можна відкрити рахунок у банку?", "uk"),
+        ("Можно ли открыть счёт в банке?", "ru"),
+        ("Czy mogę otworzyć konto w banku?", "pl"),
+        ("Can I open a bank account?", "en"),
+        ("هل يمكنني فتح حساب بنكي؟", "ar"),
+        ("chy mozhna vidkryty rakhunok u banku", "uk"),
+    ],
+)
+def test_detects_the_language(index: SearchIndex, text: str, lang: str) -> None:
+    assert index.detect_language(text) == lang
+
+
+def test_spelling_key_joins_scripts_and_schemes() -> None:
+    assert skeleton("заняття") == skeleton("zaniattia") == skeleton("zanyattya")
+    assert skeleton("żłobek") == skeleton("zlobek".replace("z", "zh", 1))
+    assert skeleton("Wrocław".casefold()) == skeleton("vroclav")
+    assert words(clean("he\u200bllo\u202e wor\u0000ld")) == ["hello", "world"]
+
+
+NASTY = [
+    "",
+    "   \n\t  ",
+    "x" * 10_000,
+    "🙂🙂🙂🚋🚋",
+    "\u200b\u200f\u202e\u2066",
+    "\x00\x01\x07\x1b[31m",
+    "'; DROP TABLE topic; --",
+    "SELECT * FROM translation WHERE 1=1",
+    "pesel Песель بيسل 漢字 ελληνικά",
+    "<script>alert(1)</script>",
+    "а" * 4096,
+]
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_bad_input_gives_a_result_or_abstains(index: SearchIndex, text: str) -> None:
+    result = index.search(text)
+    assert result.slug is None or result.slug in index.slugs
+    assert 0.0 <= result.score <= 1.0
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=st.text(max_size=300),
+    lang=st.sampled_from([None, "en", "pl", "uk", "ru", "be", "ar", "xx"]),
+)
+def test_any_unicode_never_raises(index: SearchIndex, text: str, lang: str | None) -> None:
+    result = index.search(text, lang)
+    assert result.slug is None or result.slug in index.slugs
+    assert 0.0 <= result.score <= 1.0
+
+
+def test_dev_set_meets_the_quality_bar(index: SearchIndex) -> None:
+    path = shared_file("eval", "questions.dev.jsonl")
+    report = evaluate(index, read_jsonl(path.read_text(encoding="utf-8").splitlines()))
+    assert report.accuracy >= 0.92, report.misses
+    worst = min(acc for _, acc in report.by_lang.values())
+    assert worst >= 0.85, report.by_lang
+
+
+def test_read_jsonl_keeps_bad_lines_in_place() -> None:
+    lines = ['{"id": 1, "text": "pesel"}', "not json", '{"id": 3}', "", json.dumps([1])]
+    rows = list(read_jsonl(lines))
+    assert [r.line for r in rows] == [1, 2, 3, 5]
+    assert [bool(r.error) for r in rows] == [False, True, True, True]
