@@ -39,8 +39,8 @@ kb_app = typer.Typer(help="Knowledge base content: import, export, check.", no_a
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")

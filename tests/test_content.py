@@ -11,6 +11,7 @@ from bot.config import CONTENT_DIR
 from knowledge import lint
 from knowledge.content import ContentError, TopicDoc, dump_topic, parse_topic
 from knowledge.languages import LANGUAGES
+from knowledge.models import Status
 from tests.conftest import shared_file
 
 
@@ -77,12 +78,12 @@ def test_dump_and_parse_round_trip() -> None:
     ("text", "line", "reason"),
     [
         (GOOD.replace("category: school", "category: leisure"), 2, "category"),
-        (GOOD.replace("  en:\n", "  xx:\n"), 4, "unknown language"),
-        (GOOD.replace("    title: Demo\n", ""), 5, "title"),
-        (GOOD.replace("status: reviewed", "status: approved"), 6, "status"),
-        (GOOD.replace("- demo\n", "- ''\n"), 15, "empty"),
+        (GOOD.replace("  en:\n", "  xx:\n"), 5, "unknown language"),
+        (GOOD.replace("    title: Demo\n", ""), 6, "title"),
+        (GOOD.replace("status: reviewed", "status: approved"), 7, "status"),
+        (GOOD.replace("- demo\n", "- ''\n"), 16, "empty"),
         (GOOD.replace("slug: demo", "slug: Demo Topic"), 1, "slug"),
-        (GOOD.replace("    sources:", "  sources:"), 17, "invalid YAML"),
+        (GOOD.replace("- demo\n", "- [demo\n"), 17, "invalid YAML"),
         (GOOD.replace("      url: https://www.gov.pl/\n", ""), 18, "url"),
         ("- just\n- a list\n", 1, "expected a mapping"),
     ],
@@ -143,8 +144,8 @@ def test_lint_reports_each_error_kind() -> None:
 
 def test_lint_warns_about_drafts_and_old_reviews() -> None:
     topic = _topic(
-        pl={"status": "draft", "reviewed_at": None},
-        uk={"status": "draft", "reviewed_at": None},
+        pl={"status": Status.DRAFT, "reviewed_at": None},
+        uk={"status": Status.DRAFT, "reviewed_at": None},
     )
     now = datetime(2026, 1, 2, tzinfo=UTC) + timedelta(days=400)
     problems = _problems(topic, now=now)

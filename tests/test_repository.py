@@ -84,7 +84,7 @@ async def test_changed_file_updates_untouched_translation_and_the_index(
     report = await knowledge.import_dir(folder)
     assert report.updated == ["pesel/en"] and not report.conflicts
     assert knowledge.index.version > old_version
-    assert knowledge.index.search("zorblax quuxification").slug == "pesel"
+    assert knowledge.index.search("zorblax quuxification").hits[0].slug == "pesel"
 
 
 async def test_malformed_file_is_rejected_and_nothing_is_written(
