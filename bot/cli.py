@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.config import Settings
 from knowledge import lint
-from knowledge.content import ContentError, topic_to_data, write_dir
+from knowledge.content import ContentError, load_dir, topic_to_data, write_dir
 from knowledge.db import DatabaseUrlError, make_engine, upgrade
 from knowledge.evaluation import EvalReport, evaluate, read_jsonl
 from knowledge.languages import LANGUAGES
@@ -169,6 +169,21 @@ async def kb_export(
     out.print(f"exported {len(written)} topics to {folder} ({changed} files changed)")
 
 
+@kb_app.command("format")
+def kb_format(
+    directory: Annotated[Path | None, typer.Argument(help="Folder of topic YAML files.")] = None,
+) -> None:
+    """Rewrite hand-edited YAML files in the canonical layout `kb export` produces."""
+    folder = directory or _settings().content_dir
+    try:
+        written = write_dir(load_dir(folder), folder)
+    except ContentError as exc:
+        err.print(f"witaj: error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    changed = [w.path.name for w in written if w.changed]
+    out.print(f"{len(written)} files, {len(changed)} reformatted: {', '.join(changed) or '-'}")
+
+
 @kb_app.command("check")
 @command
 async def kb_check(
@@ -181,8 +196,6 @@ async def kb_check(
     ] = None,
 ) -> None:
     """Lint the content; errors give a non-zero exit status."""
-    from knowledge.content import load_dir
-
     settings = _settings()
     topics = load_dir(directory) if directory else await _with_knowledge(lambda k: k.topics())
     required = _required_slugs(topics_file) if topics_file else None

@@ -14,14 +14,13 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from functools import lru_cache
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import yaml
-
 from rapidfuzz import fuzz, process
 
 from knowledge.content import TopicDoc
@@ -259,9 +258,9 @@ class SearchIndex:
                 np.maximum.at(best, cols, weight * self._idf[fid] * self._weight[span])
             scores += best
         for feat in _bigrams(word_list):
-            fid = self._ids.get(feat)
-            if fid is not None:
-                self._add(scores, fid, BIGRAM_WEIGHT * float(self._idf[fid]))
+            bigram = self._ids.get(feat)
+            if bigram is not None:
+                self._add(scores, bigram, BIGRAM_WEIGHT * float(self._idf[bigram]))
         decoy = float(scores[n]) if self._documents > n else 0.0
         scores = scores[:n]
         if mass <= 0 or not scores.any():

@@ -1,0 +1,72 @@
+"""UI translations: gettext catalogs under `locales/`, dates and numbers through Babel.
+
+Catalogs are read from the `.po` files at start (compiled in memory), so a fresh clone needs no
+separate compile step and a catalog can never be out of date with its source.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from knowledge.languages import LANGUAGES, RTL_LANGUAGES
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+
+def load_catalog(lang: str, locales_dir: Path = LOCALES_DIR) -> gettext.GNUTranslations:
+    path = locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=lang, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Everything language-dependent that a handler needs, for one language."""
+
+    lang: str
+    catalog: gettext.NullTranslations
+
+    def gettext(self, message: str) -> str:
+        return self.catalog.gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self.catalog.ngettext(singular, plural, n)
+
+    def date(self, value: date | datetime) -> str:
+        return format_date(value, format="long", locale=Locale.parse(self.lang))
+
+    @property
+    def rtl(self) -> bool:
+        return self.lang in RTL_LANGUAGES
+
+
+class I18n:
+    """All six catalogs, loaded once at start-up and handed to handlers by a middleware."""
+
+    def __init__(self, locales_dir: Path = LOCALES_DIR, default: str = "en") -> None:
+        self.default = default
+        self._translators: dict[str, Translator] = {}
+        for lang in LANGUAGES:
+            catalog: gettext.NullTranslations
+            if lang == "en":
+                catalog = gettext.NullTranslations()
+            else:
+                catalog = load_catalog(lang, locales_dir)
+            self._translators[lang] = Translator(lang, catalog)
+
+    def get(self, lang: str | None) -> Translator:
+        return self._translators.get(lang or self.default, self._translators[self.default])
