@@ -343,6 +343,42 @@ async def chat(
     await _with_knowledge(lambda k: prompt_loop(out, k, lang))
 
 
+@app.command()
+def sandbox() -> None:
+    """The local Telegram sandbox with the real bot, and a web chat page to talk to it."""
+    from bot.sandbox.run import serve
+
+    settings = _settings()
+    logging.getLogger().setLevel(settings.log_level)
+    try:
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        pass
+    except (DatabaseUrlError, ContentError, SQLAlchemyError, OSError) as exc:
+        err.print(f"witaj: error: {_one_line(exc)}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def run() -> None:
+    """Run the bot against Telegram (or TELEGRAM_API_URL), in polling or webhook mode."""
+    from bot.runner import BotRuntime
+
+    settings = _settings()
+    logging.getLogger().setLevel(settings.log_level)
+    if settings.bot_token is None:
+        err.print("witaj: error: BOT_TOKEN is not set (try `witaj sandbox`)", markup=False)
+        raise typer.Exit(2)
+    runtime = BotRuntime(settings, settings.bot_token.get_secret_value(), settings.telegram_api_url)
+    try:
+        asyncio.run(runtime.run_forever())
+    except KeyboardInterrupt:
+        pass
+    except (DatabaseUrlError, ContentError, SQLAlchemyError, OSError, ValueError) as exc:
+        err.print(f"witaj: error: {_one_line(exc)}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge.languages import LANGUAGES
@@ -29,6 +29,34 @@ class Settings(BaseSettings):
         default=365, ge=1, description="`kb check` warns when a review is older than this."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # --- Telegram
+    bot_token: SecretStr | None = Field(
+        default=None, description="Unset: `make run` opens the sandbox."
+    )
+    telegram_api_url: str | None = Field(
+        default=None, description="Base URL of a Bot API server; unset = Telegram's own."
+    )
+    bot_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = Field(default=None, description="Public URL Telegram posts to.")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Checked against X-Telegram-Bot-Api-Secret-Token."
+    )
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8081
+    redis_url: str | None = Field(default=None, description="Shared dialog state for replicas.")
+
+    # --- behaviour
+    throttle_seconds: float = Field(
+        default=0.3, ge=0, description="Minimum spacing of one user's messages before dropping."
+    )
+    retention_days: int = Field(
+        default=90, ge=1, description="Unanswered questions kept this long."
+    )
+
+    # --- local sandbox
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8080
 
     @field_validator("default_language")
     @classmethod

@@ -70,3 +70,8 @@ class I18n:
 
     def get(self, lang: str | None) -> Translator:
         return self._translators.get(lang or self.default, self._translators[self.default])
+
+
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+    """Mark a string for extraction where it is translated later (at render time)."""
+    return message

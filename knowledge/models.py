@@ -159,3 +159,55 @@ class ContentState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Person(Base):
+    """A Telegram user, pseudonymous: a keyed hash of the user id and the chosen language.
+
+    No name, no username, no phone. `/forget` deletes the row and everything keyed by it.
+    """
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Feedback(Base):
+    """👍/👎 on an answer; one vote per person, topic and language (a new vote replaces it)."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("user_key", "topic_id", "lang"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(64), index=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    helpful: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UnansweredQuestion(Base):
+    """A question the search abstained on, for practitioners to close the gap."""
+
+    __tablename__ = "unanswered_question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(String(8))
+    score: Mapped[float] = mapped_column(default=0.0)
+    guesses: Mapped[list[str]] = mapped_column(JSON, default=list)
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AppSecret(Base):
+    """Secrets the application makes for itself once (shared by every replica via the DB)."""
+
+    __tablename__ = "app_secret"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))

@@ -25,6 +25,8 @@ class Knowledge:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     index: SearchIndex = field(default_factory=lambda: SearchIndex.build([]))
+    catalog: dict[str, TopicDoc] = field(default_factory=dict)
+    """The topics the index was built from, by slug: what answer cards are rendered from."""
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @classmethod
@@ -45,15 +47,26 @@ class Knowledge:
     async def close(self) -> None:
         await self.engine.dispose()
 
-    async def seed(self, directory: Path) -> bool:
-        """Import the YAML seed when the database holds no topics yet."""
+    async def seed(self, directory: Path) -> ImportReport:
+        """Bring the seed's changes in without touching what practitioners edited.
+
+        Runs on every start: an empty database gets everything, an existing one gets the
+        translations that changed in the seed and were not edited since (the rest are reported
+        as conflicts and keep the database text).
+        """
+        docs = load_dir(directory)
         async with self.sessions.begin() as session:
-            if await repository.count_topics(session):
-                return False
-            docs = load_dir(directory)
-            await repository.import_topics(session, docs, actor="seed")
-        log.info("seeded the knowledge base from %s", directory)
-        return True
+            report = await repository.import_topics(session, docs, actor="seed")
+        if report.changed:
+            log.info(
+                "seed %s: %d created, %d updated",
+                directory,
+                len(report.created),
+                len(report.updated),
+            )
+        if report.conflicts:
+            log.warning("seed kept newer database edits of %s", ", ".join(report.conflicts))
+        return report
 
     async def import_dir(self, directory: Path, *, force: bool = False) -> ImportReport:
         """Validate every file first, then upsert all of them in one transaction."""
@@ -63,6 +76,9 @@ class Knowledge:
         if report.changed:
             await self.refresh_index(force=True)
         return report
+
+    def in_category(self, category: str) -> list[TopicDoc]:
+        return [doc for doc in self.catalog.values() if doc.category == category]
 
     async def topics(self) -> list[TopicDoc]:
         async with self.sessions() as session:
@@ -77,5 +93,6 @@ class Knowledge:
                     return False
                 docs = await repository.load_topics(session)
             self.index = await asyncio.to_thread(SearchIndex.build, docs, version)
+            self.catalog = {doc.slug: doc for doc in docs}
         log.info("search index built: %d topics, content version %d", len(docs), version)
         return True

@@ -175,7 +175,9 @@ def test_eval_prints_accuracy_tables(db: Path, tmp_path: Path) -> None:
 
 
 def test_chat_prompt_answers_until_an_empty_line(db: Path) -> None:
-    result = runner.invoke(app, ["chat"], input="numer alarmowy policja\nweather on Mars tomorrow\n\n")
+    result = runner.invoke(
+        app, ["chat"], input="numer alarmowy policja\nweather on Mars tomorrow\n\n"
+    )
     assert result.exit_code == 0, result.output
     assert "112" in result.stdout
     assert "No answer for that yet" in result.stdout

@@ -37,9 +37,9 @@ BIGRAM_WEIGHT = 0.5
 FUZZY_WEIGHT = 0.85
 MAX_QUERY_WORDS = 80
 
-ACCEPT = 0.40
-"""Minimum confidence to answer at all."""
-SURE = 0.55
+ACCEPT = 0.32
+"""Minimum confidence (the share of the question's information the best topic explains)."""
+SURE = 0.5
 DECOY_MARGIN = 1.0
 """Abstain unless the best topic outscores the out-of-scope decoy by this factor."""
 OUT_OF_SCOPE = "~out-of-scope"
@@ -273,7 +273,7 @@ class SearchIndex:
         ranked = [(i, s) for i, s in ranked if s > 0]
         hits = tuple(Hit(self.slugs[i], round(min(s / mass, 1.0), 4)) for i, s in ranked)
         best_hit = hits[0]
-        confidence = _confidence(best_hit.score, ranked[0][1])
+        confidence = best_hit.score
         alternatives = tuple(h.slug for h in hits[1:4])
         if confidence < ACCEPT or ranked[0][1] < DECOY_MARGIN * decoy:
             return SearchResult(None, round(confidence, 4), alternatives[:3], language, False, hits)
@@ -326,8 +326,3 @@ def _unknown_discount(word: str) -> float:
     if word.isdigit() or len(word) <= 2:
         return 0.2
     return 0.6 if len(word) <= 3 else 1.0
-
-
-def _confidence(coverage: float, raw: float) -> float:
-    """Blend the share of the question explained with the absolute evidence (saturating)."""
-    return coverage * (1 - math.exp(-raw / 3.0))

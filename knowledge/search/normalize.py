@@ -66,7 +66,8 @@ _FOLDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 _AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
-_AR_SUFFIXES = ("ات", "ون", "ين", "ان", "ها", "هم", "كم", "نا", "ية", "ه", "ي")
+_AR_SUFFIXES = ("ها", "هم", "كم", "نا", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
+"""Light stemming in the manner of Larkey's light10, on text where ة is already folded to ه."""
 
 
 def clean(text: str) -> str:
@@ -126,12 +127,11 @@ def stem(key: str) -> str:
             if key.startswith(prefix) and len(key) - len(prefix) >= 3:
                 key = key[len(prefix) :]
                 break
-        if key.startswith("و") and len(key) >= 5:
+        if key.startswith("و") and len(key) >= 4:
             key = key[1:]
         for suffix in _AR_SUFFIXES:
-            if key.endswith(suffix) and len(key) - len(suffix) >= 3:
+            if key.endswith(suffix) and len(key) - len(suffix) >= 2:
                 key = key[: -len(suffix)]
-                break
         return key
     if key.isdigit() or len(key) <= 4:
         return key

@@ -1,0 +1,123 @@
+"""Builds the Bot and the Dispatcher; services go in as dispatcher data, never as globals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+from aiogram.types import BotCommand
+from aiogram_dialog import setup_dialogs
+
+from bot.config import Settings
+from bot.handlers import commands, errors, other, questions
+from bot.i18n import I18n
+from bot.middlewares.context import ContextMiddleware
+from bot.middlewares.throttling import ThrottlingMiddleware
+from flows import answer, ask, browse, language, menu, privacy
+from knowledge.languages import LANGUAGES
+from knowledge.service import Knowledge
+
+log = logging.getLogger(__name__)
+
+
+class RetryMiddleware(BaseRequestMiddleware):
+    """Honours 429 retry_after and retries network errors, so a reply is delayed, not lost."""
+
+    def __init__(self, attempts: int = 4) -> None:
+        self.attempts = attempts
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        delay = 0.5
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if attempt == self.attempts:
+                    raise
+                log.warning("flood control: waiting %s s before %s", exc.retry_after, method)
+                await asyncio.sleep(exc.retry_after)
+            except TelegramNetworkError:
+                if attempt == self.attempts:
+                    raise
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+
+def build_bot(token: str, api_url: str | None) -> Bot:
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+    )
+    session.middleware(RetryMiddleware())
+    return Bot(
+        token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def _state(settings: Settings, redis: Any | None) -> tuple[BaseStorage, BaseEventIsolation]:
+    if redis is None:
+        return MemoryStorage(), SimpleEventIsolation()
+    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+    storage = RedisStorage(redis, key_builder=DefaultKeyBuilder(with_destiny=True))
+    return storage, RedisEventIsolation(redis, key_builder=DefaultKeyBuilder(with_destiny=True))
+
+
+def build_dispatcher(
+    settings: Settings,
+    knowledge: Knowledge,
+    i18n: I18n,
+    secret: bytes,
+    *,
+    bot_username: str,
+    redis: Any | None = None,
+) -> Dispatcher:
+    storage, isolation = _state(settings, redis)
+    dp = Dispatcher(storage=storage, events_isolation=isolation, bot_username=bot_username)
+    dp.update.outer_middleware(ThrottlingMiddleware(settings.throttle_seconds))
+    dp.update.outer_middleware(ContextMiddleware(knowledge, i18n, settings, secret))
+    dp.include_routers(errors.router, commands.router, questions.router, other.router)
+    dp.include_routers(
+        language.dialog,
+        menu.dialog,
+        browse.dialog,
+        answer.dialog,
+        ask.ask_dialog,
+        ask.handoff_dialog,
+        privacy.dialog,
+    )
+    setup_dialogs(dp, events_isolation=isolation)
+    return dp
+
+
+async def register_commands(bot: Bot, i18n: I18n) -> None:
+    """Command descriptions per language; a server without the method gets a warning only."""
+    for lang in (None, *LANGUAGES):
+        t = i18n.get(lang)
+        items = [
+            BotCommand(command=c, description=t.gettext(d)) for c, d in commands.COMMANDS.items()
+        ]
+        try:
+            await bot.set_my_commands(items, language_code=lang)
+        except TelegramAPIError as exc:
+            log.warning("setMyCommands(%s) failed, continuing without: %s", lang, exc)
+            return

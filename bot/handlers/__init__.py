@@ -1,0 +1,1 @@
+"""Handlers outside the dialogs: commands, free text, other kinds of messages, errors."""

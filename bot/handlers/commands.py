@@ -1,0 +1,96 @@
+"""Commands work from anywhere and restart the dialog stack where they lead."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import Message
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+
+from bot.i18n import N_, Translator
+from flows.states import LanguageSG, MainSG, PrivacySG
+
+router = Router(name="commands")
+router.message.filter(F.chat.type == "private")
+
+
+@router.message(CommandStart())
+async def start(
+    message: Message,
+    command: CommandObject,
+    dialog_manager: DialogManager,
+    stored_lang: str | None,
+    telegram_lang: str | None,
+) -> None:
+    """`/start [payload]`; the payload (deep links from schools) is read by a later feature."""
+    if stored_lang is None:
+        await dialog_manager.start(
+            LanguageSG.choose,
+            data={"suggested": telegram_lang},
+            mode=StartMode.RESET_STACK,
+            show_mode=ShowMode.SEND,
+        )
+    else:
+        await dialog_manager.start(MainSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+@router.message(Command("menu"))
+async def menu(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(MainSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+@router.message(Command("language"))
+async def language(
+    message: Message, dialog_manager: DialogManager, telegram_lang: str | None
+) -> None:
+    await dialog_manager.start(
+        LanguageSG.choose,
+        data={"suggested": telegram_lang},
+        mode=StartMode.RESET_STACK,
+        show_mode=ShowMode.SEND,
+    )
+
+
+@router.message(Command("privacy"))
+async def privacy(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(PrivacySG.about, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+@router.message(Command("forget"))
+async def forget(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(
+        PrivacySG.confirm_forget, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
+    )
+
+
+@router.message(Command("help"))
+async def help_(message: Message, t: Translator) -> None:
+    await message.answer(
+        "\n".join(
+            [
+                t.gettext("I answer questions about everyday life and school in Wrocław."),
+                t.gettext("Type a question in any language, or use the menu."),
+                "",
+                "/menu — " + t.gettext("main menu"),
+                "/language — " + t.gettext("change language"),
+                "/privacy — " + t.gettext("what I keep about you"),
+                "/forget — " + t.gettext("delete everything about you"),
+            ]
+        )
+    )
+
+
+@router.message(F.text.startswith("/"))
+async def unknown_command(message: Message, t: Translator) -> None:
+    await message.answer(t.gettext("I don't know this command. Try /help."))
+
+
+COMMANDS = {
+    "start": N_("start again"),
+    "menu": N_("main menu"),
+    "language": N_("change language"),
+    "help": N_("what I can do"),
+    "privacy": N_("what I keep about you"),
+    "forget": N_("delete everything about you"),
+}
+"""Descriptions registered per language with setMyCommands (translated via the catalogs)."""

@@ -1,0 +1,88 @@
+"""What goes wrong is handled once, logged once, and never leaves the user without a reply."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.i18n import I18n
+from flows.states import MainSG
+from knowledge.languages import from_telegram
+
+log = logging.getLogger(__name__)
+router = Router(name="errors")
+
+
+def _chat_id(event: ErrorEvent) -> int | None:
+    update = event.update
+    if update.message:
+        return update.message.chat.id
+    if update.callback_query and update.callback_query.message:
+        return update.callback_query.message.chat.id
+    return None
+
+
+@router.error(ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState))
+async def stale_button(event: ErrorEvent, dialog_manager: DialogManager, i18n: I18n) -> None:
+    """A button from an old message or from before a restart: start over politely."""
+    if event.update.callback_query:
+        t = i18n.get(dialog_manager.middleware_data.get("lang"))
+        await event.update.callback_query.answer(
+            t.gettext("This button is from an older message. Here is the menu.")
+        )
+    await dialog_manager.start(MainSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+@router.error(ExceptionTypeFilter(TelegramBadRequest))
+async def bad_request(event: ErrorEvent) -> None:
+    if "message is not modified" in str(event.exception):
+        return
+    log.warning("Telegram refused a request: %s", event.exception)
+
+
+@router.error(ExceptionTypeFilter(TelegramForbiddenError))
+async def blocked(event: ErrorEvent) -> None:
+    log.info("user blocked the bot: %s", event.exception)
+
+
+@router.error(ExceptionTypeFilter(SQLAlchemyError))
+async def database_down(event: ErrorEvent, i18n: I18n, bot: Bot) -> None:
+    log.error("database error: %s", event.exception)
+    await _apologise(event, i18n, bot)
+
+
+@router.error()
+async def unexpected(event: ErrorEvent, i18n: I18n, bot: Bot) -> None:
+    log.error("unhandled error", exc_info=event.exception)
+    await _apologise(event, i18n, bot)
+
+
+async def _apologise(event: ErrorEvent, i18n: I18n, bot: Bot) -> None:
+    chat_id = _chat_id(event)
+    if chat_id is None:
+        return
+    t = i18n.get(_language(event))
+    try:
+        await bot.send_message(
+            chat_id,
+            t.gettext("Sorry, something went wrong on my side. Please try again in a minute."),
+        )
+    except Exception:
+        log.warning("could not send the apology to %s", chat_id)
+
+
+def _language(event: ErrorEvent) -> str | None:
+    update = event.update
+    user = None
+    if update.message:
+        user = update.message.from_user
+    elif update.callback_query:
+        user = update.callback_query.from_user
+    return from_telegram(user.language_code if user else None)

@@ -1,0 +1,42 @@
+"""Everything that is not text or a command: a short localized word on what the bot can do."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import Message
+
+from bot.i18n import Translator
+
+router = Router(name="other")
+
+
+@router.message(F.chat.type != "private")
+async def group_message(message: Message, t: Translator, bot_username: str) -> None:
+    """Silent in groups unless addressed; then point to the private chat."""
+    text = message.text or message.caption or ""
+    addressed = f"@{bot_username}".casefold() in text.casefold() or bool(
+        message.reply_to_message
+        and message.reply_to_message.from_user
+        and message.reply_to_message.from_user.username == bot_username
+    )
+    if addressed:
+        await message.reply(
+            t.gettext("I answer in a private chat: {link}").format(
+                link=f"https://t.me/{bot_username}"
+            )
+        )
+
+
+@router.message()
+async def not_text(message: Message, t: Translator) -> None:
+    await message.answer(
+        t.gettext(
+            "I can only read text messages. Please type your question, in any language — "
+            "or open the /menu."
+        )
+    )
+
+
+@router.edited_message()
+async def edited(message: Message) -> None:
+    """An edited question is not asked again: the answer to the first version stands."""

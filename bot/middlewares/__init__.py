@@ -1,0 +1,1 @@
+"""Outer middlewares: they hand every handler its session, language and services."""

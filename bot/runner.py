@@ -1,0 +1,133 @@
+"""Running the bot: polling or webhook, the same code against Telegram or the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from bot.config import Settings
+from bot.factory import build_bot, build_dispatcher, register_commands
+from bot.i18n import I18n
+from knowledge import people
+from knowledge.service import Knowledge
+
+log = logging.getLogger(__name__)
+WEBHOOK_PATH = "/telegram/webhook"
+REFRESH_SECONDS = 5.0
+
+
+@dataclass
+class BotRuntime:
+    """Owns the bot's resources so tests and commands can start and stop it cleanly."""
+
+    settings: Settings
+    token: str
+    api_url: str | None = None
+    knowledge: Knowledge | None = None
+    bot: Bot | None = None
+    dp: Dispatcher | None = None
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _web: web.AppRunner | None = None
+    _redis: Any = None
+    _own_knowledge: bool = False
+
+    async def start(self) -> None:
+        settings = self.settings
+        if self.knowledge is None:
+            self.knowledge = await Knowledge.open(
+                settings.database_url, seed_dir=settings.content_dir
+            )
+            self._own_knowledge = True
+        knowledge = self.knowledge
+        async with knowledge.sessions.begin() as session:
+            secret = await people.user_key_secret(session)
+        if settings.redis_url:
+            from redis.asyncio import Redis
+
+            self._redis = Redis.from_url(settings.redis_url)
+        self.bot = bot = build_bot(self.token, self.api_url)
+        me = await bot.get_me()
+        i18n = I18n(default=settings.default_language)
+        self.dp = dp = build_dispatcher(
+            settings, knowledge, i18n, secret, bot_username=me.username or "", redis=self._redis
+        )
+        await register_commands(bot, i18n)
+        self._tasks.append(asyncio.create_task(self._housekeeping(knowledge)))
+        if settings.bot_mode == "webhook":
+            await self._start_webhook(bot, dp)
+        else:
+            await bot.delete_webhook()
+            self._tasks.append(
+                asyncio.create_task(
+                    dp.start_polling(bot, handle_signals=False, close_bot_session=False)
+                )
+            )
+        log.info("bot @%s running (%s)", me.username, settings.bot_mode)
+
+    async def _start_webhook(self, bot: Bot, dp: Dispatcher) -> None:
+        settings = self.settings
+        if not settings.webhook_url:
+            raise ValueError("BOT_MODE=webhook needs WEBHOOK_URL")
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        app = web.Application()
+        SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
+            app, path=WEBHOOK_PATH
+        )
+        setup_application(app, dp, bot=bot)
+        self._web = web.AppRunner(app)
+        await self._web.setup()
+        await web.TCPSite(self._web, settings.webhook_host, settings.webhook_port).start()
+        url = settings.webhook_url.rstrip("/") + WEBHOOK_PATH
+        await bot.set_webhook(url, secret_token=secret, drop_pending_updates=False)
+
+    async def _housekeeping(self, knowledge: Knowledge) -> None:
+        """Pick up content edited elsewhere; drop unanswered questions past retention."""
+        ticks = 0
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            ticks += 1
+            try:
+                await knowledge.refresh_index()
+                if ticks % 720 == 1:
+                    async with knowledge.sessions.begin() as session:
+                        await people.purge_unanswered(
+                            session, timedelta(days=self.settings.retention_days)
+                        )
+            except Exception:
+                log.warning("housekeeping failed; will retry", exc_info=True)
+
+    async def stop(self) -> None:
+        if self.dp is not None and self.settings.bot_mode == "polling":
+            with contextlib.suppress(RuntimeError):
+                await self.dp.stop_polling()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self._web is not None:
+            await self._web.cleanup()
+        if self.dp is not None:
+            await self.dp.storage.close()
+        if self.bot is not None:
+            await self.bot.session.close()
+        if self._redis is not None:
+            await self._redis.aclose()
+        if self._own_knowledge and self.knowledge is not None:
+            await self.knowledge.close()
+
+    async def run_forever(self) -> None:
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()

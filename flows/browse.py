@@ -1,0 +1,64 @@
+"""The topic browser: one category's topics, a page at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery
+from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog.widgets.kbd import Cancel, Row, ScrollingGroup, Select
+from aiogram_dialog.widgets.text import Format
+
+from flows.cards import title, topic_id
+from flows.common import knowledge_of, menu_button
+from flows.states import AnswerSG, BrowseSG
+from flows.widgets import Tr, translator
+
+ID_TOPICS = "t"
+ID_PAGES = "pg"
+PAGE_SIZE = 7
+
+
+async def get_topics(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    start = dialog_manager.start_data if isinstance(dialog_manager.start_data, dict) else {}
+    category = start.get("category", "everyday")
+    t = translator(dialog_manager)
+    lang = t.lang
+    topics = knowledge_of(dialog_manager).in_category(category)
+    return {
+        "count": t.ngettext("{n} topic", "{n} topics", len(topics)).format(n=len(topics)),
+        "school": category == "school",
+        "topics": [(topic_id(t.slug), title(t, lang)) for t in topics],
+    }
+
+
+async def on_topic(
+    callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str
+) -> None:
+    slug = next((s for s in knowledge_of(manager).catalog if topic_id(s) == item), None)
+    if slug is not None:
+        await manager.start(AnswerSG.card, data={"slug": slug})
+
+
+dialog = Dialog(
+    Window(
+        Tr("🎒 <b>School</b>: pick a topic.", when="school"),
+        Tr("🏙 <b>Everyday life</b>: pick a topic.", when=lambda data, *_: not data["school"]),
+        Format("<i>{count}</i>"),
+        ScrollingGroup(
+            Select(
+                Format("{item[1]}"),
+                id=ID_TOPICS,
+                item_id_getter=lambda item: item[0],
+                items="topics",
+                on_click=on_topic,
+            ),
+            id=ID_PAGES,
+            width=1,
+            height=PAGE_SIZE,
+        ),
+        Row(Cancel(Tr("⬅️ Back")), menu_button()),
+        getter=get_topics,
+        state=BrowseSG.topics,
+    ),
+)

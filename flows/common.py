@@ -1,0 +1,42 @@
+"""Small pieces several dialogs share: the menu button and dependencies from middleware data."""
+
+from __future__ import annotations
+
+from aiogram_dialog import DialogManager, StartMode
+from aiogram_dialog.widgets.kbd import Start
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import I18n, Translator
+from flows.states import MainSG
+from flows.widgets import Tr
+from knowledge.service import Knowledge
+
+ID_MENU = "menu"
+
+
+def menu_button() -> Start:
+    return Start(Tr("🏠 Menu"), id=ID_MENU, state=MainSG.menu, mode=StartMode.RESET_STACK)
+
+
+def knowledge_of(manager: DialogManager) -> Knowledge:
+    kb: Knowledge = manager.middleware_data["knowledge"]
+    return kb
+
+
+def session_of(manager: DialogManager) -> AsyncSession:
+    session: AsyncSession = manager.middleware_data["session"]
+    return session
+
+
+def user_key_of(manager: DialogManager) -> str:
+    key: str = manager.middleware_data["user_key"]
+    return key
+
+
+def switch_language(manager: DialogManager, lang: str) -> Translator:
+    """Use `lang` for the rest of this update (the middleware chose before the user did)."""
+    i18n: I18n = manager.middleware_data["i18n"]
+    t = i18n.get(lang)
+    manager.middleware_data["t"] = t
+    manager.middleware_data["lang"] = lang
+    return t

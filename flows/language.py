@@ -1,0 +1,57 @@
+"""First contact: confirm or pick one of the six languages; remembered per person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery
+from aiogram_dialog import Dialog, DialogManager, StartMode, Window
+from aiogram_dialog.widgets.kbd import Column, Select
+from aiogram_dialog.widgets.text import Format
+
+from bot.i18n import N_, I18n
+from flows.common import session_of, switch_language, user_key_of
+from flows.states import LanguageSG, MainSG
+from knowledge import people
+from knowledge.languages import LANGUAGES, NATIVE_NAMES
+
+ID_LANGUAGES = "lang"
+PROMPT = N_("Choose your language")
+
+
+async def get_languages(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    i18n: I18n = dialog_manager.middleware_data["i18n"]
+    start = dialog_manager.start_data if isinstance(dialog_manager.start_data, dict) else {}
+    suggested = start.get("suggested") or dialog_manager.middleware_data.get("lang")
+    order = sorted(LANGUAGES, key=lambda code: code != suggested)
+    prompts = dict.fromkeys(i18n.get(code).gettext(PROMPT) for code in order)
+    items = [(code, ("✓ " if code == suggested else "") + NATIVE_NAMES[code]) for code in order]
+    return {"prompt": "\n".join(f"🌐 {p}" for p in prompts), "languages": items}
+
+
+async def on_language(
+    callback: CallbackQuery, _widget: Any, manager: DialogManager, code: str
+) -> None:
+    if code not in LANGUAGES:
+        return
+    await people.set_language(session_of(manager), user_key_of(manager), code)
+    switch_language(manager, code)
+    await manager.start(MainSG.menu, mode=StartMode.RESET_STACK)
+
+
+dialog = Dialog(
+    Window(
+        Format("{prompt}"),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id=ID_LANGUAGES,
+                item_id_getter=lambda item: item[0],
+                items="languages",
+                on_click=on_language,
+            )
+        ),
+        getter=get_languages,
+        state=LanguageSG.choose,
+    ),
+)

@@ -1,0 +1,55 @@
+"""About and privacy, and `/forget`: asks first, then deletes everything stored about the user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery
+from aiogram_dialog import Dialog, DialogManager, StartMode, Window
+from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
+
+from flows.common import menu_button, session_of, user_key_of
+from flows.states import LanguageSG, PrivacySG
+from flows.widgets import Tr, translator
+from knowledge import people
+
+
+async def get_about(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    settings = dialog_manager.middleware_data["settings"]
+    return {"days": settings.retention_days}
+
+
+async def on_forget(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    await people.forget(session_of(manager), user_key_of(manager))
+    manager.middleware_data["stored_lang"] = None
+    await callback.answer(translator(manager).gettext("Done: everything about you is deleted."))
+    await manager.start(LanguageSG.choose, mode=StartMode.RESET_STACK)
+
+
+dialog = Dialog(
+    Window(
+        Tr("🔒 <b>About Witaj and your privacy</b>"),
+        Tr(
+            "Witaj answers questions of migrants in Wrocław about everyday life and school. It "
+            "grew out of the city's intercultural dialogue work with schools and NGOs."
+        ),
+        Tr(
+            "\nWhat I keep: your chosen language; your 👍/👎 votes; questions I could not answer, "
+            "for {days} days, so that people can add the answers. I never keep your name, username "
+            "or phone number, and I store a scrambled code instead of your Telegram id."
+        ),
+        Tr("\nAnswers are general information, not legal advice: always check the official page."),
+        SwitchTo(Tr("🗑 Forget me"), id="forget", state=PrivacySG.confirm_forget),
+        menu_button(),
+        getter=get_about,
+        state=PrivacySG.about,
+    ),
+    Window(
+        Tr("Delete everything stored about you? This cannot be undone."),
+        Row(
+            Button(Tr("Yes, delete"), id="yes", on_click=on_forget),
+            SwitchTo(Tr("No"), id="no", state=PrivacySG.about),
+        ),
+        state=PrivacySG.confirm_forget,
+    ),
+)

@@ -1,0 +1,34 @@
+"""Every dialog's states, in one place (window order inside a group matters for Back)."""
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class LanguageSG(StatesGroup):
+    choose = State()
+
+
+class MainSG(StatesGroup):
+    menu = State()
+
+
+class BrowseSG(StatesGroup):
+    topics = State()
+
+
+class AnswerSG(StatesGroup):
+    card = State()
+    bilingual = State()
+    unknown = State()
+
+
+class AskSG(StatesGroup):
+    prompt = State()
+
+
+class HandoffSG(StatesGroup):
+    soon = State()
+
+
+class PrivacySG(StatesGroup):
+    about = State()
+    confirm_forget = State()

@@ -1,0 +1,49 @@
+"""Widgets shared by the dialogs: translated text and link buttons built from data.
+
+`Tr("...")` is the gettext marker of the dialogs (`make messages` extracts it): it translates
+first and formats after, so translators see the message with its `{placeholders}`. Values put in
+the getters' data must already be HTML-safe — getters escape anything a user typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import InlineKeyboardButton
+from aiogram_dialog.api.internal import RawKeyboard
+from aiogram_dialog.api.protocols import DialogManager
+from aiogram_dialog.widgets.common import WhenCondition
+from aiogram_dialog.widgets.kbd import Keyboard
+from aiogram_dialog.widgets.text import Text
+
+from bot.i18n import Translator
+
+
+def translator(manager: DialogManager) -> Translator:
+    t: Translator = manager.middleware_data["t"]
+    return t
+
+
+class Tr(Text):
+    """A translated, formatted text."""
+
+    def __init__(self, message: str, when: WhenCondition = None) -> None:
+        super().__init__(when=when)
+        self.message = message
+
+    async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
+        return translator(manager).gettext(self.message).format_map(data)
+
+
+class Links(Keyboard):
+    """One URL button per item of `data[key]` (dicts with `title` and `url`)."""
+
+    def __init__(self, key: str, id: str, when: WhenCondition = None) -> None:
+        super().__init__(id=id, when=when)
+        self.key = key
+
+    async def _render_keyboard(self, data: dict[str, Any], manager: DialogManager) -> RawKeyboard:
+        return [
+            [InlineKeyboardButton(text=item["title"][:64], url=item["url"])]
+            for item in data.get(self.key, [])
+        ]

@@ -1,0 +1,109 @@
+"""Queries about the people who talk to the bot: language, feedback, unanswered questions.
+
+Everything is keyed by a keyed hash of the Telegram user id (`user_key`), never by the id itself,
+so the tables say nothing about who someone is; `forget` removes every row a person left.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from knowledge.models import AppSecret, Feedback, Person, Topic, UnansweredQuestion, utcnow
+
+USER_KEY_SECRET = "user-key"
+
+
+async def user_key_secret(session: AsyncSession) -> bytes:
+    """The HMAC key, made once and shared through the database by every replica."""
+    row = await session.get(AppSecret, USER_KEY_SECRET)
+    if row is None:
+        row = AppSecret(name=USER_KEY_SECRET, value=secrets.token_hex(32))
+        session.add(row)
+        await session.flush()
+    return bytes.fromhex(row.value)
+
+
+def user_key(secret: bytes, telegram_user_id: int) -> str:
+    return hmac.new(secret, str(telegram_user_id).encode(), hashlib.sha256).hexdigest()
+
+
+async def get_language(session: AsyncSession, key: str) -> str | None:
+    return await session.scalar(select(Person.language).where(Person.user_key == key))
+
+
+async def set_language(session: AsyncSession, key: str, language: str) -> None:
+    person = await session.scalar(select(Person).where(Person.user_key == key))
+    if person is None:
+        session.add(Person(user_key=key, language=language))
+    else:
+        person.language = language
+        person.seen_at = utcnow()
+    await session.flush()
+
+
+async def record_feedback(
+    session: AsyncSession, key: str, slug: str, lang: str, *, helpful: bool
+) -> bool:
+    """Store a vote (replacing an earlier one); False when the topic does not exist."""
+    topic_id = await session.scalar(select(Topic.id).where(Topic.slug == slug))
+    if topic_id is None:
+        return False
+    vote = await session.scalar(
+        select(Feedback).where(
+            Feedback.user_key == key, Feedback.topic_id == topic_id, Feedback.lang == lang
+        )
+    )
+    if vote is None:
+        session.add(Feedback(user_key=key, topic_id=topic_id, lang=lang, helpful=helpful))
+    else:
+        vote.helpful = helpful
+        vote.created_at = utcnow()
+    await session.flush()
+    return True
+
+
+async def log_unanswered(
+    session: AsyncSession,
+    key: str,
+    text: str,
+    lang: str | None,
+    score: float,
+    guesses: list[str],
+) -> None:
+    session.add(
+        UnansweredQuestion(
+            user_key=key, text=text[:2000], lang=lang, score=score, guesses=guesses[:3]
+        )
+    )
+    await session.flush()
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    profile: int
+    feedback: int
+    questions: int
+
+
+async def forget(session: AsyncSession, key: str) -> Forgotten:
+    """Delete everything stored about one person."""
+    counts = []
+    for model in (Person, Feedback, UnansweredQuestion):
+        result = await session.execute(delete(model).where(model.user_key == key))
+        counts.append(int(result.rowcount or 0))  # type: ignore[attr-defined]
+    return Forgotten(*counts)
+
+
+async def purge_unanswered(session: AsyncSession, older_than: timedelta) -> int:
+    """Questions are kept only as long as practitioners need them."""
+    result = await session.execute(
+        delete(UnansweredQuestion).where(UnansweredQuestion.asked_at < utcnow() - older_than)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
