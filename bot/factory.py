@@ -95,15 +95,20 @@ def build_dispatcher(
     dp = Dispatcher(storage=storage, events_isolation=isolation, bot_username=bot_username)
     dp.update.outer_middleware(ThrottlingMiddleware(settings.throttle_seconds))
     dp.update.outer_middleware(ContextMiddleware(knowledge, i18n, settings, secret))
-    dp.include_routers(errors.router, commands.router, questions.router, other.router)
     dp.include_routers(
-        language.dialog,
-        menu.dialog,
-        browse.dialog,
-        answer.dialog,
-        ask.ask_dialog,
-        ask.handoff_dialog,
-        privacy.dialog,
+        errors.make_router(),
+        commands.make_router(),
+        questions.make_router(),
+        other.make_router(),
+    )
+    dp.include_routers(
+        language.make_dialog(),
+        menu.make_dialog(),
+        browse.make_dialog(),
+        answer.make_dialog(),
+        ask.make_ask_dialog(),
+        ask.make_handoff_dialog(),
+        privacy.make_dialog(),
     )
     setup_dialogs(dp, events_isolation=isolation)
     return dp

@@ -135,53 +135,57 @@ language_offer = Start(
     when="new_user",
 )
 
-dialog = Dialog(
-    Window(
-        Format("{card}"),
-        Tr("\nDid you mean one of these?", when="unsure"),
-        Links("sources", id="src"),
-        Row(
-            Button(Tr("👍 Helpful"), id=ID_UP, on_click=on_vote),
-            Button(Tr("👎 Not helpful"), id=ID_DOWN, on_click=on_vote),
-            when=lambda data, *_: not data["voted"],
-        ),
-        _more_select(),
-        SwitchTo(Tr("🇵🇱 Show in Polish"), id="pl", state=AnswerSG.bilingual, when="not_polish"),
-        language_offer,
-        Row(Start(Tr("🙋 Talk to a person"), id="person", state=HandoffSG.soon), menu_button()),
-        getter=get_card,
-        state=AnswerSG.card,
-        disable_web_page_preview=True,
-    ),
-    Window(
-        Format("{card}"),
-        Links("sources", id="src_pl"),
-        Row(SwitchTo(Tr("⬅️ Back"), id="back", state=AnswerSG.card), menu_button()),
-        getter=get_bilingual,
-        state=AnswerSG.bilingual,
-        disable_web_page_preview=True,
-    ),
-    Window(
-        Tr(
-            "🤔 I don't know this yet. I have passed your question on to the people who keep "
-            "these answers up to date."
-        ),
-        Tr("You can talk to a person, browse the topics, or ask in other words."),
-        Tr("\nMaybe one of these helps:", when="more"),
-        _more_select(),
-        Start(Tr("🙋 Talk to a person"), id="person", state=HandoffSG.soon),
-        Row(
-            Start(
-                Tr("🏙 Everyday life"),
-                id="everyday",
-                state=BrowseSG.topics,
-                data={"category": "everyday"},
+
+def make_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            Format("{card}"),
+            Tr("\nDid you mean one of these?", when="unsure"),
+            Links("sources", id="src"),
+            Row(
+                Button(Tr("👍 Helpful"), id=ID_UP, on_click=on_vote),
+                Button(Tr("👎 Not helpful"), id=ID_DOWN, on_click=on_vote),
+                when=lambda data, *_: not data["voted"],
             ),
-            Start(Tr("🎒 School"), id="school", state=BrowseSG.topics, data={"category": "school"}),
+            _more_select(),
+            SwitchTo(Tr("🇵🇱 Show in Polish"), id="pl", state=AnswerSG.bilingual, when="not_polish"),
+            language_offer,
+            Row(Start(Tr("🙋 Talk to a person"), id="person", state=HandoffSG.soon), menu_button()),
+            getter=get_card,
+            state=AnswerSG.card,
+            disable_web_page_preview=True,
         ),
-        language_offer,
-        menu_button(),
-        getter=get_unknown,
-        state=AnswerSG.unknown,
-    ),
-)
+        Window(
+            Format("{card}"),
+            Links("sources", id="src_pl"),
+            Row(SwitchTo(Tr("⬅️ Back"), id="back", state=AnswerSG.card), menu_button()),
+            getter=get_bilingual,
+            state=AnswerSG.bilingual,
+            disable_web_page_preview=True,
+        ),
+        Window(
+            Tr(
+                "🤔 I don't know this yet. I have passed your question on to the people who keep "
+                "these answers up to date."
+            ),
+            Tr("You can talk to a person, browse the topics, or ask in other words."),
+            Tr("\nMaybe one of these helps:", when="more"),
+            _more_select(),
+            Start(Tr("🙋 Talk to a person"), id="person", state=HandoffSG.soon),
+            Row(
+                Start(
+                    Tr("🏙 Everyday life"),
+                    id="everyday",
+                    state=BrowseSG.topics,
+                    data={"category": "everyday"},
+                ),
+                Start(
+                    Tr("🎒 School"), id="school", state=BrowseSG.topics, data={"category": "school"}
+                ),
+            ),
+            language_offer,
+            menu_button(),
+            getter=get_unknown,
+            state=AnswerSG.unknown,
+        ),
+    )

@@ -9,28 +9,32 @@ from flows.common import menu_button
 from flows.states import AnswerSG, AskSG, HandoffSG
 from flows.widgets import Tr
 
-ask_dialog = Dialog(
-    Window(
-        Tr("✍️ Type your question in your own words, in any language."),
-        Tr("For example: <i>How do I get a PESEL number?</i>"),
-        menu_button(),
-        state=AskSG.prompt,
-    ),
-)
 
-handoff_dialog = Dialog(
-    Window(
-        Tr("🙋 Talking to a person right here is coming soon."),
-        Tr("Until then, the city's migrant info point helps in person and by phone."),
-        Row(
-            Start(
-                Tr("ℹ️ Migrant info point"),
-                id="info",
-                state=AnswerSG.card,
-                data={"slug": "migrant-info-point"},
-            ),
+def make_ask_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            Tr("✍️ Type your question in your own words, in any language."),
+            Tr("For example: <i>How do I get a PESEL number?</i>"),
             menu_button(),
+            state=AskSG.prompt,
         ),
-        state=HandoffSG.soon,
-    ),
-)
+    )
+
+
+def make_handoff_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            Tr("🙋 Talking to a person right here is coming soon."),
+            Tr("Until then, the city's migrant info point helps in person and by phone."),
+            Row(
+                Start(
+                    Tr("ℹ️ Migrant info point"),
+                    id="info",
+                    state=AnswerSG.card,
+                    data={"slug": "migrant-info-point"},
+                ),
+                menu_button(),
+            ),
+            state=HandoffSG.soon,
+        ),
+    )

@@ -40,25 +40,26 @@ async def on_topic(
         await manager.start(AnswerSG.card, data={"slug": slug})
 
 
-dialog = Dialog(
-    Window(
-        Tr("🎒 <b>School</b>: pick a topic.", when="school"),
-        Tr("🏙 <b>Everyday life</b>: pick a topic.", when=lambda data, *_: not data["school"]),
-        Format("<i>{count}</i>"),
-        ScrollingGroup(
-            Select(
-                Format("{item[1]}"),
-                id=ID_TOPICS,
-                item_id_getter=lambda item: item[0],
-                items="topics",
-                on_click=on_topic,
+def make_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            Tr("🎒 <b>School</b>: pick a topic.", when="school"),
+            Tr("🏙 <b>Everyday life</b>: pick a topic.", when=lambda data, *_: not data["school"]),
+            Format("<i>{count}</i>"),
+            ScrollingGroup(
+                Select(
+                    Format("{item[1]}"),
+                    id=ID_TOPICS,
+                    item_id_getter=lambda item: item[0],
+                    items="topics",
+                    on_click=on_topic,
+                ),
+                id=ID_PAGES,
+                width=1,
+                height=PAGE_SIZE,
             ),
-            id=ID_PAGES,
-            width=1,
-            height=PAGE_SIZE,
+            Row(Cancel(Tr("⬅️ Back")), menu_button()),
+            getter=get_topics,
+            state=BrowseSG.topics,
         ),
-        Row(Cancel(Tr("⬅️ Back")), menu_button()),
-        getter=get_topics,
-        state=BrowseSG.topics,
-    ),
-)
+    )

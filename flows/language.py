@@ -39,19 +39,20 @@ async def on_language(
     await manager.start(MainSG.menu, mode=StartMode.RESET_STACK)
 
 
-dialog = Dialog(
-    Window(
-        Format("{prompt}"),
-        Column(
-            Select(
-                Format("{item[1]}"),
-                id=ID_LANGUAGES,
-                item_id_getter=lambda item: item[0],
-                items="languages",
-                on_click=on_language,
-            )
+def make_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            Format("{prompt}"),
+            Column(
+                Select(
+                    Format("{item[1]}"),
+                    id=ID_LANGUAGES,
+                    item_id_getter=lambda item: item[0],
+                    items="languages",
+                    on_click=on_language,
+                )
+            ),
+            getter=get_languages,
+            state=LanguageSG.choose,
         ),
-        getter=get_languages,
-        state=LanguageSG.choose,
-    ),
-)
+    )

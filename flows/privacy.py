@@ -26,30 +26,35 @@ async def on_forget(callback: CallbackQuery, _button: Button, manager: DialogMan
     await manager.start(LanguageSG.choose, mode=StartMode.RESET_STACK)
 
 
-dialog = Dialog(
-    Window(
-        Tr("🔒 <b>About Witaj and your privacy</b>"),
-        Tr(
-            "Witaj answers questions of migrants in Wrocław about everyday life and school. It "
-            "grew out of the city's intercultural dialogue work with schools and NGOs."
+def make_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            Tr("🔒 <b>About Witaj and your privacy</b>"),
+            Tr(
+                "Witaj answers questions of migrants in Wrocław about everyday life and school. It "
+                "grew out of the city's intercultural dialogue work with schools and NGOs."
+            ),
+            Tr(
+                "\nWhat I keep: your chosen language; your 👍/👎 votes; questions I could not "
+                "answer, for {days} days, so that people can add the answers. I never keep your "
+                "name, username or phone number, and I store a scrambled code instead of your "
+                "Telegram id."
+            ),
+            Tr(
+                "\nAnswers are general information, not legal advice: "
+                "always check the official page."
+            ),
+            SwitchTo(Tr("🗑 Forget me"), id="forget", state=PrivacySG.confirm_forget),
+            menu_button(),
+            getter=get_about,
+            state=PrivacySG.about,
         ),
-        Tr(
-            "\nWhat I keep: your chosen language; your 👍/👎 votes; questions I could not answer, "
-            "for {days} days, so that people can add the answers. I never keep your name, username "
-            "or phone number, and I store a scrambled code instead of your Telegram id."
+        Window(
+            Tr("Delete everything stored about you? This cannot be undone."),
+            Row(
+                Button(Tr("Yes, delete"), id="yes", on_click=on_forget),
+                SwitchTo(Tr("No"), id="no", state=PrivacySG.about),
+            ),
+            state=PrivacySG.confirm_forget,
         ),
-        Tr("\nAnswers are general information, not legal advice: always check the official page."),
-        SwitchTo(Tr("🗑 Forget me"), id="forget", state=PrivacySG.confirm_forget),
-        menu_button(),
-        getter=get_about,
-        state=PrivacySG.about,
-    ),
-    Window(
-        Tr("Delete everything stored about you? This cannot be undone."),
-        Row(
-            Button(Tr("Yes, delete"), id="yes", on_click=on_forget),
-            SwitchTo(Tr("No"), id="no", state=PrivacySG.about),
-        ),
-        state=PrivacySG.confirm_forget,
-    ),
-)
+    )

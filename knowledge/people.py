@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.models import AppSecret, Feedback, Person, Topic, UnansweredQuestion, utcnow
 
-USER_KEY_SECRET = "user-key"
+USER_KEY_SECRET = "user-key"  # noqa: S105 - the secret's name, not the secret
 
 
 async def user_key_secret(session: AsyncSession) -> bytes:

@@ -10,11 +10,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from bot.i18n import N_, Translator
 from flows.states import LanguageSG, MainSG, PrivacySG
 
-router = Router(name="commands")
-router.message.filter(F.chat.type == "private")
 
-
-@router.message(CommandStart())
 async def start(
     message: Message,
     command: CommandObject,
@@ -34,12 +30,10 @@ async def start(
         await dialog_manager.start(MainSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-@router.message(Command("menu"))
 async def menu(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(MainSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-@router.message(Command("language"))
 async def language(
     message: Message, dialog_manager: DialogManager, telegram_lang: str | None
 ) -> None:
@@ -51,19 +45,16 @@ async def language(
     )
 
 
-@router.message(Command("privacy"))
 async def privacy(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(PrivacySG.about, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-@router.message(Command("forget"))
 async def forget(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(
         PrivacySG.confirm_forget, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
     )
 
 
-@router.message(Command("help"))
 async def help_(message: Message, t: Translator) -> None:
     await message.answer(
         "\n".join(
@@ -80,7 +71,6 @@ async def help_(message: Message, t: Translator) -> None:
     )
 
 
-@router.message(F.text.startswith("/"))
 async def unknown_command(message: Message, t: Translator) -> None:
     await message.answer(t.gettext("I don't know this command. Try /help."))
 
@@ -94,3 +84,17 @@ COMMANDS = {
     "forget": N_("delete everything about you"),
 }
 """Descriptions registered per language with setMyCommands (translated via the catalogs)."""
+
+
+def make_router() -> Router:
+    """A fresh router (a router can belong to one dispatcher only)."""
+    router = Router(name="commands")
+    router.message.filter(F.chat.type == "private")
+    router.message.register(start, CommandStart())
+    router.message.register(menu, Command("menu"))
+    router.message.register(language, Command("language"))
+    router.message.register(privacy, Command("privacy"))
+    router.message.register(forget, Command("forget"))
+    router.message.register(help_, Command("help"))
+    router.message.register(unknown_command, F.text.startswith("/"))
+    return router

@@ -17,7 +17,6 @@ from flows.states import MainSG
 from knowledge.languages import from_telegram
 
 log = logging.getLogger(__name__)
-router = Router(name="errors")
 
 
 def _chat_id(event: ErrorEvent) -> int | None:
@@ -29,7 +28,6 @@ def _chat_id(event: ErrorEvent) -> int | None:
     return None
 
 
-@router.error(ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState))
 async def stale_button(event: ErrorEvent, dialog_manager: DialogManager, i18n: I18n) -> None:
     """A button from an old message or from before a restart: start over politely."""
     if event.update.callback_query:
@@ -40,25 +38,21 @@ async def stale_button(event: ErrorEvent, dialog_manager: DialogManager, i18n: I
     await dialog_manager.start(MainSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-@router.error(ExceptionTypeFilter(TelegramBadRequest))
 async def bad_request(event: ErrorEvent) -> None:
     if "message is not modified" in str(event.exception):
         return
     log.warning("Telegram refused a request: %s", event.exception)
 
 
-@router.error(ExceptionTypeFilter(TelegramForbiddenError))
 async def blocked(event: ErrorEvent) -> None:
     log.info("user blocked the bot: %s", event.exception)
 
 
-@router.error(ExceptionTypeFilter(SQLAlchemyError))
 async def database_down(event: ErrorEvent, i18n: I18n, bot: Bot) -> None:
     log.error("database error: %s", event.exception)
     await _apologise(event, i18n, bot)
 
 
-@router.error()
 async def unexpected(event: ErrorEvent, i18n: I18n, bot: Bot) -> None:
     log.error("unhandled error", exc_info=event.exception)
     await _apologise(event, i18n, bot)
@@ -86,3 +80,16 @@ def _language(event: ErrorEvent) -> str | None:
     elif update.callback_query:
         user = update.callback_query.from_user
     return from_telegram(user.language_code if user else None)
+
+
+def make_router() -> Router:
+    """A fresh router (a router can belong to one dispatcher only)."""
+    router = Router(name="errors")
+    router.error.register(
+        stale_button, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState)
+    )
+    router.error.register(bad_request, ExceptionTypeFilter(TelegramBadRequest))
+    router.error.register(blocked, ExceptionTypeFilter(TelegramForbiddenError))
+    router.error.register(database_down, ExceptionTypeFilter(SQLAlchemyError))
+    router.error.register(unexpected)
+    return router

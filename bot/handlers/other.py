@@ -7,10 +7,7 @@ from aiogram.types import Message
 
 from bot.i18n import Translator
 
-router = Router(name="other")
 
-
-@router.message(F.chat.type != "private")
 async def group_message(message: Message, t: Translator, bot_username: str) -> None:
     """Silent in groups unless addressed; then point to the private chat."""
     text = message.text or message.caption or ""
@@ -27,7 +24,6 @@ async def group_message(message: Message, t: Translator, bot_username: str) -> N
         )
 
 
-@router.message()
 async def not_text(message: Message, t: Translator) -> None:
     await message.answer(
         t.gettext(
@@ -37,6 +33,14 @@ async def not_text(message: Message, t: Translator) -> None:
     )
 
 
-@router.edited_message()
 async def edited(message: Message) -> None:
     """An edited question is not asked again: the answer to the first version stands."""
+
+
+def make_router() -> Router:
+    """A fresh router (a router can belong to one dispatcher only)."""
+    router = Router(name="other")
+    router.message.register(group_message, F.chat.type != "private")
+    router.message.register(not_text)
+    router.edited_message.register(edited)
+    return router

@@ -12,11 +12,7 @@ from flows.states import AnswerSG
 from knowledge import people
 from knowledge.service import Knowledge
 
-router = Router(name="questions")
-router.message.filter(F.chat.type == "private")
 
-
-@router.message(F.text)
 async def question(
     message: Message,
     dialog_manager: DialogManager,
@@ -53,3 +49,11 @@ async def question(
         mode=StartMode.RESET_STACK,
         show_mode=ShowMode.SEND,
     )
+
+
+def make_router() -> Router:
+    """A fresh router (a router can belong to one dispatcher only)."""
+    router = Router(name="questions")
+    router.message.filter(F.chat.type == "private")
+    router.message.register(question, F.text)
+    return router

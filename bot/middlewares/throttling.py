@@ -21,9 +21,14 @@ class Bucket:
 
 
 class ThrottlingMiddleware(BaseMiddleware):
-    """Allow bursts of `burst` updates, refilled at one per `interval` seconds."""
+    """Allow bursts of `burst` updates, refilled at one per `interval` seconds.
 
-    def __init__(self, interval: float, burst: int = 8) -> None:
+    Dropped updates cost nothing downstream (no session, no search), which is what keeps one
+    flooding user from slowing the others. The burst is generous so that a person tapping
+    through menus quickly is never dropped.
+    """
+
+    def __init__(self, interval: float, burst: int = 15) -> None:
         self.interval = interval
         self.burst = burst
         self.buckets: dict[int, Bucket] = {}

@@ -65,10 +65,10 @@ class SandboxClient:
             return data
 
     async def wait_until(
-        self, user_id: int, predicate: Any, *, since: int = -1, timeout: float = 10.0
+        self, user_id: int, predicate: Any, *, since: int = -1, within: float = 10.0
     ) -> list[dict[str, Any]]:
         """Wait until `predicate(messages)` holds for the chat's visible messages."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         version = since
         while True:
             data = await self.chat(
@@ -91,13 +91,16 @@ class SandboxClient:
         )
         return next(m for m in messages if _is_bot(m) and m["message_id"] > sent["message_id"])
 
-    async def press(self, user_id: int, message: dict[str, Any], text: str) -> dict[str, Any]:
-        """Click the inline button whose label contains `text`; return the changed chat's last bot message."""
+    async def press(
+        self, user_id: int, message: dict[str, Any], text: str
+    ) -> tuple[dict[str, Any], str | None]:
+        """Click the button labelled `text`; the chat's last bot message, and the toast shown."""
         button = find_button(message, text)
         before = await self.chat(user_id)
-        await self.click(user_id, message["message_id"], button["callback_data"])
+        clicked = await self.click(user_id, message["message_id"], button["callback_data"])
         messages = await self.wait_until(user_id, lambda ms: True, since=before["version"])
-        return [m for m in messages if _is_bot(m)][-1]
+        answer = clicked.get("answer") or {}
+        return [m for m in messages if _is_bot(m)][-1], answer.get("text")
 
 
 def _is_bot(message: dict[str, Any]) -> bool:

@@ -416,7 +416,8 @@ class Sandbox:
 
     async def _send_media(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
         chat_id = self._target(params)
-        caption, entities = ("", [])
+        caption: str = ""
+        entities: list[dict[str, Any]] = []
         if params.get("caption"):
             caption, entities = self._text(params, "caption")
         file_id = f"sandbox-{kind}-{next(self.update_ids)}"
@@ -505,7 +506,7 @@ class Sandbox:
 def _media(kind: str, message_id: int) -> dict[str, Any]:
     file_id = f"user-{kind}-{message_id}"
     unique = {"file_id": file_id, "file_unique_id": file_id}
-    return {
+    kinds: dict[str, dict[str, Any]] = {
         "sticker": {
             "sticker": {
                 **unique,
@@ -523,11 +524,10 @@ def _media(kind: str, message_id: int) -> dict[str, Any]:
         "document": {
             "document": {**unique, "file_name": "scan.pdf", "mime_type": "application/pdf"}
         },
-    }.get(kind) or _unknown_kind(kind)
-
-
-def _unknown_kind(kind: str) -> dict[str, Any]:
-    raise ApiError(400, f"unknown message kind {kind!r}")
+    }
+    if kind not in kinds:
+        raise ApiError(400, f"unknown message kind {kind!r}")
+    return kinds[kind]
 
 
 # ---------------------------------------------------------------------- HTTP

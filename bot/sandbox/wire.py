@@ -65,8 +65,8 @@ def check_inline_keyboard(data: Any) -> dict[str, Any]:
         for button in row:
             if not button.text:
                 raise WireError("Bad Request: text buttons are unallowed in the inline keyboard")
-            data_len = len((button.callback_data or "").encode())
-            if button.callback_data is not None and not 1 <= data_len <= 64:
+            callback = button.callback_data
+            if callback is not None and not 1 <= len(str(callback).encode()) <= 64:
                 raise WireError("Bad Request: BUTTON_DATA_INVALID")
             if button.callback_data is None and button.url is None:
                 raise WireError("Bad Request: inline keyboard button has no action")

@@ -1,0 +1,119 @@
+"""The real bot against the sandbox over HTTP, in polling or webhook mode."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from aiohttp import ClientSession
+
+from bot.config import CONTENT_DIR, Settings
+from bot.i18n import I18n
+from bot.runner import BotRuntime
+from bot.sandbox.client import SandboxClient
+from bot.sandbox.run import SandboxServer
+from bot.sandbox.server import DEFAULT_TOKEN
+from knowledge.service import Knowledge
+from tests.conftest import unavailable
+
+REDIS_URL = os.environ.get("WITAJ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class Harness:
+    server: SandboxServer
+    client: SandboxClient
+    runtime: BotRuntime
+    knowledge: Knowledge
+    i18n: I18n
+
+    async def restart_bot(self) -> None:
+        """Stop and start the bot process state (memory storage is lost, as after a crash)."""
+        settings = self.runtime.settings
+        await self.runtime.stop()
+        self.runtime = BotRuntime(
+            settings, DEFAULT_TOKEN, self.server.url, knowledge=self.knowledge
+        )
+        await self.runtime.start()
+
+
+async def redis_available() -> bool:
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        await redis.ping()
+        await redis.flushdb()
+        return True
+    except OSError:
+        return False
+    finally:
+        await redis.aclose()
+
+
+async def start_harness(tmp: Path, mode: str, redis: bool = False) -> Harness:
+    server = await SandboxServer.start()
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp / 'bot.sqlite3'}",
+        content_dir=CONTENT_DIR,
+        bot_mode=mode,  # type: ignore[arg-type]
+        webhook_host="127.0.0.1",
+        webhook_port=free_port(),
+        webhook_secret="s3cret-token",  # type: ignore[arg-type]
+        redis_url=REDIS_URL if redis else None,
+        throttle_seconds=0.1,
+    )
+    settings.webhook_url = f"http://127.0.0.1:{settings.webhook_port}"
+    knowledge = await Knowledge.open(settings.database_url, seed_dir=CONTENT_DIR)
+    runtime = BotRuntime(settings, DEFAULT_TOKEN, server.url, knowledge=knowledge)
+    await runtime.start()
+    http = ClientSession()
+    return Harness(server, SandboxClient(server.url, http), runtime, knowledge, I18n())
+
+
+async def stop_harness(h: Harness) -> None:
+    await h.client.http.close()
+    await h.runtime.stop()
+    await h.knowledge.close()
+    await h.server.stop()
+
+
+@pytest_asyncio.fixture(params=["polling", "webhook"])
+async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    h = await start_harness(tmp_path, request.param)
+    try:
+        yield h
+    finally:
+        await stop_harness(h)
+
+
+@pytest_asyncio.fixture
+async def polling(tmp_path: Path) -> AsyncIterator[Harness]:
+    h = await start_harness(tmp_path, "polling")
+    try:
+        yield h
+    finally:
+        await stop_harness(h)
+
+
+@pytest_asyncio.fixture
+async def redis_harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    if not await redis_available():
+        unavailable(f"Redis at {REDIS_URL} is not reachable")
+    h = await start_harness(tmp_path, "polling", redis=True)
+    try:
+        yield h
+    finally:
+        await stop_harness(h)

@@ -1,0 +1,74 @@
+"""Whole conversations through the sandbox, in each language, polling and webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.sandbox.client import buttons, find_button
+from flows.cards import title
+from knowledge.languages import NATIVE_NAMES
+from knowledge.models import Feedback, Person
+from tests.e2e.conftest import Harness
+
+QUESTIONS = {
+    "en": ("How do I get a PESEL number?", "pesel"),
+    "pl": ("Jak zapisać dziecko do szkoły?", "school-enrollment"),
+    "uk": ("Де знайти сімейного лікаря?", "find-doctor"),
+    "ru": ("Как открыть счёт в банке?", "bank-account"),
+    "be": ("Як знайсці кватэру ў арэнду?", "housing"),
+    "ar": ("ما هي أرقام الطوارئ في بولندا؟", "emergency-numbers"),
+}
+
+
+async def count(h: Harness, model: type, expected: int) -> int:
+    """Rows of `model`, waiting briefly for the bot's transaction (it commits after replying)."""
+    deadline = time.monotonic() + 5
+    while True:
+        async with h.knowledge.sessions() as session:
+            n = int(await session.scalar(select(func.count()).select_from(model)) or 0)
+        if n == expected or time.monotonic() > deadline:
+            return n
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.parametrize("lang", list(QUESTIONS))
+async def test_whole_conversation(harness: Harness, lang: str) -> None:
+    c, t, user = harness.client, harness.i18n.get(lang), 4200 + len(lang)
+    catalog = harness.knowledge.catalog
+
+    prompt = await c.ask(user, "/start", language_code=lang)
+    assert t.gettext("Choose your language") in prompt["text"]
+    first = buttons(prompt)[0]["text"]
+    assert first == "✓ " + NATIVE_NAMES[lang]
+
+    menu, _ = await c.press(user, prompt, NATIVE_NAMES[lang])
+    assert t.gettext("Pick a topic, or just type your question in any language.") in menu["text"]
+    topics, _ = await c.press(user, menu, t.gettext("🏙 Everyday life"))
+    everyday = harness.knowledge.in_category("everyday")
+    assert buttons(topics)[0]["text"] == title(everyday[0], lang)
+
+    card, _ = await c.press(user, topics, title(everyday[0], lang))
+    assert card["text"].startswith(everyday[0].translations[lang].title)
+    assert any(b.get("url", "").startswith("http") for b in buttons(card))
+    _, toast = await c.press(user, card, t.gettext("👍 Helpful"))
+    assert toast == t.gettext("Thank you for your feedback!")
+    assert await count(harness, Feedback, 1) == 1
+
+    text, slug = QUESTIONS[lang]
+    answer = await c.ask(user, text, language_code=lang)
+    assert answer["text"].startswith(catalog[slug].translations[lang].title), answer["text"][:80]
+    if lang != "pl":
+        polish, _ = await c.press(user, answer, t.gettext("🇵🇱 Show in Polish"))
+        assert catalog[slug].translations["pl"].title in polish["text"]
+
+    confirm = await c.ask(user, "/forget", language_code=lang)
+    assert find_button(confirm, t.gettext("Yes, delete"))
+    assert await count(harness, Person, 1) == 1
+    _, toast = await c.press(user, confirm, t.gettext("Yes, delete"))
+    assert toast == t.gettext("Done: everything about you is deleted.")
+    assert await count(harness, Person, 0) == 0
+    assert await count(harness, Feedback, 0) == 0
