@@ -1,0 +1,119 @@
+"""Bad input through the sandbox: each gets a sensible answer or is ignored, nothing crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy import select
+
+from bot.sandbox.client import buttons
+from knowledge.models import Person, UnansweredQuestion
+from tests.e2e.conftest import Harness
+
+
+async def _alive(h: Harness, user: int) -> None:
+    """The bot still answers a normal question."""
+    reply = await h.client.ask(user, "numer alarmowy policja")
+    assert "112" in reply["text"]
+
+
+async def test_media_gets_a_localized_note(polling: Harness) -> None:
+    t = polling.i18n.get("uk")
+    for kind in ("sticker", "voice", "photo", "location", "document"):
+        sent = await polling.client.send(9001, kind=kind, language_code="uk")
+        messages = await polling.client.wait_until(
+            9001, lambda ms, sent=sent: ms[-1]["message_id"] > sent["message_id"]
+        )
+        assert messages[-1]["text"].startswith(t.gettext("I can only read text messages.")[:20])
+
+
+async def test_user_html_is_escaped_and_long_text_answered(polling: Harness) -> None:
+    c = polling.client
+    reply = await c.ask(9002, "<b>bold</b> <script>alert(1)</script> **x** &amp; pesel")
+    assert reply["text"]  # the sandbox parsed the bot's HTML: nothing the user typed broke it
+    long = await c.ask(9002, "pesel " + "ą" * 4090)
+    assert long["text"]
+    async with polling.knowledge.sessions() as session:
+        stored = list(await session.scalars(select(UnansweredQuestion.text)))
+    assert all("<" not in text or "script" in text for text in stored)
+
+
+async def test_unanswerable_question_is_logged_pseudonymously(polling: Harness) -> None:
+    reply = await polling.client.ask(9003, "Who will win the football cup this year?")
+    assert "🤔" in reply["text"]
+    async with polling.knowledge.sessions() as session:
+        rows = list(await session.scalars(select(UnansweredQuestion)))
+        people = list(await session.scalars(select(Person)))
+    assert [r.text for r in rows] == ["Who will win the football cup this year?"]
+    assert len(rows[0].user_key) == 64 and "9003" not in rows[0].user_key
+    assert people == []  # asking does not create a profile; choosing a language does
+
+
+async def test_forged_truncated_and_stale_buttons_restart_politely(polling: Harness) -> None:
+    c = polling.client
+    menu = await c.ask(9004, "/menu")
+    real = buttons(menu)[0]["callback_data"]
+    for forged in ("x", real[:5], "zzzzzz\x1dlang:uk", real + "junk"[:2], "\x1d", "9" * 64):
+        await c.click(
+            9004,
+            menu["message_id"],
+            forged,
+        )
+    await _alive(polling, 9004)
+    await polling.restart_bot()  # memory storage lost: every old button is now stale
+    before = (await c.chat(9004))["version"]
+    clicked = await c.click(9004, menu["message_id"], real)
+    assert clicked["answer"] is not None
+    messages = await c.wait_until(9004, lambda ms: True, since=before)
+    t = polling.i18n.get("en")
+    assert (
+        t.gettext("Pick a topic, or just type your question in any language.")
+        in messages[-1]["text"]
+    )
+
+
+async def test_edited_messages_and_unknown_commands(polling: Harness) -> None:
+    c = polling.client
+    first = await c.ask(9005, "/nosuchcommand")
+    assert "/help" in first["text"]
+    question = await c.send(9005, "pesel")
+    await c.wait_until(9005, lambda ms: ms[-1]["message_id"] > question["message_id"])
+    count = len((await c.chat(9005))["messages"])
+    await c.edit(9005, question["message_id"], "karta pobytu")
+    await asyncio.sleep(0.5)
+    assert len((await c.chat(9005))["messages"]) == count  # ignored quietly
+    await _alive(polling, 9005)
+
+
+async def test_blocked_user_and_flood_do_not_hurt_others(polling: Harness) -> None:
+    c = polling.client
+    await c.send(9006, "/start")
+    await c.block(9006)
+    await c.send(9006, "pesel")  # the reply fails with 403: logged, not fatal
+    flood = [c.send(9007, f"spam {i}") for i in range(500)]
+    started = time.monotonic()
+    others = [c.ask(9100 + i, "Jak wyrobić numer PESEL?", language_code="pl") for i in range(5)]
+    results = await asyncio.gather(*others, *flood)
+    elapsed = time.monotonic() - started
+    for reply in results[:5]:
+        assert "PESEL" in reply["text"]
+    assert elapsed < 30
+    replies = [m for m in (await c.chat(9007))["messages"] if m["from"]["is_bot"]]
+    assert 0 < len(replies) < 100  # throttled: most of the flood was dropped, cheaply
+    await _alive(polling, 9008)
+
+
+async def test_group_chats_stay_silent(polling: Harness) -> None:
+    sandbox = polling.server.sandbox
+    sandbox.user(9009, "Group member", "en")
+    message = {
+        "message_id": 1,
+        "from": dict(sandbox.users[9009]),
+        "chat": {"id": -100500, "type": "group", "title": "Parents"},
+        "date": int(time.time()),
+        "text": "pesel?",
+    }
+    await sandbox._emit("message", message)
+    await asyncio.sleep(0.5)
+    assert sandbox.chats[-100500].messages == {}
