@@ -52,7 +52,7 @@ class BotRuntime:
         if settings.redis_url:
             from redis.asyncio import Redis
 
-            self._redis = Redis.from_url(settings.redis_url)
+            self._redis = Redis.from_url(settings.redis_url, protocol=2)
         self.bot = bot = build_bot(self.token, self.api_url)
         me = await bot.get_me()
         i18n = I18n(default=settings.default_language)
@@ -105,6 +105,9 @@ class BotRuntime:
                 log.warning("housekeeping failed; will retry", exc_info=True)
 
     async def stop(self) -> None:
+        if self.dp is not None:
+            # Before stop_polling: its shutdown closes the FSM storage under running handlers.
+            await self._drain(self.dp)
         if self.dp is not None and self.settings.bot_mode == "polling":
             with contextlib.suppress(RuntimeError):
                 await self.dp.stop_polling()
@@ -124,6 +127,13 @@ class BotRuntime:
             await self._redis.aclose()
         if self._own_knowledge and self.knowledge is not None:
             await self.knowledge.close()
+
+    @staticmethod
+    async def _drain(dp: Dispatcher, grace: float = 10.0) -> None:
+        """Let updates already being handled finish (replies sent, locks released)."""
+        running = set(getattr(dp, "_handle_update_tasks", ()))
+        if running:
+            await asyncio.wait(running, timeout=grace)
 
     async def run_forever(self) -> None:
         await self.start()

@@ -37,7 +37,22 @@ async def count(h: Harness, model: type, expected: int) -> int:
 
 @pytest.mark.parametrize("lang", list(QUESTIONS))
 async def test_whole_conversation(harness: Harness, lang: str) -> None:
-    c, t, user = harness.client, harness.i18n.get(lang), 4200 + len(lang)
+    await converse(harness, lang, user=4200)
+
+
+async def test_commands_are_registered_in_every_language(polling: Harness) -> None:
+    registered = polling.server.sandbox.commands
+    assert set(registered) == {"", "en", "pl", "uk", "ru", "be", "ar"}
+    for lang in ("pl", "uk", "ar"):
+        descriptions = {c["command"]: c["description"] for c in registered[lang]}
+        assert descriptions["forget"] == polling.i18n.get(lang).gettext(
+            "delete everything about you"
+        )
+
+
+async def converse(harness: Harness, lang: str, user: int) -> None:
+    """Choose language, browse, open a card, vote, ask free text, show in Polish, forget."""
+    c, t = harness.client, harness.i18n.get(lang)
     catalog = harness.knowledge.catalog
 
     prompt = await c.ask(user, "/start", language_code=lang)
