@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench eval lock clean
+.PHONY: run test lint bench eval lock clean messages
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,3 +39,11 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+
+# Extract UI strings, merge them into every catalog (translators fill the new msgstr).
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F locales/babel.cfg -k Tr --no-location --sort-output --omit-header \
+		-o locales/messages.pot bot flows
+	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel compile -d locales --statistics --use-fuzzy 2>&1 | tail -6; \
+		find locales -name '*.mo' -delete

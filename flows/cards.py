@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from bot.i18n import Translator
 from knowledge.content import TopicDoc, TranslationDoc
-from knowledge.languages import LANGUAGES, NATIVE_NAMES, SOURCE_LANGUAGE
+from knowledge.languages import LANGUAGES, NATIVE_NAMES, RTL_LANGUAGES, SOURCE_LANGUAGE
 from knowledge.models import Status
-from knowledge.render import TELEGRAM_LIMIT, telegram_length, to_html
+from knowledge.render import TELEGRAM_LIMIT, isolate_ltr, telegram_length, to_html
 
 
 def topic_id(slug: str) -> str:
@@ -58,10 +58,15 @@ def _fit(text: str, limit: int) -> str:
     return text[: max(0, limit - 1)].rstrip() + "…"
 
 
+def _text(text: str, lang: str) -> str:
+    """Stored answer text to HTML, with bidi isolates in right-to-left languages."""
+    return to_html(isolate_ltr(text) if lang in RTL_LANGUAGES else text)
+
+
 def answer_card(topic: TopicDoc, t: Translator) -> Card:
     shown, tr = pick(topic, t.lang)
     notes = "\n".join(f"<i>{html.escape(n)}</i>" for n in _notices(t, tr, t.lang, shown))
-    body = f"<b>{html.escape(tr.title)}</b>\n\n{to_html(tr.answer)}"
+    body = f"<b>{html.escape(tr.title)}</b>\n\n{_text(tr.answer, shown)}"
     text = f"{body}\n\n{notes}" if notes else body
     sources = [{"title": s.title, "url": s.url} for s in tr.sources]
     return Card(text, shown, sources)
@@ -75,6 +80,6 @@ def bilingual_card(topic: TopicDoc, t: Translator) -> Card:
     polish_part = f"🇵🇱 <b>{html.escape(polish.title)}</b>\n\n{to_html(polish.answer)}"
     room = TELEGRAM_LIMIT - 200 - telegram_length(polish.title + polish.answer)
     mine = _fit(tr.answer, room) if room > 200 else ""
-    mine_part = f"<b>{html.escape(tr.title)}</b>" + (f"\n\n{to_html(mine)}" if mine else "")
+    mine_part = f"<b>{html.escape(tr.title)}</b>" + (f"\n\n{_text(mine, shown)}" if mine else "")
     text = f"{mine_part}\n\n— {header} —\n\n{polish_part}"
     return Card(text, shown, [{"title": s.title, "url": s.url} for s in polish.sources])

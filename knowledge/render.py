@@ -48,3 +48,22 @@ def placeholders(text: str) -> set[str]:
 
 def unbalanced_bold(text: str) -> bool:
     return _BOLD.sub("", text).count("**") > 0
+
+
+LRI, PDI = "\u2066", "\u2069"
+_LTR_RUN = re.compile(r"https?://\S+|\+?[A-Za-z0-9](?:[A-Za-z0-9.,:/_@%+\-]|[ ](?=[A-Za-z0-9+(]))*")
+
+
+def isolate_ltr(text: str) -> str:
+    """Wrap Latin words, numbers and URLs of right-to-left text in bidi isolates.
+
+    Without them an Arabic sentence containing "+48 71 701 11 00" or a URL shows the pieces
+    of the number or link in the wrong order.
+    """
+
+    def wrap(match: re.Match[str]) -> str:
+        run = match.group(0)
+        core = run.rstrip(".,:;")
+        return f"{LRI}{core}{PDI}{run[len(core) :]}"
+
+    return _LTR_RUN.sub(wrap, text)

@@ -37,8 +37,11 @@ BIGRAM_WEIGHT = 0.5
 FUZZY_WEIGHT = 0.85
 MAX_QUERY_WORDS = 80
 
-ACCEPT = 0.32
-"""Minimum confidence (the share of the question's information the best topic explains)."""
+ACCEPT = 0.34
+"""Minimum share of a short question's information the best topic must explain."""
+LONG_QUESTION = 8
+"""Past this many words the bar falls (as (LONG_QUESTION / words) ** 0.7): a story around a
+question brings words no topic explains, so a long question needs enough evidence, not a share."""
 SURE = 0.5
 DECOY_MARGIN = 1.0
 """Abstain unless the best topic outscores the out-of-scope decoy by this factor."""
@@ -274,11 +277,15 @@ class SearchIndex:
         hits = tuple(Hit(self.slugs[i], round(min(s / mass, 1.0), 4)) for i, s in ranked)
         best_hit = hits[0]
         confidence = best_hit.score
+        bar = ACCEPT * min(1.0, (LONG_QUESTION / len(word_list)) ** 0.7)
         alternatives = tuple(h.slug for h in hits[1:4])
-        if confidence < ACCEPT or ranked[0][1] < DECOY_MARGIN * decoy:
+        if confidence < bar or ranked[0][1] < DECOY_MARGIN * decoy:
             return SearchResult(None, round(confidence, 4), alternatives[:3], language, False, hits)
         runner_up = hits[1].score if len(hits) > 1 else 0.0
-        sure = confidence >= SURE and best_hit.score - runner_up >= 0.1 * best_hit.score
+        sure = (
+            confidence >= min(SURE, 1.5 * bar)
+            and best_hit.score - runner_up >= 0.1 * best_hit.score
+        )
         return SearchResult(best_hit.slug, round(confidence, 4), alternatives, language, sure, hits)
 
     # ------------------------------------------------------------------ language

@@ -65,7 +65,7 @@ _FOLDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 
-_AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+_AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "وب", "ول", "و", "ب", "ل", "ف", "ك")
 _AR_SUFFIXES = ("ها", "هم", "كم", "نا", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
 """Light stemming in the manner of Larkey's light10, on text where ة is already folded to ه."""
 
@@ -73,7 +73,7 @@ _AR_SUFFIXES = ("ها", "هم", "كم", "نا", "ان", "ات", "ون", "ين", 
 def clean(text: str) -> str:
     """NFKC, casefold, invisible and control characters removed, length capped."""
     text = unicodedata.normalize("NFKC", text[: MAX_QUERY_CHARS * 2])
-    text = _INVISIBLE.sub("", text)
+    text = _ARABIC_MARKS.sub("", _INVISIBLE.sub("", text))
     return text.casefold()[:MAX_QUERY_CHARS]
 
 
@@ -127,8 +127,6 @@ def stem(key: str) -> str:
             if key.startswith(prefix) and len(key) - len(prefix) >= 3:
                 key = key[len(prefix) :]
                 break
-        if key.startswith("و") and len(key) >= 4:
-            key = key[1:]
         for suffix in _AR_SUFFIXES:
             if key.endswith(suffix) and len(key) - len(suffix) >= 2:
                 key = key[: -len(suffix)]

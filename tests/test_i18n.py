@@ -1,0 +1,121 @@
+"""Every string a user sees is translatable and translated, with real plurals and dates."""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from bot.i18n import LOCALES_DIR, I18n
+from flows.cards import answer_card
+from knowledge.content import TopicDoc
+from knowledge.languages import LANGUAGES
+from knowledge.render import LRI, PDI
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYWORDS = {"Tr": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+
+
+def extracted() -> set[str | tuple[str, str]]:
+    found: set[str | tuple[str, str]] = set()
+    for folder in ("bot", "flows"):
+        for _file, _line, message, _comments, _ctx in extract_from_dir(
+            ROOT / folder, keywords=KEYWORDS, comment_tags=()
+        ):
+            found.add(message if isinstance(message, str) else tuple(message[:2]))  # type: ignore[arg-type]
+    return found
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_catalog_is_complete_and_not_fuzzy(lang: str) -> None:
+    path = LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=lang)
+    entries = {m.id if isinstance(m.id, str) else tuple(m.id): m for m in catalog if m.id}
+    missing = extracted() - set(entries)
+    assert not missing, f"not in {lang} catalog (run make messages): {missing}"
+    for key, message in entries.items():
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert not message.fuzzy, (lang, key)
+        assert all(strings), f"untranslated in {lang}: {key!r}"
+        wanted = set(re.findall(r"\{\w+\}", " ".join(key if isinstance(key, tuple) else (key,))))
+        for text in strings:
+            assert set(re.findall(r"\{\w+\}", text)) == wanted, (lang, key, text)
+
+
+def test_template_is_up_to_date() -> None:
+    with (LOCALES_DIR / "messages.pot").open("rb") as pot:
+        template = {m.id if isinstance(m.id, str) else tuple(m.id) for m in read_po(pot) if m.id}
+    assert template == extracted(), "run make messages"
+
+
+USER_FACING_CALLS = {"answer", "reply", "send_message", "edit_text", "Const"}
+
+
+def _literal_with_letters(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return bool(re.search(r"[^\W\d_]{2,}", re.sub(r"\{[^}]*\}|<[^>]+>|/\w+", "", node.value)))
+    return isinstance(node, ast.JoinedStr)
+
+
+def test_no_user_visible_string_bypasses_gettext() -> None:
+    offenders = []
+    for path in [*ROOT.glob("bot/handlers/*.py"), *ROOT.glob("flows/*.py")]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in USER_FACING_CALLS and any(_literal_with_letters(a) for a in node.args):
+                offenders.append(f"{path.name}:{node.lineno}")
+            if name in {"Tr", "gettext", "ngettext"} and any(
+                isinstance(a, ast.JoinedStr) for a in node.args
+            ):
+                offenders.append(f"{path.name}:{node.lineno} (f-string inside gettext)")
+            if name == "Format" and node.args and _literal_with_letters(node.args[0]):
+                offenders.append(f"{path.name}:{node.lineno} (Format with words)")
+    assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "forms"),
+    [
+        ("uk", {1: "1 тема", 2: "2 теми", 5: "5 тем", 21: "21 тема", 12: "12 тем"}),
+        ("ru", {1: "1 тема", 3: "3 темы", 11: "11 тем", 22: "22 темы"}),
+        ("pl", {1: "1 temat", 2: "2 tematy", 5: "5 tematów", 22: "22 tematy"}),
+        ("be", {1: "1 тэма", 2: "2 тэмы", 5: "5 тэм"}),
+        ("en", {1: "1 topic", 2: "2 topics"}),
+    ],
+)
+def test_plural_forms_are_real(lang: str, forms: dict[int, str]) -> None:
+    t = I18n().get(lang)
+    for n, expected in forms.items():
+        assert t.ngettext("{n} topic", "{n} topics", n).format(n=n) == expected
+
+
+def test_dates_follow_the_locale() -> None:
+    i18n = I18n()
+    day = datetime(2026, 11, 23, tzinfo=UTC)
+    assert i18n.get("uk").date(day) == "23 листопада 2026\u202fр."
+    assert i18n.get("pl").date(day) == "23 listopada 2026"
+    assert "نوفمبر" in i18n.get("ar").date(day)
+
+
+def test_arabic_card_isolates_numbers_and_links(topics: list[TopicDoc]) -> None:
+    t = I18n().get("ar")
+    topic = next(tp for tp in topics if tp.slug == "residence-permit")
+    card = answer_card(topic, t)
+    assert t.rtl
+    latin_runs = re.findall(
+        r"[A-Za-z0-9][A-Za-z0-9 .:/+-]*[A-Za-z0-9]", card.html.split("</b>", 1)[1]
+    )
+    assert latin_runs
+    assert f"{LRI}" in card.html and f"{PDI}" in card.html
+    for run in re.findall(f"{LRI}(.*?){PDI}", card.html):
+        assert run.strip() and not any("\u0600" <= ch <= "\u06ff" for ch in run)
