@@ -21,6 +21,7 @@ from knowledge.languages import LANGUAGES, RTL_LANGUAGES
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
+RLM = "\u200f"
 
 
 def load_catalog(lang: str, locales_dir: Path = LOCALES_DIR) -> gettext.GNUTranslations:
@@ -41,10 +42,15 @@ class Translator:
     catalog: gettext.NullTranslations
 
     def gettext(self, message: str) -> str:
-        return self.catalog.gettext(message)
+        return self._direction(self.catalog.gettext(message))
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self.catalog.ngettext(singular, plural, n)
+        return self._direction(self.catalog.ngettext(singular, plural, n))
+
+    def _direction(self, text: str) -> str:
+        """Right-to-left text starts with an RLM: an Arabic sentence that opens with a Latin
+        word ("Witaj!", "PESEL") would otherwise be laid out left-to-right by Telegram."""
+        return RLM + text if self.rtl else text
 
     def date(self, value: date | datetime) -> str:
         return format_date(value, format="long", locale=Locale.parse(self.lang))

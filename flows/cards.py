@@ -6,7 +6,7 @@ import hashlib
 import html
 from dataclasses import dataclass
 
-from bot.i18n import Translator
+from bot.i18n import RLM, Translator
 from knowledge.content import TopicDoc, TranslationDoc
 from knowledge.languages import LANGUAGES, NATIVE_NAMES, RTL_LANGUAGES, SOURCE_LANGUAGE
 from knowledge.models import Status
@@ -66,7 +66,8 @@ def _text(text: str, lang: str) -> str:
 def answer_card(topic: TopicDoc, t: Translator) -> Card:
     shown, tr = pick(topic, t.lang)
     notes = "\n".join(f"<i>{html.escape(n)}</i>" for n in _notices(t, tr, t.lang, shown))
-    body = f"<b>{html.escape(tr.title)}</b>\n\n{_text(tr.answer, shown)}"
+    mark = RLM if shown in RTL_LANGUAGES else ""
+    body = f"{mark}<b>{html.escape(tr.title)}</b>\n\n{_text(tr.answer, shown)}"
     text = f"{body}\n\n{notes}" if notes else body
     sources = [{"title": s.title, "url": s.url} for s in tr.sources]
     return Card(text, shown, sources)

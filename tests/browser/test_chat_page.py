@@ -1,0 +1,80 @@
+"""The sandbox chat page in a real browser (Debian's chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest_asyncio
+
+from tests.conftest import unavailable
+from tests.e2e.conftest import Harness, start_harness, stop_harness
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest_asyncio.fixture
+async def page(tmp_path: Path) -> AsyncIterator[tuple[Any, Harness]]:
+    if not Path(CHROMIUM).exists():
+        unavailable("chromium is not installed (apt-get install -y chromium)")
+    from playwright.async_api import async_playwright
+
+    harness = await start_harness(tmp_path, "polling")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            tab = await browser.new_page(viewport={"width": 420, "height": 860})
+            yield tab, harness
+        finally:
+            await browser.close()
+            await stop_harness(harness)
+
+
+async def test_a_person_chats_in_the_browser(page: tuple[Any, Harness], tmp_path: Path) -> None:
+    tab, harness = page
+    t = harness.i18n.get("uk")
+    await tab.goto(f"{harness.server.url}/?user=7001&lang=uk")
+    await tab.click("#start")
+    await tab.get_by_role("button", name="✓ Українська").click()
+    await tab.get_by_text(t.gettext("🏙 Everyday life")).wait_for()
+    await tab.fill("#text", "Як отримати PESEL?")
+    await tab.press("#text", "Enter")
+    title = harness.knowledge.catalog["pesel"].translations["uk"].title
+    card = tab.locator(".msg.bot", has_text=title).last
+    await card.wait_for()
+    assert await card.locator("b").first.inner_text() == title  # entities rendered as markup
+    links = card.locator(".kbd a")
+    assert await links.count() >= 1
+    assert (await links.first.get_attribute("href") or "").startswith("https://")
+    await tab.fill("#text", "<img src=x onerror=alert(1)>")
+    await tab.press("#text", "Enter")
+    echoed = tab.locator(".msg.user", has_text="<img src=x onerror=alert(1)>")
+    await echoed.wait_for()
+    assert await tab.locator(".msg img").count() == 0  # user text stays text
+    await tab.screenshot(path=str(tmp_path / "chat-uk.png"))
+
+
+async def test_arabic_renders_right_to_left(page: tuple[Any, Harness]) -> None:
+    tab, harness = page
+    await tab.goto(f"{harness.server.url}/?user=7002&lang=ar")
+    await tab.click("#start")
+    await tab.get_by_role("button", name="✓ العربية").click()
+    t = harness.i18n.get("ar")
+    menu = tab.locator(
+        ".msg.bot",
+        has_text=t.gettext("Pick a topic, or just type your question in any language.")[:10],
+    )
+    await menu.last.wait_for()
+    assert await menu.last.evaluate("el => el.matches(':dir(rtl)')")
+    await tab.fill("#text", "ما هي أرقام الطوارئ في بولندا؟")
+    await tab.press("#text", "Enter")
+    card = tab.locator(".msg.bot", has_text="112").last
+    await card.wait_for()
+    assert await card.evaluate("el => el.matches(':dir(rtl)')")
+    assert "112" in await card.inner_text()
