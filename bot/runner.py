@@ -14,7 +14,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.config import Settings
-from bot.factory import build_bot, build_dispatcher, register_commands
+from bot.factory import build_bot, build_dispatcher, pin_response_types, register_commands
 from bot.i18n import I18n
 from knowledge import people
 from knowledge.service import Knowledge
@@ -38,6 +38,7 @@ class BotRuntime:
     _web: web.AppRunner | None = None
     _redis: Any = None
     _own_knowledge: bool = False
+    _response_types: list[Any] = field(default_factory=list)
 
     async def start(self) -> None:
         settings = self.settings
@@ -47,12 +48,14 @@ class BotRuntime:
             )
             self._own_knowledge = True
         knowledge = self.knowledge
+        await asyncio.to_thread(knowledge.index.search, "warm up the language models")
         async with knowledge.sessions.begin() as session:
             secret = await people.user_key_secret(session)
         if settings.redis_url:
             from redis.asyncio import Redis
 
             self._redis = Redis.from_url(settings.redis_url, protocol=2)
+        self._response_types = pin_response_types()
         self.bot = bot = build_bot(self.token, self.api_url)
         me = await bot.get_me()
         i18n = I18n(default=settings.default_language)

@@ -102,9 +102,11 @@ async def on_vote(callback: CallbackQuery, button: Button, manager: DialogManage
     t = translator(manager)
     if not isinstance(slug, str):
         return
+    session = session_of(manager)
     stored = await people.record_feedback(
-        session_of(manager), user_key_of(manager), slug, t.lang, helpful=button.widget_id == ID_UP
+        session, user_key_of(manager), slug, t.lang, helpful=button.widget_id == ID_UP
     )
+    await session.commit()
     if stored:
         manager.dialog_data["voted"] = True
         await callback.answer(t.gettext("Thank you for your feedback!"))

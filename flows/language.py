@@ -10,9 +10,9 @@ from aiogram_dialog.widgets.kbd import Column, Select
 from aiogram_dialog.widgets.text import Format
 
 from bot.i18n import N_, I18n
-from flows.common import session_of, switch_language, user_key_of
+from bot.profiles import Profiles
+from flows.common import switch_language, user_key_of
 from flows.states import LanguageSG, MainSG
-from knowledge import people
 from knowledge.languages import LANGUAGES, NATIVE_NAMES
 
 ID_LANGUAGES = "lang"
@@ -34,7 +34,8 @@ async def on_language(
 ) -> None:
     if code not in LANGUAGES:
         return
-    await people.set_language(session_of(manager), user_key_of(manager), code)
+    profiles: Profiles = manager.middleware_data["profiles"]
+    await profiles.set_language(user_key_of(manager), code)
     switch_language(manager, code)
     await manager.start(MainSG.menu, mode=StartMode.RESET_STACK)
 

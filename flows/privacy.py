@@ -8,10 +8,10 @@ from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 
-from flows.common import menu_button, session_of, user_key_of
+from bot.profiles import Profiles
+from flows.common import menu_button, user_key_of
 from flows.states import LanguageSG, PrivacySG
 from flows.widgets import Tr, translator
-from knowledge import people
 
 
 async def get_about(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -20,7 +20,8 @@ async def get_about(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
 
 
 async def on_forget(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
-    await people.forget(session_of(manager), user_key_of(manager))
+    profiles: Profiles = manager.middleware_data["profiles"]
+    await profiles.forget(user_key_of(manager))
     manager.middleware_data["stored_lang"] = None
     await callback.answer(translator(manager).gettext("Done: everything about you is deleted."))
     await manager.start(LanguageSG.choose, mode=StartMode.RESET_STACK)

@@ -32,6 +32,7 @@ async def question(
             await people.log_unanswered(
                 session, user_key, text, lang, result.score, [h.slug for h in result.hits]
             )
+            await session.commit()  # release the connection before talking to Telegram
         await dialog_manager.start(
             AnswerSG.unknown,
             data={"alternatives": list(result.alternatives) if result.score > 0.15 else []},

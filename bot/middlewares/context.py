@@ -10,6 +10,7 @@ from aiogram.types import TelegramObject, User
 
 from bot.config import Settings
 from bot.i18n import I18n
+from bot.profiles import Profiles
 from knowledge import people
 from knowledge.languages import from_telegram
 from knowledge.service import Knowledge
@@ -21,6 +22,7 @@ class ContextMiddleware(BaseMiddleware):
         self.i18n = i18n
         self.settings = settings
         self.secret = secret
+        self.profiles = Profiles(knowledge)
 
     async def __call__(
         self,
@@ -40,13 +42,20 @@ class ContextMiddleware(BaseMiddleware):
             t=self.i18n.get(fallback),
             lang=fallback,
         )
+        key = people.user_key(self.secret, user.id)
+        stored = await self.profiles.language(key)
+        lang = stored or fallback
+        data.update(
+            profiles=self.profiles,
+            user_key=key,
+            stored_lang=stored,
+            lang=lang,
+            t=self.i18n.get(lang),
+        )
+        # The session connects lazily: updates that only read the in-memory index never
+        # take a database connection at all.
         async with self.knowledge.sessions() as session:
-            key = people.user_key(self.secret, user.id)
-            stored = await people.get_language(session, key)
-            lang = stored or fallback
-            data.update(
-                session=session, user_key=key, stored_lang=stored, lang=lang, t=self.i18n.get(lang)
-            )
+            data["session"] = session
             result = await handler(event, data)
             await session.commit()
             return result

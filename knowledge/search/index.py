@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.content import TopicDoc
 from knowledge.languages import LANGUAGES
-from knowledge.search.langid import lingua_scores
+from knowledge.search.langid import lingua_best
 from knowledge.search.morphology import lemmas
 from knowledge.search.normalize import clean, script, skeleton, stem, words
 
@@ -291,17 +291,24 @@ class SearchIndex:
     # ------------------------------------------------------------------ language
 
     def detect_language(self, text: str) -> str | None:
-        """Best guess at the language of `text` among the six, or None for no letters at all."""
+        """Best guess at the language of `text` among the six, or None for no letters at all.
+
+        Letters only one alphabet has decide first (ў is Belarusian, ї Ukrainian, ы Russian or
+        Belarusian, ą Polish); then the knowledge base's own vocabulary votes, which recognises
+        Ukrainian or Russian typed in Latin letters; lingua settles what is left.
+        """
         word_list = words(clean(text))
         if not word_list:
             return None
         scripts = [script(w) for w in word_list]
         if scripts.count("arab") * 2 >= len(scripts):
             return "ar"
-        lingua = lingua_scores(text)
+        letters = set("".join(word_list))
         if scripts.count("cyrl") * 2 >= len(scripts):
-            cyr = {k: v for k, v in lingua.items() if k in ("uk", "ru", "be")}
-            return max(cyr, key=cyr.__getitem__) if cyr else "uk"
+            by_letters = _cyrillic_by_letters(letters)
+            if by_letters:
+                return by_letters
+            return lingua_best(text, ("uk", "ru", "be")) or "uk"
         votes = dict.fromkeys(LANGUAGES, 0.0)
         for word in word_list:
             key = skeleton(word)
@@ -309,11 +316,33 @@ class SearchIndex:
             for lang in owners:
                 votes[lang] += 1 / len(owners)
         slavic = max(("uk", "ru", "be"), key=votes.__getitem__)
-        latin = {k: v for k, v in lingua.items() if k in ("en", "pl")}
-        lingua_best = max(latin, key=latin.__getitem__) if latin else "en"
         if votes[slavic] > max(votes["en"], votes["pl"]) and votes[slavic] >= 1:
             return slavic
-        return lingua_best
+        if letters & _POLISH_ONLY:
+            return "pl"
+        if abs(votes["en"] - votes["pl"]) >= 1.5:
+            return "en" if votes["en"] > votes["pl"] else "pl"
+        return lingua_best(text, ("en", "pl")) or "en"
+
+
+_POLISH_ONLY = frozenset("ąćęłńóśźż")
+
+
+def _cyrillic_by_letters(letters: set[str]) -> str | None:
+    if "ў" in letters:
+        return "be"
+    ukrainian = bool(letters & set("їєґ"))
+    russian = bool(letters & set("ыэъё"))
+    has_i = "і" in letters
+    if ukrainian and not russian:
+        return "uk"
+    if russian and has_i:
+        return "be"
+    if russian:
+        return "ru"
+    if has_i and "и" in letters:
+        return "uk"
+    return None
 
 
 def load_out_of_scope(path: Path = OUT_OF_SCOPE_FILE) -> dict[str, dict[str, list[str]]]:

@@ -21,15 +21,25 @@ _LINGUA = {
 }
 
 
+_CODES = {code: language for language, code in _LINGUA.items()}
+
+
 @cache
-def _detector() -> LanguageDetector:
-    return LanguageDetectorBuilder.from_languages(*_LINGUA).build()
+def _detector(codes: tuple[str, ...]) -> LanguageDetector:
+    """A detector for just the candidates the script leaves: fewer models, faster answers."""
+    return LanguageDetectorBuilder.from_languages(*(_CODES[c] for c in codes)).build()
+
+
+def lingua_best(text: str, among: tuple[str, ...]) -> str | None:
+    """The most likely of `among` according to lingua, or None when it cannot tell."""
+    language = _detector(among).detect_language_of(text)
+    return _LINGUA[language] if language is not None else None
 
 
 def lingua_scores(text: str) -> dict[str, float]:
     """Confidence per language code (summing to 1), empty when lingua cannot tell."""
     return {
         _LINGUA[c.language]: c.value
-        for c in _detector().compute_language_confidence_values(text)
+        for c in _detector(tuple(_CODES)).compute_language_confidence_values(text)
         if c.value > 0
     }

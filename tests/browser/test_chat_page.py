@@ -13,6 +13,7 @@ from tests.conftest import unavailable
 from tests.e2e.conftest import Harness, start_harness, stop_harness
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -21,7 +22,7 @@ CHROMIUM_ARGS = [
 
 @pytest_asyncio.fixture
 async def page(tmp_path: Path) -> AsyncIterator[tuple[Any, Harness]]:
-    if not Path(CHROMIUM).exists():
+    if not HAVE_CHROMIUM:
         unavailable("chromium is not installed (apt-get install -y chromium)")
     from playwright.async_api import async_playwright
 

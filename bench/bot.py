@@ -1,0 +1,155 @@
+"""End-to-end bot benchmark through the sandbox: Witaj against a bare aiogram echo bot.
+
+    .venv/bin/python bench/bot.py [--users 200] [--messages 20]
+
+Each simulated user sends its next message when the reply to the last one has come, as a person
+does. The bot runs in its own process pinned to one core; the sandbox and the users share the
+other. Prints messages per second, reply latency (median, p99), the ratio Witaj / echo, the
+count of messages without exactly one reply (must be 0) and the bot process's RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+from aiohttp import web
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.config import CONTENT_DIR  # noqa: E402
+from bot.sandbox.server import ChatLog, Sandbox, build_app  # noqa: E402
+from knowledge.content import load_dir  # noqa: E402
+
+console = Console()
+TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "900"))
+
+
+def questions() -> list[str]:
+    """Realistic traffic: topic titles and phrasings in all languages, plus off-topic chat."""
+    pool = []
+    for topic in load_dir(CONTENT_DIR):
+        for tr in topic.translations.values():
+            pool += [tr.title, *tr.phrasings[:3]]
+    pool += ["what's the weather tomorrow", "tell me a joke", "курс доллара", "hello"]
+    return pool
+
+
+async def run_load(kind: str, users: int, messages: int) -> dict[str, float]:
+    sandbox = Sandbox()
+    runner = web.AppRunner(build_app(sandbox), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    tmp = tempfile.mkdtemp()
+    proc = subprocess.Popen(  # noqa: ASYNC220 - started once, before the measured part
+        [
+            sys.executable,
+            str(ROOT / "bench" / "botproc.py"),
+            kind,
+            url,
+            f"sqlite+aiosqlite:///{tmp}/bench.sqlite3",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = await asyncio.to_thread(proc.stdout.readline)
+        assert line.strip() == "ready", line
+        pool = questions()
+        rng = random.Random(11)
+        latencies: list[float] = []
+
+        async def person(user_id: int) -> None:
+            for _ in range(messages):
+                chat = sandbox.chats[user_id]
+                start = time.perf_counter()
+                sent = await sandbox.user_message(user_id, rng.choice(pool), language_code="uk")
+
+                def replied(chat: ChatLog = chat, sent_id: int = sent["message_id"]) -> bool:
+                    return chat.order[-1] > sent_id
+
+                async with sandbox.changed:
+                    await sandbox.changed.wait_for(replied)
+                latencies.append((time.perf_counter() - start) * 1000)
+                await asyncio.sleep(0)
+
+        begin = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*(person(10_000 + u) for u in range(users))), TIMEOUT)
+        elapsed = time.perf_counter() - begin
+        await asyncio.sleep(1.0)  # late duplicates would show up here
+        rss = psutil.Process(proc.pid).memory_info().rss / 2**20
+        wrong = 0
+        for user in range(users):
+            log = sandbox.chats[10_000 + user]
+            replies = 0
+            for mid in log.order:
+                if log.messages[mid]["from"]["is_bot"]:
+                    replies += 1
+                else:
+                    wrong += replies not in (0, 1)  # 0 only before the first message
+                    replies = 0
+            wrong += replies != 1
+        sent = sum(
+            1
+            for u in range(users)
+            for m in sandbox.chats[10_000 + u].messages.values()
+            if not m["from"]["is_bot"]
+        )
+        wrong += abs(sent - users * messages)
+        return {
+            "rate": users * messages / elapsed,
+            "median": statistics.median(latencies),
+            "p99": sorted(latencies)[int(0.99 * (len(latencies) - 1))],
+            "wrong": wrong,
+            "rss": rss,
+        }
+    finally:
+        proc.terminate()
+        await asyncio.to_thread(proc.wait, 10)
+        await runner.cleanup()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--messages", type=int, default=20)
+    args = parser.parse_args()
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
+    if len(cores) > 1:
+        os.environ["BENCH_BOT_CORE"] = str(cores[0])
+        os.sched_setaffinity(0, set(cores[1:]))
+    echo = await run_load("echo", args.users, args.messages)
+    witaj = await run_load("witaj", args.users, args.messages)
+    table = Table(title=f"{args.users} users x {args.messages} messages through the sandbox")
+    for column in ("bot", "msg/s", "median ms", "p99 ms", "without exactly one reply", "RSS MB"):
+        table.add_column(column, justify="right")
+    for name, r in (("bare aiogram echo", echo), ("witaj", witaj)):
+        table.add_row(
+            name,
+            f"{r['rate']:.0f}",
+            f"{r['median']:.1f}",
+            f"{r['p99']:.1f}",
+            str(int(r["wrong"])),
+            f"{r['rss']:.0f}",
+        )
+    console.print(table)
+    console.print(f"ratio witaj / echo (msg/s): {witaj['rate'] / echo['rate']:.2f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

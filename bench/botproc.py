@@ -1,0 +1,61 @@
+"""One bot process for bench/bot.py: Witaj itself, or a bare aiogram echo bot as the baseline.
+
+python bench/botproc.py witaj|echo API_URL DATABASE_URL
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Message
+
+from bot.config import Settings
+from bot.runner import BotRuntime
+from bot.sandbox.server import DEFAULT_TOKEN
+
+
+async def echo(api_url: str) -> None:
+    bot = Bot(DEFAULT_TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(api_url)))
+    dp = Dispatcher()
+
+    @dp.message()
+    async def reply(message: Message) -> None:
+        await message.answer(message.text or "?")
+
+    await bot.delete_webhook()
+    print("ready", flush=True)
+    await dp.start_polling(bot, handle_signals=True)
+
+
+async def witaj(api_url: str, database_url: str) -> None:
+    settings = Settings(database_url=database_url, throttle_seconds=0, log_level="WARNING")
+    runtime = BotRuntime(settings, DEFAULT_TOKEN, api_url)
+    await runtime.start()
+    print("ready", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runtime.stop()
+
+
+def main() -> None:
+    kind, api_url = sys.argv[1], sys.argv[2]
+    if hasattr(os, "sched_setaffinity"):
+        core = os.environ.get("BENCH_BOT_CORE")
+        os.sched_setaffinity(0, {int(core)} if core else {sorted(os.sched_getaffinity(0))[0]})
+    if kind == "echo":
+        asyncio.run(echo(api_url))
+    else:
+        asyncio.run(witaj(api_url, sys.argv[3]))
+
+
+if __name__ == "__main__":
+    main()
