@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
+# With BOT_TOKEN (environment or .env) the bot runs on Telegram; without, the local sandbox.
 run: $(STAMP)
-	$(BIN)/witaj chat
+	@if [ -n "$$BOT_TOKEN" ] || grep -qs '^BOT_TOKEN=.\+' .env; then $(BIN)/witaj run; \
+	else $(BIN)/witaj sandbox; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -30,6 +32,7 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/bot.py
 
 # Re-pin every dependency after changing pyproject.toml.
 lock: $(STAMP)

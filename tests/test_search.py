@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -138,3 +139,11 @@ def test_read_jsonl_keeps_bad_lines_in_place() -> None:
     rows = list(read_jsonl(lines))
     assert [r.line for r in rows] == [1, 2, 3, 5]
     assert [bool(r.error) for r in rows] == [False, True, True, True]
+
+
+def test_independent_validation_set_stays_above_the_bar(index: SearchIndex) -> None:
+    """bench/questions.extra.jsonl was written without seeing the content or the dev set."""
+    path = Path(__file__).resolve().parent.parent / "bench" / "questions.extra.jsonl"
+    report = evaluate(index, read_jsonl(path.read_text(encoding="utf-8").splitlines()))
+    assert report.accuracy >= 0.9, report.misses
+    assert min(acc for _, acc in report.by_lang.values()) >= 0.8, report.by_lang
