@@ -11,8 +11,15 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.i18n import I18n
 from flows.cards import answer_card, bilingual_card, title, topic_id
-from flows.common import knowledge_of, menu_button, session_of, user_key_of
-from flows.states import AnswerSG, BrowseSG, HandoffSG, LanguageSG
+from flows.common import (
+    category_buttons,
+    knowledge_of,
+    menu_button,
+    open_topic,
+    session_of,
+    user_key_of,
+)
+from flows.states import AnswerSG, HandoffSG, LanguageSG
 from flows.widgets import Links, Tr, translator
 from knowledge import people
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
@@ -112,12 +119,6 @@ async def on_vote(callback: CallbackQuery, button: Button, manager: DialogManage
         await callback.answer(t.gettext("Thank you for your feedback!"))
 
 
-async def on_more(callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str) -> None:
-    slug = next((s for s in knowledge_of(manager).catalog if topic_id(s) == item), None)
-    if slug is not None:
-        await manager.start(AnswerSG.card, data={"slug": slug})
-
-
 def _more_select() -> Column:
     return Column(
         Select(
@@ -125,7 +126,7 @@ def _more_select() -> Column:
             id=ID_MORE,
             item_id_getter=lambda item: item[0],
             items="more",
-            on_click=on_more,
+            on_click=open_topic,
         )
     )
 
@@ -174,17 +175,7 @@ def make_dialog() -> Dialog:
             Tr("\nMaybe one of these helps:", when="more"),
             _more_select(),
             Start(Tr("🙋 Talk to a person"), id="person", state=HandoffSG.soon),
-            Row(
-                Start(
-                    Tr("🏙 Everyday life"),
-                    id="everyday",
-                    state=BrowseSG.topics,
-                    data={"category": "everyday"},
-                ),
-                Start(
-                    Tr("🎒 School"), id="school", state=BrowseSG.topics, data={"category": "school"}
-                ),
-            ),
+            category_buttons(),
             language_offer,
             menu_button(),
             getter=get_unknown,

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Cancel, Row, ScrollingGroup, Select
 from aiogram_dialog.widgets.text import Format
 
 from flows.cards import title, topic_id
-from flows.common import knowledge_of, menu_button
-from flows.states import AnswerSG, BrowseSG
+from flows.common import knowledge_of, menu_button, open_topic
+from flows.states import BrowseSG
 from flows.widgets import Tr, translator
 
 ID_TOPICS = "t"
@@ -32,14 +31,6 @@ async def get_topics(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     }
 
 
-async def on_topic(
-    callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str
-) -> None:
-    slug = next((s for s in knowledge_of(manager).catalog if topic_id(s) == item), None)
-    if slug is not None:
-        await manager.start(AnswerSG.card, data={"slug": slug})
-
-
 def make_dialog() -> Dialog:
     return Dialog(
         Window(
@@ -52,7 +43,7 @@ def make_dialog() -> Dialog:
                     id=ID_TOPICS,
                     item_id_getter=lambda item: item[0],
                     items="topics",
-                    on_click=on_topic,
+                    on_click=open_topic,
                 ),
                 id=ID_PAGES,
                 width=1,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager, StartMode
-from aiogram_dialog.widgets.kbd import Start
+from aiogram_dialog.widgets.kbd import Row, Start
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import I18n, Translator
-from flows.states import MainSG
+from flows.cards import topic_id
+from flows.states import AnswerSG, BrowseSG, MainSG
 from flows.widgets import Tr
 from knowledge.service import Knowledge
 
@@ -16,6 +20,23 @@ ID_MENU = "menu"
 
 def menu_button() -> Start:
     return Start(Tr("🏠 Menu"), id=ID_MENU, state=MainSG.menu, mode=StartMode.RESET_STACK)
+
+
+def category_buttons() -> Row:
+    return Row(
+        Start(Tr("🏙 Everyday life"), id="everyday", state=BrowseSG.topics,
+              data={"category": "everyday"}),
+        Start(Tr("🎒 School"), id="school", state=BrowseSG.topics, data={"category": "school"}),
+    )  # fmt: skip
+
+
+async def open_topic(
+    callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str
+) -> None:
+    """A topic button was pressed: its short id names a topic of the catalog."""
+    slug = next((s for s in knowledge_of(manager).catalog if topic_id(s) == item), None)
+    if slug is not None:
+        await manager.start(AnswerSG.card, data={"slug": slug})
 
 
 def knowledge_of(manager: DialogManager) -> Knowledge:

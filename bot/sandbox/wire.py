@@ -25,27 +25,25 @@ def _unknown_fields(obj: object, path: str = "") -> list[str]:
     return found
 
 
-def check_update(data: dict[str, Any]) -> dict[str, Any]:
-    """Parse an update as python-telegram-bot would; unknown or missing fields raise."""
+def _check(kind: type[Update] | type[Message], data: dict[str, Any]) -> dict[str, Any]:
+    """Parse as python-telegram-bot would; unknown or missing fields raise."""
+    name = kind.__name__
     try:
-        update = Update.de_json(json.loads(json.dumps(data)), None)
+        parsed = kind.de_json(json.loads(json.dumps(data)), None)
     except (KeyError, TypeError, ValueError) as exc:
-        raise AssertionError(f"sandbox built an invalid Update: {exc}") from exc
-    unknown = _unknown_fields(update)
+        raise AssertionError(f"sandbox built an invalid {name}: {exc}") from exc
+    unknown = _unknown_fields(parsed)
     if unknown:
-        raise AssertionError(f"sandbox Update has fields the Bot API does not: {unknown}")
+        raise AssertionError(f"sandbox {name} has fields the Bot API does not: {unknown}")
     return data
+
+
+def check_update(data: dict[str, Any]) -> dict[str, Any]:
+    return _check(Update, data)
 
 
 def check_message(data: dict[str, Any]) -> dict[str, Any]:
-    try:
-        message = Message.de_json(json.loads(json.dumps(data)), None)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise AssertionError(f"sandbox built an invalid Message: {exc}") from exc
-    unknown = _unknown_fields(message)
-    if unknown:
-        raise AssertionError(f"sandbox Message has fields the Bot API does not: {unknown}")
-    return data
+    return _check(Message, data)
 
 
 def check_inline_keyboard(data: Any) -> dict[str, Any]:
