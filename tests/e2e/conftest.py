@@ -109,6 +109,15 @@ async def polling(tmp_path: Path) -> AsyncIterator[Harness]:
 
 
 @pytest_asyncio.fixture
+async def webhook(tmp_path: Path) -> AsyncIterator[Harness]:
+    h = await start_harness(tmp_path, "webhook")
+    try:
+        yield h
+    finally:
+        await stop_harness(h)
+
+
+@pytest_asyncio.fixture
 async def redis_harness(tmp_path: Path) -> AsyncIterator[Harness]:
     if not await redis_available():
         unavailable(f"Redis at {REDIS_URL} is not reachable")

@@ -1,0 +1,66 @@
+"""Flood control, missing optional methods and webhook secrets: warnings and retries, no crash."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from aiohttp import ClientSession
+
+from bot.runner import WEBHOOK_PATH
+from tests.e2e.conftest import Harness, start_harness, stop_harness
+
+
+async def test_429_retry_after_is_honoured_and_the_reply_arrives(polling: Harness) -> None:
+    polling.server.sandbox.flood_wait = 2  # the next two sends answer 429, retry after 1 s
+    started = time.monotonic()
+    reply = await polling.client.ask(9301, "numer alarmowy policja")
+    assert "112" in reply["text"]
+    assert time.monotonic() - started >= 2.0  # waited as told, twice, and did not give up
+
+
+async def test_server_without_optional_methods_only_warns(
+    tmp_path: Path, monkeypatch: object
+) -> None:
+    from bot.sandbox import server as sandbox_server
+
+    original = sandbox_server.Sandbox._methods
+
+    def without_commands(self: sandbox_server.Sandbox) -> dict[str, object]:
+        methods = original(self)
+        methods.pop("setmycommands")
+        return methods  # type: ignore[return-value]
+
+    sandbox_server.Sandbox._methods = without_commands  # type: ignore[method-assign]
+    try:
+        h = await start_harness(tmp_path, "polling")
+    finally:
+        sandbox_server.Sandbox._methods = original  # type: ignore[method-assign]
+    try:
+        assert h.server.sandbox.commands == {}
+        reply = await h.client.ask(9302, "Jak wyrobić numer PESEL?")
+        assert "PESEL" in reply["text"]
+    finally:
+        await stop_harness(h)
+
+
+async def test_webhook_refuses_requests_without_the_secret(webhook: Harness) -> None:
+    settings = webhook.runtime.settings
+    assert webhook.server.sandbox.webhook is not None  # the bot registered its webhook
+    url = f"http://127.0.0.1:{settings.webhook_port}{WEBHOOK_PATH}"
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 1, "type": "private"},
+            "text": "pesel",
+        },
+    }
+    async with ClientSession() as http:
+        async with http.post(url, json=update) as resp:
+            assert resp.status == 401
+        async with http.post(
+            url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+        ) as resp:
+            assert resp.status == 401
