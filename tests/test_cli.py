@@ -181,3 +181,11 @@ def test_chat_prompt_answers_until_an_empty_line(db: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "112" in result.stdout
     assert "No answer for that yet" in result.stdout
+
+
+def test_db_upgrade_creates_the_schema(db: Path) -> None:
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert db.exists() and "up to date" in result.stdout
+    again = runner.invoke(app, ["db", "upgrade"])
+    assert again.exit_code == 0

@@ -129,3 +129,22 @@ async def test_every_change_leaves_a_revision_with_the_old_text(knowledge: Knowl
     assert [r.snapshot["answer"] for r in revisions][1:] == ["v2"]
     assert [r.changed_by for r in revisions] == ["ivan", "maria"]
     assert row.version == 3
+
+
+async def test_migrations_build_exactly_the_models(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from knowledge.db import make_engine, upgrade
+    from knowledge.models import Base
+
+    engine = make_engine(database_url)
+    try:
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+            )
+    finally:
+        await engine.dispose()
+    assert diff == []
