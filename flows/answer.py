@@ -156,7 +156,6 @@ def make_dialog() -> Dialog:
             Row(Start(Tr("🙋 Talk to a person"), id="person", state=HandoffSG.soon), menu_button()),
             getter=get_card,
             state=AnswerSG.card,
-            disable_web_page_preview=True,
         ),
         Window(
             Format("{card}"),
@@ -164,7 +163,6 @@ def make_dialog() -> Dialog:
             Row(SwitchTo(Tr("⬅️ Back"), id="back", state=AnswerSG.card), menu_button()),
             getter=get_bilingual,
             state=AnswerSG.bilingual,
-            disable_web_page_preview=True,
         ),
         Window(
             Tr(

@@ -555,9 +555,11 @@ async def _params(request: web.Request) -> dict[str, Any]:
     return params
 
 
+DELIVERY = web.AppKey("delivery", asyncio.Task[None])
+
+
 def build_app(sandbox: Sandbox) -> web.Application:
     app = web.Application(client_max_size=20 * 2**20)
-    app["sandbox"] = sandbox
 
     async def bot_api(request: web.Request) -> web.Response:
         if request.match_info["token"] != sandbox.token:
@@ -652,12 +654,12 @@ def build_app(sandbox: Sandbox) -> web.Application:
     app.router.add_get("/", page)
 
     async def start_delivery(app: web.Application) -> None:
-        app["delivery"] = asyncio.create_task(sandbox.deliver_forever())
+        app[DELIVERY] = asyncio.create_task(sandbox.deliver_forever())
 
     async def stop_delivery(app: web.Application) -> None:
-        app["delivery"].cancel()
+        app[DELIVERY].cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await app["delivery"]
+            await app[DELIVERY]
         await sandbox.close()
 
     app.on_startup.append(start_delivery)
