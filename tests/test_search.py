@@ -78,6 +78,8 @@ def test_result_carries_alternatives_and_language(index: SearchIndex) -> None:
         ("Can I open a bank account?", "en"),
         ("هل يمكنني فتح حساب بنكي؟", "ar"),
         ("chy mozhna vidkryty rakhunok u banku", "uk"),
+        ("Is the zerówka year compulsory for kids in Wrocław?", "en"),
+        ("Чаму ў школе няма абеду?", "be"),
     ],
 )
 def test_detects_the_language(index: SearchIndex, text: str, lang: str) -> None:

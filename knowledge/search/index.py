@@ -290,6 +290,16 @@ class SearchIndex:
 
     # ------------------------------------------------------------------ language
 
+    def _votes(self, word_list: list[str]) -> dict[str, float]:
+        """How many of the words each language's part of the knowledge base uses."""
+        votes = dict.fromkeys(LANGUAGES, 0.0)
+        for word in word_list:
+            key = skeleton(word)
+            owners = [lang for lang in LANGUAGES if key in self._lang_vocab.get(lang, ())]
+            for lang in owners:
+                votes[lang] += 1 / len(owners)
+        return votes
+
     def detect_language(self, text: str) -> str | None:
         """Best guess at the language of `text` among the six, or None for no letters at all.
 
@@ -304,24 +314,24 @@ class SearchIndex:
         if scripts.count("arab") * 2 >= len(scripts):
             return "ar"
         letters = set("".join(word_list))
+        votes = self._votes(word_list)
         if scripts.count("cyrl") * 2 >= len(scripts):
             by_letters = _cyrillic_by_letters(letters)
             if by_letters:
                 return by_letters
+            ranked = sorted(("uk", "ru", "be"), key=votes.__getitem__, reverse=True)
+            if votes[ranked[0]] - votes[ranked[1]] >= 1.5:
+                return ranked[0]
             return lingua_best(text, ("uk", "ru", "be")) or "uk"
-        votes = dict.fromkeys(LANGUAGES, 0.0)
-        for word in word_list:
-            key = skeleton(word)
-            owners = [lang for lang in LANGUAGES if key in self._lang_vocab.get(lang, ())]
-            for lang in owners:
-                votes[lang] += 1 / len(owners)
         slavic = max(("uk", "ru", "be"), key=votes.__getitem__)
         if votes[slavic] > max(votes["en"], votes["pl"]) and votes[slavic] >= 1:
             return slavic
-        if letters & _POLISH_ONLY:
-            return "pl"
-        if abs(votes["en"] - votes["pl"]) >= 1.5:
-            return "en" if votes["en"] > votes["pl"] else "pl"
+        # A Polish word or two ("Wrocław", "zerówka") inside an English question is common:
+        # Polish letters count for Polish, but do not decide alone.
+        polish_words = sum(1 for w in word_list if set(w) & _POLISH_ONLY)
+        polish = votes["pl"] + (1.5 if polish_words * 3 >= len(word_list) else 0.5 * polish_words)
+        if abs(votes["en"] - polish) >= 1.5:
+            return "en" if votes["en"] > polish else "pl"
         return lingua_best(text, ("en", "pl")) or "en"
 
 
