@@ -558,8 +558,23 @@ async def _params(request: web.Request) -> dict[str, Any]:
 DELIVERY = web.AppKey("delivery", asyncio.Task[None])
 
 
+@web.middleware
+async def _user_side_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """The chat page's API answers bad requests with a JSON error, never a 500."""
+    if not request.path.startswith("/sandbox/api/"):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return web.json_response({"error": exc.description}, status=400)
+    except (KeyError, TypeError, ValueError) as exc:
+        return web.json_response({"error": f"bad request: {exc}"}, status=400)
+
+
 def build_app(sandbox: Sandbox) -> web.Application:
-    app = web.Application(client_max_size=20 * 2**20)
+    app = web.Application(client_max_size=20 * 2**20, middlewares=[_user_side_errors])
 
     async def bot_api(request: web.Request) -> web.Response:
         if request.match_info["token"] != sandbox.token:
@@ -581,36 +596,27 @@ def build_app(sandbox: Sandbox) -> web.Application:
 
     async def api_message(request: web.Request) -> web.Response:
         body = await request.json()
-        try:
-            message = await sandbox.user_message(
-                int(body["user_id"]),
-                body.get("text"),
-                kind=str(body.get("kind") or "text"),
-                first_name=str(body.get("first_name") or "Test"),
-                language_code=body.get("language_code") or None,
-            )
-        except ApiError as exc:
-            return web.json_response({"error": exc.description}, status=400)
+        message = await sandbox.user_message(
+            int(body["user_id"]),
+            body.get("text"),
+            kind=str(body.get("kind") or "text"),
+            first_name=str(body.get("first_name") or "Test"),
+            language_code=body.get("language_code") or None,
+        )
         return web.json_response(message)
 
     async def api_edit(request: web.Request) -> web.Response:
         body = await request.json()
-        try:
-            message = await sandbox.user_edit(
-                int(body["user_id"]), int(body["message_id"]), str(body["text"])
-            )
-        except ApiError as exc:
-            return web.json_response({"error": exc.description}, status=400)
+        message = await sandbox.user_edit(
+            int(body["user_id"]), int(body["message_id"]), str(body["text"])
+        )
         return web.json_response(message)
 
     async def api_click(request: web.Request) -> web.Response:
         body = await request.json()
-        try:
-            query_id = await sandbox.user_click(
-                int(body["user_id"]), int(body["message_id"]), str(body["data"])
-            )
-        except ApiError as exc:
-            return web.json_response({"error": exc.description}, status=400)
+        query_id = await sandbox.user_click(
+            int(body["user_id"]), int(body["message_id"]), str(body["data"])
+        )
         async with sandbox.changed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator
@@ -90,39 +91,36 @@ async def stop_harness(h: Harness) -> None:
     await h.server.stop()
 
 
-@pytest_asyncio.fixture(params=["polling", "webhook"])
-async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await start_harness(tmp_path, request.param)
+@contextlib.asynccontextmanager
+async def running(tmp: Path, mode: str, redis: bool = False) -> AsyncIterator[Harness]:
+    h = await start_harness(tmp, mode, redis)
     try:
         yield h
     finally:
         await stop_harness(h)
+
+
+@pytest_asyncio.fixture(params=["polling", "webhook"])
+async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Harness]:
+    async with running(tmp_path, request.param) as h:
+        yield h
 
 
 @pytest_asyncio.fixture
 async def polling(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await start_harness(tmp_path, "polling")
-    try:
+    async with running(tmp_path, "polling") as h:
         yield h
-    finally:
-        await stop_harness(h)
 
 
 @pytest_asyncio.fixture
 async def webhook(tmp_path: Path) -> AsyncIterator[Harness]:
-    h = await start_harness(tmp_path, "webhook")
-    try:
+    async with running(tmp_path, "webhook") as h:
         yield h
-    finally:
-        await stop_harness(h)
 
 
 @pytest_asyncio.fixture
 async def redis_harness(tmp_path: Path) -> AsyncIterator[Harness]:
     if not await redis_available():
         unavailable(f"Redis at {REDIS_URL} is not reachable")
-    h = await start_harness(tmp_path, "polling", redis=True)
-    try:
+    async with running(tmp_path, "polling", redis=True) as h:
         yield h
-    finally:
-        await stop_harness(h)

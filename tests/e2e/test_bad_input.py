@@ -120,3 +120,13 @@ async def test_group_chats_stay_silent(polling: Harness) -> None:
     await sandbox._emit("message", message)
     await asyncio.sleep(0.5)
     assert sandbox.chats[-100500].messages == {}
+
+
+async def test_sandbox_api_answers_bad_requests_with_json_errors(polling: Harness) -> None:
+    http, base = polling.client.http, polling.server.url
+    for body in ({}, {"user_id": "x"}, {"user_id": 1, "kind": "hologram"}):
+        async with http.post(f"{base}/sandbox/api/message", json=body) as resp:
+            assert resp.status == 400
+            assert "error" in await resp.json()
+    async with http.post(f"{base}/sandbox/api/click", data="not json") as resp:
+        assert resp.status == 400
