@@ -6,7 +6,7 @@ from typing import Any
 
 from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Button, Column, Row, Select, Start, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.i18n import I18n
@@ -20,7 +20,7 @@ from flows.common import (
     user_key_of,
 )
 from flows.states import AnswerSG, HandoffSG, LanguageSG
-from flows.widgets import Links, Tr, translator
+from flows.widgets import Links, Tr, labelled_select, translator
 from knowledge import people
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 
@@ -120,15 +120,7 @@ async def on_vote(callback: CallbackQuery, button: Button, manager: DialogManage
 
 
 def _more_select() -> Column:
-    return Column(
-        Select(
-            Format("{item[1]}"),
-            id=ID_MORE,
-            item_id_getter=lambda item: item[0],
-            items="more",
-            on_click=open_topic,
-        )
-    )
+    return Column(labelled_select(ID_MORE, "more", open_topic))
 
 
 language_offer = Start(

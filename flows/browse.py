@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Cancel, Row, ScrollingGroup, Select
+from aiogram_dialog.widgets.kbd import Cancel, Row, ScrollingGroup
 from aiogram_dialog.widgets.text import Format
 
 from flows.cards import title, topic_id
 from flows.common import knowledge_of, menu_button, open_topic
 from flows.states import BrowseSG
-from flows.widgets import Tr, translator
+from flows.widgets import Tr, labelled_select, translator
 
 ID_TOPICS = "t"
 ID_PAGES = "pg"
@@ -38,13 +38,7 @@ def make_dialog() -> Dialog:
             Tr("🏙 <b>Everyday life</b>: pick a topic.", when=lambda data, *_: not data["school"]),
             Format("<i>{count}</i>"),
             ScrollingGroup(
-                Select(
-                    Format("{item[1]}"),
-                    id=ID_TOPICS,
-                    item_id_getter=lambda item: item[0],
-                    items="topics",
-                    on_click=open_topic,
-                ),
+                labelled_select(ID_TOPICS, "topics", open_topic),
                 id=ID_PAGES,
                 width=1,
                 height=PAGE_SIZE,

@@ -6,13 +6,14 @@ from typing import Any
 
 from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, StartMode, Window
-from aiogram_dialog.widgets.kbd import Column, Select
+from aiogram_dialog.widgets.kbd import Column
 from aiogram_dialog.widgets.text import Format
 
 from bot.i18n import N_, I18n
 from bot.profiles import Profiles
 from flows.common import switch_language, user_key_of
 from flows.states import LanguageSG, MainSG
+from flows.widgets import labelled_select
 from knowledge.languages import LANGUAGES, NATIVE_NAMES
 
 ID_LANGUAGES = "lang"
@@ -44,15 +45,7 @@ def make_dialog() -> Dialog:
     return Dialog(
         Window(
             Format("{prompt}"),
-            Column(
-                Select(
-                    Format("{item[1]}"),
-                    id=ID_LANGUAGES,
-                    item_id_getter=lambda item: item[0],
-                    items="languages",
-                    on_click=on_language,
-                )
-            ),
+            Column(labelled_select(ID_LANGUAGES, "languages", on_language)),
             getter=get_languages,
             state=LanguageSG.choose,
         ),

@@ -13,8 +13,8 @@ from aiogram.types import InlineKeyboardButton
 from aiogram_dialog.api.internal import RawKeyboard
 from aiogram_dialog.api.protocols import DialogManager
 from aiogram_dialog.widgets.common import WhenCondition
-from aiogram_dialog.widgets.kbd import Keyboard
-from aiogram_dialog.widgets.text import Text
+from aiogram_dialog.widgets.kbd import Keyboard, Select
+from aiogram_dialog.widgets.text import Format, Text
 
 from bot.i18n import Translator
 
@@ -33,6 +33,18 @@ class Tr(Text):
 
     async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
         return translator(manager).gettext(self.message).format_map(data)
+
+
+def labelled_select(widget_id: str, items: str, on_click: Any) -> Select[str]:
+    """Buttons from `data[items]`, a list of (button id, label) pairs — the shape every
+    list in the dialogs uses (topics, alternatives, languages)."""
+    return Select(
+        Format("{item[1]}"),
+        id=widget_id,
+        item_id_getter=lambda item: item[0],
+        items=items,
+        on_click=on_click,
+    )
 
 
 class Links(Keyboard):
