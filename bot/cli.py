@@ -19,16 +19,19 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 import yaml
+from aiohttp import web
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from bot.config import Settings
-from knowledge import lint
-from knowledge.content import ContentError, load_dir, topic_to_data, write_dir
+from knowledge import accounts, lint, matrix
+from knowledge.content import ContentError, TopicDoc, load_dir, topic_to_data, write_dir
 from knowledge.db import DatabaseUrlError, make_engine, upgrade
 from knowledge.evaluation import EvalReport, evaluate, read_jsonl
 from knowledge.languages import LANGUAGES
+from knowledge.models import Role
+from knowledge.repository import load_topics
 from knowledge.service import Knowledge
 
 app = typer.Typer(
@@ -37,7 +40,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 kb_app = typer.Typer(help="Knowledge base content: import, export, check.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+user_app = typer.Typer(help="Workspace accounts.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+app.add_typer(user_app, name="user")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -197,12 +202,17 @@ async def kb_check(
 ) -> None:
     """Lint the content; errors give a non-zero exit status."""
     settings = _settings()
-    topics = load_dir(directory) if directory else await _with_knowledge(lambda k: k.topics())
+    old: set[tuple[str, str]] = set()
+    if directory:
+        topics = load_dir(directory)
+    else:
+        topics, old = await _with_knowledge(_topics_and_outdated)
     required = _required_slugs(topics_file) if topics_file else None
     findings = lint.check(
         topics,
         required_slugs=required,
         review_max_age=timedelta(days=settings.review_max_age_days),
+        outdated=old,
     )
     errors = [f for f in findings if f.severity is lint.Severity.ERROR]
     table = Table(title=f"kb check: {len(topics)} topics", show_lines=False)
@@ -216,6 +226,11 @@ async def kb_check(
     out.print(f"{len(errors)} errors, {len(findings) - len(errors)} warnings")
     if errors:
         raise typer.Exit(1)
+
+
+async def _topics_and_outdated(k: Knowledge) -> tuple[list[TopicDoc], set[tuple[str, str]]]:
+    async with k.sessions() as session:
+        return await load_topics(session), matrix.outdated(await matrix.load_matrix(session))
 
 
 def _required_slugs(path: Path) -> set[str]:
@@ -341,6 +356,91 @@ async def chat(
     from bot.console import prompt_loop
 
     await _with_knowledge(lambda k: prompt_loop(out, k, lang))
+
+
+# --------------------------------------------------------------------------- users
+
+
+@user_app.command("add")
+@command
+async def user_add(
+    name: Annotated[str, typer.Argument(help="Login name: a-z, 0-9, '.', '_', '-'.")],
+    role: Annotated[Role, typer.Option(help="What the account may do.")] = Role.EDITOR,
+    languages: Annotated[
+        str, typer.Option(help="Comma-separated languages the person works in (translators).")
+    ] = "",
+    telegram_id: Annotated[
+        int | None, typer.Option(help="Telegram user id for review reminders.")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a workspace account (the password is asked for, or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    codes = [c.strip() for c in languages.split(",") if c.strip()]
+
+    async def add(k: Knowledge) -> None:
+        async with k.sessions.begin() as session:
+            await accounts.add_user(
+                session, name, role, password, languages=codes, telegram_id=telegram_id
+            )
+
+    try:
+        await _with_knowledge(add, seed=False)
+    except accounts.AccountError as exc:
+        raise CliError(str(exc)) from None
+    out.print(f"user {name.casefold()} added ({role.value})")
+
+
+@user_app.command("list")
+@command
+async def user_list() -> None:
+    """Workspace accounts."""
+
+    async def load(k: Knowledge) -> list[tuple[str, str, str]]:
+        async with k.sessions() as session:
+            users = await accounts.list_users(session)
+        return [(u.name, u.role.value, ",".join(u.languages)) for u in users]
+
+    table = Table(title="workspace users")
+    for column in ("name", "role", "languages"):
+        table.add_column(column)
+    for row in await _with_knowledge(load, seed=False):
+        table.add_row(*row)
+    out.print(table)
+
+
+@app.command("web")
+def web_() -> None:
+    """Only the practitioners' workspace (no bot), on WEB_HOST:WEB_PORT."""
+    from bot.web.app import build_workspace
+
+    settings = _settings()
+    logging.getLogger().setLevel(settings.log_level)
+
+    async def serve() -> None:
+        knowledge = await _open()
+        runner = web.AppRunner(await build_workspace(knowledge, settings), access_log=None)
+        try:
+            await runner.setup()
+            await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+            out.print(f"Witaj workspace: http://{settings.web_host}:{settings.web_port}")
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
+            await knowledge.close()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass
+    except (DatabaseUrlError, ContentError, SQLAlchemyError, OSError) as exc:
+        err.print(f"witaj: error: {_one_line(exc)}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
 
 
 @app.command()

@@ -54,6 +54,14 @@ class Settings(BaseSettings):
         default=90, ge=1, description="Unanswered questions kept this long."
     )
 
+    # --- practitioners' workspace
+    workspace: bool = Field(default=True, description="Serve the workspace beside the bot.")
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8090, description="Workspace port (with polling, or alone).")
+    web_secure_cookies: bool = Field(
+        default=False, description="Mark the session cookie Secure: set it behind HTTPS."
+    )
+
     # --- local sandbox
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8080

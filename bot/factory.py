@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 from aiogram import Bot, Dispatcher, methods
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramRetryAfter
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from aiogram.methods import TelegramMethod
-from aiogram.methods.base import Response, TelegramType
+from aiogram.methods.base import Response
 from aiogram.types import BotCommand
 from aiogram_dialog import setup_dialogs
 
@@ -25,7 +21,9 @@ from bot.handlers import commands, errors, other, questions
 from bot.i18n import I18n
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
+from bot.session import JsonSession, RetryMiddleware
 from flows import answer, ask, browse, language, menu, privacy
+from flows.message_manager import KeepingMessageManager
 from knowledge.languages import LANGUAGES
 from knowledge.service import Knowledge
 
@@ -42,35 +40,6 @@ _METHODS = (
 )
 
 
-class RetryMiddleware(BaseRequestMiddleware):
-    """Honours 429 retry_after and retries network errors, so a reply is delayed, not lost."""
-
-    def __init__(self, attempts: int = 4) -> None:
-        self.attempts = attempts
-
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
-        delay = 0.5
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return await make_request(bot, method)
-            except TelegramRetryAfter as exc:
-                if attempt == self.attempts:
-                    raise
-                log.warning("flood control: waiting %s s before %s", exc.retry_after, method)
-                await asyncio.sleep(exc.retry_after)
-            except TelegramNetworkError:
-                if attempt == self.attempts:
-                    raise
-                await asyncio.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")
-
-
 def pin_response_types() -> list[Any]:
     """Hold the parametrised `Response[...]` models of the methods we call.
 
@@ -82,9 +51,7 @@ def pin_response_types() -> list[Any]:
 
 
 def build_bot(token: str, api_url: str | None) -> Bot:
-    session = (
-        AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
-    )
+    session = JsonSession(api=TelegramAPIServer.from_base(api_url)) if api_url else JsonSession()
     session.middleware(RetryMiddleware())
     return Bot(
         token,
@@ -130,7 +97,7 @@ def build_dispatcher(
         ask.make_handoff_dialog(),
         privacy.make_dialog(),
     )
-    setup_dialogs(dp, events_isolation=isolation)
+    setup_dialogs(dp, events_isolation=isolation, message_manager=KeepingMessageManager())
     return dp
 
 

@@ -21,13 +21,18 @@ from knowledge.languages import LANGUAGES, RTL_LANGUAGES
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
+WORKSPACE_DOMAIN = "workspace"
+WORKSPACE_LANGUAGES = ("en", "pl", "uk")
+"""The practitioners' workspace has its own, smaller catalog (`workspace.po`)."""
 RLM = "\u200f"
 
 
-def load_catalog(lang: str, locales_dir: Path = LOCALES_DIR) -> gettext.GNUTranslations:
-    path = locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+def load_catalog(
+    lang: str, locales_dir: Path = LOCALES_DIR, domain: str = DOMAIN
+) -> gettext.GNUTranslations:
+    path = locales_dir / lang / "LC_MESSAGES" / f"{domain}.po"
     with path.open("rb") as po:
-        catalog = read_po(po, locale=lang, domain=DOMAIN)
+        catalog = read_po(po, locale=lang, domain=domain)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
@@ -61,17 +66,25 @@ class Translator:
 
 
 class I18n:
-    """All six catalogs, loaded once at start-up and handed to handlers by a middleware."""
+    """A domain's catalogs, loaded once at start-up and handed to handlers by a middleware."""
 
-    def __init__(self, locales_dir: Path = LOCALES_DIR, default: str = "en") -> None:
-        self.default = default
+    def __init__(
+        self,
+        locales_dir: Path = LOCALES_DIR,
+        default: str = "en",
+        *,
+        domain: str = DOMAIN,
+        languages: tuple[str, ...] = LANGUAGES,
+    ) -> None:
+        self.default = default if default in languages else "en"
+        self.languages = languages
         self._translators: dict[str, Translator] = {}
-        for lang in LANGUAGES:
+        for lang in languages:
             catalog: gettext.NullTranslations
             if lang == "en":
                 catalog = gettext.NullTranslations()
             else:
-                catalog = load_catalog(lang, locales_dir)
+                catalog = load_catalog(lang, locales_dir, domain)
             self._translators[lang] = Translator(lang, catalog)
 
     def get(self, lang: str | None) -> Translator:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -16,7 +17,9 @@ from aiohttp import web
 from bot.config import Settings
 from bot.factory import build_bot, build_dispatcher, pin_response_types, register_commands
 from bot.i18n import I18n
+from bot.web.reminders import send_reminders, workspace_i18n
 from knowledge import people
+from knowledge.search import langid
 from knowledge.service import Knowledge
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,9 @@ class BotRuntime:
     _redis: Any = None
     _own_knowledge: bool = False
     _response_types: list[Any] = field(default_factory=list)
+    _reminded: date | None = None
+    web_url: str | None = None
+    """Where the workspace (and, in webhook mode, the webhook) listens, once started."""
 
     async def start(self) -> None:
         settings = self.settings
@@ -48,7 +54,7 @@ class BotRuntime:
             )
             self._own_knowledge = True
         knowledge = self.knowledge
-        await asyncio.to_thread(knowledge.index.search, "warm up the language models")
+        await asyncio.to_thread(langid.warm_up)
         async with knowledge.sessions.begin() as session:
             secret = await people.user_key_secret(session)
         if settings.redis_url:
@@ -67,12 +73,19 @@ class BotRuntime:
         if settings.bot_mode == "webhook":
             await self._start_webhook(bot, dp)
         else:
+            if self.settings.workspace:
+                await self._serve(await self._web_app(), settings.web_host, settings.web_port)
             await bot.delete_webhook()
             self._tasks.append(
                 asyncio.create_task(
                     dp.start_polling(bot, handle_signals=False, close_bot_session=False)
                 )
             )
+        # The index and the language models are built once and live as long as the process:
+        # keep them out of the garbage collector's full passes, which would otherwise walk
+        # them every few dozen messages.
+        gc.collect()
+        gc.freeze()
         log.info("bot @%s running (%s)", me.username, settings.bot_mode)
 
     async def _start_webhook(self, bot: Bot, dp: Dispatcher) -> None:
@@ -80,25 +93,46 @@ class BotRuntime:
         if not settings.webhook_url:
             raise ValueError("BOT_MODE=webhook needs WEBHOOK_URL")
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        app = web.Application()
+        # One aiohttp app, one port: Telegram's webhook and the practitioners' workspace.
+        app = await self._web_app()
         SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
             app, path=WEBHOOK_PATH
         )
         setup_application(app, dp, bot=bot)
-        self._web = web.AppRunner(app)
-        await self._web.setup()
-        await web.TCPSite(self._web, settings.webhook_host, settings.webhook_port).start()
+        await self._serve(app, settings.webhook_host, settings.webhook_port)
         url = settings.webhook_url.rstrip("/") + WEBHOOK_PATH
         await bot.set_webhook(url, secret_token=secret, drop_pending_updates=False)
 
+    async def _web_app(self) -> web.Application:
+        from bot.web.app import build_workspace
+
+        assert self.knowledge is not None
+        if self.settings.workspace:
+            return await build_workspace(self.knowledge, self.settings)
+        return web.Application()
+
+    async def _serve(self, app: web.Application, host: str, port: int) -> None:
+        self._web = web.AppRunner(app, access_log=None)
+        await self._web.setup()
+        await web.TCPSite(self._web, host, port).start()
+        bound = self._web.addresses[0][1]
+        self.web_url = f"http://{host}:{bound}"
+
     async def _housekeeping(self, knowledge: Knowledge) -> None:
-        """Pick up content edited elsewhere; drop unanswered questions past retention."""
+        """Pick up content edited elsewhere; remind topic owners of overdue reviews once a day
+        (per process); drop unanswered questions past retention."""
         ticks = 0
         while True:
             await asyncio.sleep(REFRESH_SECONDS)
             ticks += 1
             try:
                 await knowledge.refresh_index()
+                today = date.today()
+                if self.bot is not None and self._reminded != today:
+                    self._reminded = today
+                    await send_reminders(
+                        self.bot, knowledge, workspace_i18n(self.settings.default_language), today
+                    )
                 if ticks % 720 == 1:
                     async with knowledge.sessions.begin() as session:
                         await people.purge_unanswered(

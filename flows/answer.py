@@ -6,7 +6,7 @@ from typing import Any
 
 from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Button, Column, Row, Start, SwitchTo
+from aiogram_dialog.widgets.kbd import Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.i18n import I18n
@@ -17,6 +17,7 @@ from flows.common import (
     menu_button,
     open_topic,
     session_of,
+    slug_of,
     user_key_of,
 )
 from flows.states import AnswerSG, HandoffSG, LanguageSG
@@ -25,8 +26,8 @@ from knowledge import people
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 
 ID_MORE = "more"
-ID_UP = "up"
-ID_DOWN = "down"
+ID_VOTE = "vote"
+ID_POLISH = "pl"
 
 
 def _start(manager: DialogManager) -> dict[str, Any]:
@@ -61,19 +62,23 @@ async def get_card(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
             "card": t.gettext("This topic is no longer available."),
             "sources": [],
             "more": [],
-            "voted": False,
-            "not_polish": False,
+            "votes": [],
+            "polish": [],
             "unsure": False,
             **_language_offer(dialog_manager),
         }
     card = answer_card(topic, t)
+    tid = topic_id(topic.slug)
+    # Buttons that act on the topic carry its id, so that they still work on an old card whose
+    # dialog is gone (see flows.revive).
+    votes = [(f"+{tid}", t.gettext("👍 Helpful")), (f"-{tid}", t.gettext("👎 Not helpful"))]
     return {
         "card": card.html,
         "sources": card.sources,
         "more": _more(dialog_manager, topic.slug),
         "unsure": bool(_start(dialog_manager).get("unsure")),
-        "voted": bool(dialog_manager.dialog_data.get("voted")),
-        "not_polish": t.lang != SOURCE_LANGUAGE,
+        "votes": [] if dialog_manager.dialog_data.get("voted") else votes,
+        "polish": [] if t.lang == SOURCE_LANGUAGE else [(tid, t.gettext("🇵🇱 Show in Polish"))],
         **_language_offer(dialog_manager),
     }
 
@@ -104,19 +109,31 @@ async def get_unknown(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     return {"more": _more(dialog_manager, None), **_language_offer(dialog_manager)}
 
 
-async def on_vote(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    slug = _start(manager).get("slug")
+async def on_vote(callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str) -> None:
+    slug = slug_of(manager, item[1:])
+    if slug is not None and await vote(callback, manager, slug, helpful=item.startswith("+")):
+        manager.dialog_data["voted"] = True
+
+
+async def vote(
+    callback: CallbackQuery, manager: DialogManager, slug: str, *, helpful: bool
+) -> bool:
+    """Record 👍/👎 (once per person, topic and language) and thank the person."""
     t = translator(manager)
-    if not isinstance(slug, str):
-        return
     session = session_of(manager)
     stored = await people.record_feedback(
-        session, user_key_of(manager), slug, t.lang, helpful=button.widget_id == ID_UP
+        session, user_key_of(manager), slug, t.lang, helpful=helpful
     )
     await session.commit()
     if stored:
-        manager.dialog_data["voted"] = True
         await callback.answer(t.gettext("Thank you for your feedback!"))
+    return stored
+
+
+async def show_polish(
+    _callback: CallbackQuery, _widget: Any, manager: DialogManager, _item: str
+) -> None:
+    await manager.switch_to(AnswerSG.bilingual)
 
 
 def _more_select() -> Column:
@@ -137,13 +154,9 @@ def make_dialog() -> Dialog:
             Format("{card}"),
             Tr("\nDid you mean one of these?", when="unsure"),
             Links("sources", id="src"),
-            Row(
-                Button(Tr("👍 Helpful"), id=ID_UP, on_click=on_vote),
-                Button(Tr("👎 Not helpful"), id=ID_DOWN, on_click=on_vote),
-                when=lambda data, *_: not data["voted"],
-            ),
+            labelled_select(ID_VOTE, "votes", on_vote),
             _more_select(),
-            SwitchTo(Tr("🇵🇱 Show in Polish"), id="pl", state=AnswerSG.bilingual, when="not_polish"),
+            labelled_select(ID_POLISH, "polish", show_polish),
             language_offer,
             Row(Start(Tr("🙋 Talk to a person"), id="person", state=HandoffSG.soon), menu_button()),
             getter=get_card,

@@ -34,9 +34,14 @@ async def open_topic(
     callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str
 ) -> None:
     """A topic button was pressed: its short id names a topic of the catalog."""
-    slug = next((s for s in knowledge_of(manager).catalog if topic_id(s) == item), None)
+    slug = slug_of(manager, item)
     if slug is not None:
         await manager.start(AnswerSG.card, data={"slug": slug})
+
+
+def slug_of(manager: DialogManager, tid: str) -> str | None:
+    """The topic a button's short id names, if it still exists."""
+    return next((s for s in knowledge_of(manager).catalog if topic_id(s) == tid), None)
 
 
 def knowledge_of(manager: DialogManager) -> Knowledge:

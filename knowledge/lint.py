@@ -57,7 +57,10 @@ def check(
     required_slugs: set[str] | None = None,
     review_max_age: timedelta = timedelta(days=365),
     now: datetime | None = None,
+    outdated: set[tuple[str, str]] | None = None,
 ) -> list[Finding]:
+    """Errors and warnings; `outdated` (slug, language) pairs come from the database's matrix,
+    which alone knows what Polish text each translation was made from."""
     now = now or datetime.now(UTC)
     topics = list(topics)
     known = {t.slug for t in topics}
@@ -86,6 +89,7 @@ def check(
                 error(slug, "", f"related topic {ref!r} is an unknown slug")
         drafts: list[str] = []
         stale: list[str] = []
+        old: list[str] = []
         for lang, tr in topic.translations.items():
             length = card_length(tr.title, tr.answer)
             if length > limit:
@@ -102,12 +106,16 @@ def check(
                 error(slug, lang, "unbalanced ** bold marks in answer")
             if not tr.phrasings:
                 warn(slug, lang, "no phrasings: search can only use the title and keywords")
-            if tr.status is Status.DRAFT and tr.reviewed_at is None:
+            if (slug, lang) in (outdated or set()):
+                old.append(lang)
+            elif tr.status is not Status.REVIEWED:
                 drafts.append(lang)
             elif tr.reviewed_at is not None and now - tr.reviewed_at > review_max_age:
                 stale.append(lang)
         if drafts:
-            warn(slug, ",".join(drafts), "draft, never reviewed by a practitioner")
+            warn(slug, ",".join(drafts), "draft, not reviewed by a practitioner")
+        if old:
+            warn(slug, ",".join(old), "outdated: the Polish text changed after this translation")
         if stale:
             warn(slug, ",".join(stale), f"last review older than {review_max_age.days} days")
         findings.extend(_cross_language(topic))

@@ -8,11 +8,13 @@ replaced, so no edit is ever lost.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -73,10 +75,17 @@ class Topic(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     related: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("practitioner.id", ondelete="SET NULL"), index=True
+    )
+    review_due: Mapped[date | None] = mapped_column(
+        Date, doc="When the owner should check the topic against its official sources again."
+    )
 
     translations: Mapped[list[Translation]] = relationship(
         back_populates="topic", cascade="all, delete-orphan", order_by="Translation.lang"
     )
+    owner: Mapped[Practitioner | None] = relationship()
 
 
 class Translation(Base):
@@ -102,6 +111,11 @@ class Translation(Base):
         String(64),
         doc="Hash of the text as last imported from or exported to YAML: the base that tells "
         "a practitioner's newer edit from a stale file.",
+    )
+    source_hash: Mapped[str | None] = mapped_column(
+        String(64),
+        doc="Hash of the Polish text this translation was made from: when the Polish text's "
+        "hash moves on, the translation is outdated.",
     )
 
     topic: Mapped[Topic] = relationship(back_populates="translations")
@@ -211,3 +225,28 @@ class AppSecret(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(256))
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    EDITOR = "editor"
+    TRANSLATOR = "translator"
+    SCHOOL = "school"
+
+
+class Practitioner(Base):
+    """A workspace account: city staff, NGO workers, intercultural assistants, teachers."""
+
+    __tablename__ = "practitioner"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    languages: Mapped[list[str]] = mapped_column(
+        JSON, default=list, doc="A translator edits only these; everyone declares what they speak."
+    )
+    password_hash: Mapped[str] = mapped_column(String(200))
+    telegram_id: Mapped[int | None] = mapped_column(
+        BigInteger, doc="Where review reminders go; set by the practitioner, optional."
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

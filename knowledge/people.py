@@ -21,10 +21,15 @@ USER_KEY_SECRET = "user-key"  # noqa: S105 - the secret's name, not the secret
 
 
 async def user_key_secret(session: AsyncSession) -> bytes:
-    """The HMAC key, made once and shared through the database by every replica."""
-    row = await session.get(AppSecret, USER_KEY_SECRET)
+    """The HMAC key of user ids, shared through the database by every replica."""
+    return await app_secret(session, USER_KEY_SECRET)
+
+
+async def app_secret(session: AsyncSession, name: str) -> bytes:
+    """A random key made once, on first use, and shared through the database."""
+    row = await session.get(AppSecret, name)
     if row is None:
-        row = AppSecret(name=USER_KEY_SECRET, value=secrets.token_hex(32))
+        row = AppSecret(name=name, value=secrets.token_hex(32))
         session.add(row)
         await session.flush()
     return bytes.fromhex(row.value)

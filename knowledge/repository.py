@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from knowledge.content import SourceDoc, TopicDoc, TranslationDoc
+from knowledge.languages import SOURCE_LANGUAGE
+from knowledge.matrix import text_hash
 from knowledge.models import ContentState, Revision, Source, Topic, Translation, utcnow
 
 
@@ -83,18 +85,25 @@ def _apply(row: Translation, doc: TranslationDoc, actor: str) -> None:
 
 
 async def save_translation(
-    session: AsyncSession, row: Translation, doc: TranslationDoc, *, actor: str, action: str
+    session: AsyncSession,
+    row: Translation,
+    doc: TranslationDoc,
+    *,
+    actor: str,
+    action: str,
+    keep_old: bool = True,
 ) -> None:
     """Replace a translation's text, keeping the replaced text as a revision."""
-    session.add(
-        Revision(
-            translation=row,
-            version=row.version,
-            changed_by=actor,
-            action=action,
-            snapshot=_snapshot(row),
+    if keep_old:
+        session.add(
+            Revision(
+                translation=row,
+                version=row.version,
+                changed_by=actor,
+                action=action,
+                snapshot=_snapshot(row),
+            )
         )
-    )
     _apply(row, doc, actor)
     await session.flush()
 
@@ -138,6 +147,9 @@ async def import_topics(
         topic.position = doc.order
         topic.related = list(doc.related)
         by_lang = {tr.lang: tr for tr in topic.translations}
+        polish = doc.translations.get(SOURCE_LANGUAGE)
+        # A file's translations were made from the Polish text in the same file.
+        source_hash = text_hash(polish.title, polish.answer) if polish else None
         for lang, tr_doc in doc.translations.items():
             key = f"{doc.slug}/{lang}"
             incoming = tr_doc.fingerprint()
@@ -146,16 +158,20 @@ async def import_topics(
                 row = Translation(lang=lang, sources=[])
                 _apply(row, tr_doc, actor)
                 row.synced_hash = incoming
+                row.source_hash = _source(lang, source_hash)
                 topic.translations.append(row)
                 report.created.append(key)
                 continue
             current = translation_doc(row).fingerprint()
             if current == incoming:
                 row.synced_hash = incoming
+                if row.source_hash is None:
+                    row.source_hash = _source(lang, source_hash)
                 report.unchanged.append(key)
             elif row.synced_hash == current or force:
                 await save_translation(session, row, tr_doc, actor=actor, action="import")
                 row.synced_hash = incoming
+                row.source_hash = _source(lang, source_hash)
                 report.updated.append(key)
             else:
                 report.conflicts.append(key)
@@ -163,6 +179,10 @@ async def import_topics(
     if report.changed:
         await bump_content_version(session)
     return report
+
+
+def _source(lang: str, source_hash: str | None) -> str | None:
+    return None if lang == SOURCE_LANGUAGE else source_hash
 
 
 async def get_translation(session: AsyncSession, slug: str, lang: str) -> Translation | None:

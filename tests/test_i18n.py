@@ -11,33 +11,48 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, I18n
+from bot.i18n import DOMAIN, LOCALES_DIR, WORKSPACE_DOMAIN, WORKSPACE_LANGUAGES, I18n
 from flows.cards import answer_card
 from knowledge.content import TopicDoc
 from knowledge.languages import LANGUAGES
 from knowledge.render import LRI, PDI
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {"Tr": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+KEYWORDS = {"Tr": None, "gettext": None, "ngettext": (1, 2), "N_": None, "_": None}
+WEB = ROOT / "bot" / "web"
+WORKSPACE_METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 
 
-def extracted() -> set[str | tuple[str, str]]:
+def extracted(domain: str = DOMAIN) -> set[str | tuple[str, str]]:
+    """What `make messages` extracts: the bot's strings, or the workspace's (bot/web)."""
     found: set[str | tuple[str, str]] = set()
-    for folder in ("bot", "flows"):
-        for _file, _line, message, _comments, _ctx in extract_from_dir(
-            ROOT / folder, keywords=KEYWORDS, comment_tags=()
+    sources = (
+        [(WEB, WORKSPACE_METHODS)]
+        if domain == WORKSPACE_DOMAIN
+        else [(ROOT / "bot", [("**.py", "python")]), (ROOT / "flows", [("**.py", "python")])]
+    )
+    for folder, methods in sources:
+        for filename, _line, message, _comments, _ctx in extract_from_dir(
+            folder, method_map=methods, keywords=KEYWORDS, comment_tags=()
         ):
+            if domain == DOMAIN and (folder / filename).is_relative_to(WEB):
+                continue
             found.add(message if isinstance(message, str) else tuple(message[:2]))  # type: ignore[arg-type]
     return found
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_catalog_is_complete_and_not_fuzzy(lang: str) -> None:
-    path = LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po"
+CATALOGS = [(DOMAIN, lang) for lang in LANGUAGES] + [
+    (WORKSPACE_DOMAIN, lang) for lang in WORKSPACE_LANGUAGES if lang != "en"
+]
+
+
+@pytest.mark.parametrize(("domain", "lang"), CATALOGS)
+def test_catalog_is_complete_and_not_fuzzy(domain: str, lang: str) -> None:
+    path = LOCALES_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
     with path.open("rb") as po:
         catalog = read_po(po, locale=lang)
     entries = {m.id if isinstance(m.id, str) else tuple(m.id): m for m in catalog if m.id}
-    missing = extracted() - set(entries)
+    missing = extracted(domain) - set(entries)
     assert not missing, f"not in {lang} catalog (run make messages): {missing}"
     for key, message in entries.items():
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
@@ -48,10 +63,11 @@ def test_catalog_is_complete_and_not_fuzzy(lang: str) -> None:
             assert set(re.findall(r"\{\w+\}", text)) == wanted, (lang, key, text)
 
 
-def test_template_is_up_to_date() -> None:
-    with (LOCALES_DIR / "messages.pot").open("rb") as pot:
+@pytest.mark.parametrize("domain", [DOMAIN, WORKSPACE_DOMAIN])
+def test_template_is_up_to_date(domain: str) -> None:
+    with (LOCALES_DIR / f"{domain}.pot").open("rb") as pot:
         template = {m.id if isinstance(m.id, str) else tuple(m.id) for m in read_po(pot) if m.id}
-    assert template == extracted(), "run make messages"
+    assert template == extracted(domain), "run make messages"
 
 
 USER_FACING_CALLS = {"answer", "reply", "send_message", "edit_text", "Const"}
@@ -81,6 +97,16 @@ def test_no_user_visible_string_bypasses_gettext() -> None:
             if name == "Format" and node.args and _literal_with_letters(node.args[0]):
                 offenders.append(f"{path.name}:{node.lineno} (Format with words)")
     assert offenders == []
+
+
+def test_workspace_templates_translate_every_word() -> None:
+    offenders = {}
+    for path in (WEB / "templates").glob("*.html"):
+        text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", " ", path.read_text(), flags=re.S)
+        words = set(re.findall(r"[^\W\d_]{2,}", re.sub(r"<[^>]+>", " ", text)))
+        if words - {"Witaj", "Telegram"}:
+            offenders[path.name] = words
+    assert offenders == {}
 
 
 @pytest.mark.parametrize(

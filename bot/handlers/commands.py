@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
+from bot.filters import PrivateChat, SlashCommand
 from bot.i18n import N_, Translator
 from flows.states import LanguageSG, MainSG, PrivacySG
 
@@ -89,12 +90,12 @@ COMMANDS = {
 def make_router() -> Router:
     """A fresh router (a router can belong to one dispatcher only)."""
     router = Router(name="commands")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(PrivateChat())
     router.message.register(start, CommandStart())
     router.message.register(menu, Command("menu"))
     router.message.register(language, Command("language"))
     router.message.register(privacy, Command("privacy"))
     router.message.register(forget, Command("forget"))
     router.message.register(help_, Command("help"))
-    router.message.register(unknown_command, F.text.startswith("/"))
+    router.message.register(unknown_command, SlashCommand())
     return router

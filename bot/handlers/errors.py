@@ -13,6 +13,7 @@ from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, Unknown
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.i18n import I18n
+from flows.revive import revive
 from flows.states import MainSG
 from knowledge.languages import from_telegram
 
@@ -29,12 +30,14 @@ def _chat_id(event: ErrorEvent) -> int | None:
 
 
 async def stale_button(event: ErrorEvent, dialog_manager: DialogManager, i18n: I18n) -> None:
-    """A button from an old message or from before a restart: start over politely."""
-    if event.update.callback_query:
+    """A button from an old message or from before a restart: do what it says, or, when that
+    needs its lost dialog, start over politely."""
+    callback = event.update.callback_query
+    if callback is not None and await revive(callback, dialog_manager):
+        return
+    if callback is not None:
         t = i18n.get(dialog_manager.middleware_data.get("lang"))
-        await event.update.callback_query.answer(
-            t.gettext("This button is from an older message. Here is the menu.")
-        )
+        await callback.answer(t.gettext("This button is from an older message. Here is the menu."))
     await dialog_manager.start(MainSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import Message
 
+from bot.filters import GroupChat
 from bot.i18n import Translator
 
 
@@ -40,7 +41,7 @@ async def edited(message: Message) -> None:
 def make_router() -> Router:
     """A fresh router (a router can belong to one dispatcher only)."""
     router = Router(name="other")
-    router.message.register(group_message, F.chat.type != "private")
+    router.message.register(group_message, GroupChat())
     router.message.register(not_text)
     router.edited_message.register(edited)
     return router

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.filters import HasText, PrivateChat
 from bot.i18n import I18n
 from flows.states import AnswerSG
 from knowledge import people
@@ -55,6 +56,6 @@ async def question(
 def make_router() -> Router:
     """A fresh router (a router can belong to one dispatcher only)."""
     router = Router(name="questions")
-    router.message.filter(F.chat.type == "private")
-    router.message.register(question, F.text)
+    router.message.filter(PrivateChat())
+    router.message.register(question, HasText())
     return router

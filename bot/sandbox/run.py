@@ -38,6 +38,8 @@ async def serve(settings: Settings) -> None:
     try:
         await bot.start()
         print(f"Witaj sandbox: open {server.url} and chat with the bot (Ctrl-C to stop).")
+        if bot.web_url:
+            print(f"Practitioners' workspace: {bot.web_url} (add a user: witaj user add NAME).")
         await asyncio.Event().wait()
     finally:
         await bot.stop()

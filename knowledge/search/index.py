@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.content import TopicDoc
 from knowledge.languages import LANGUAGES
-from knowledge.search.langid import lingua_best
+from knowledge.search.langid import CYRILLIC, LATIN, lingua_best
 from knowledge.search.morphology import lemmas
 from knowledge.search.normalize import clean, script, skeleton, stem, words
 
@@ -322,7 +322,7 @@ class SearchIndex:
             ranked = sorted(("uk", "ru", "be"), key=votes.__getitem__, reverse=True)
             if votes[ranked[0]] - votes[ranked[1]] >= 1.5:
                 return ranked[0]
-            return lingua_best(text, ("uk", "ru", "be")) or "uk"
+            return lingua_best(text, CYRILLIC) or "uk"
         slavic = max(("uk", "ru", "be"), key=votes.__getitem__)
         if votes[slavic] > max(votes["en"], votes["pl"]) and votes[slavic] >= 1:
             return slavic
@@ -332,7 +332,7 @@ class SearchIndex:
         polish = votes["pl"] + (1.5 if polish_words * 3 >= len(word_list) else 0.5 * polish_words)
         if abs(votes["en"] - polish) >= 1.5:
             return "en" if votes["en"] > polish else "pl"
-        return lingua_best(text, ("en", "pl")) or "en"
+        return lingua_best(text, LATIN) or "en"
 
 
 _POLISH_ONLY = frozenset("ąćęłńóśźż")

@@ -27,7 +27,21 @@ _CODES = {code: language for language, code in _LINGUA.items()}
 @cache
 def _detector(codes: tuple[str, ...]) -> LanguageDetector:
     """A detector for just the candidates the script leaves: fewer models, faster answers."""
-    return LanguageDetectorBuilder.from_languages(*(_CODES[c] for c in codes)).build()
+    return (
+        LanguageDetectorBuilder.from_languages(*(_CODES[c] for c in codes))
+        .with_preloaded_language_models()
+        .build()
+    )
+
+
+CYRILLIC: tuple[str, ...] = ("uk", "ru", "be")
+LATIN: tuple[str, ...] = ("en", "pl")
+
+
+def warm_up() -> None:
+    """Load the detectors' models now: about a second each, which the first user would wait."""
+    for among in (CYRILLIC, LATIN):
+        _detector(among)
 
 
 def lingua_best(text: str, among: tuple[str, ...]) -> str | None:

@@ -25,9 +25,3 @@ def lemmas(word: str) -> tuple[str, ...]:
         if lemma != word and lemma not in found:
             found.append(lemma)
     return tuple(found)
-
-
-def warm_up() -> None:
-    """Load the dictionaries now rather than on the first user's question."""
-    for word in ("karty", "карти", "карты", "cards"):
-        lemmas(word)

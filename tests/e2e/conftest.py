@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from aiohttp import ClientSession
+from aiohttp import ClientSession, CookieJar
 
 from bot.config import CONTENT_DIR, Settings
 from bot.i18n import I18n
@@ -75,6 +75,7 @@ async def start_harness(tmp: Path, mode: str, redis: bool = False) -> Harness:
         webhook_secret="s3cret-token",  # type: ignore[arg-type]
         redis_url=REDIS_URL if redis else None,
         throttle_seconds=0.1,
+        web_port=0,
     )
     settings.webhook_url = f"http://127.0.0.1:{settings.webhook_port}"
     knowledge = await Knowledge.open(settings.database_url, seed_dir=CONTENT_DIR)
@@ -124,3 +125,55 @@ async def redis_harness(tmp_path: Path) -> AsyncIterator[Harness]:
         unavailable(f"Redis at {REDIS_URL} is not reachable")
     async with running(tmp_path, "polling", redis=True) as h:
         yield h
+
+
+PASSWORD = "correct horse battery staple"
+
+
+async def add_user(h: Harness, name: str, role: str, languages: list[str] | None = None) -> None:
+    from knowledge import accounts
+    from knowledge.models import Role
+
+    async with h.knowledge.sessions.begin() as session:
+        await accounts.add_user(session, name, Role(role), PASSWORD, languages=languages)
+
+
+@dataclass
+class Workspace:
+    """A practitioner's browser, reduced to forms and a cookie jar."""
+
+    url: str
+    http: ClientSession
+    csrf: str = ""
+
+    async def get(self, path: str) -> tuple[int, str]:
+        async with self.http.get(self.url + path) as resp:
+            text = await resp.text()
+        self._remember(text)
+        return resp.status, text
+
+    async def post(self, path: str, form: dict[str, str], csrf: bool = True) -> tuple[int, str]:
+        data = {**form, "csrf": self.csrf} if csrf else form
+        async with self.http.post(self.url + path, data=data) as resp:
+            text = await resp.text()
+        self._remember(text)
+        return resp.status, text
+
+    async def login(self, name: str, password: str = PASSWORD) -> int:
+        await self.get("/login")
+        status, _ = await self.post("/login", {"name": name, "password": password})
+        return status
+
+    def _remember(self, page: str) -> None:
+        import re
+
+        found = re.search(r'name="csrf" value="([^"]+)"', page)
+        if found:
+            self.csrf = found.group(1)
+
+
+@contextlib.asynccontextmanager
+async def workspace(h: Harness) -> AsyncIterator[Workspace]:
+    assert h.runtime.web_url is not None
+    async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as http:  # cookies for 127.0.0.1
+        yield Workspace(h.runtime.web_url, http)

@@ -8,7 +8,7 @@ import time
 from sqlalchemy import select
 
 from bot.sandbox.client import buttons
-from knowledge.models import Person, UnansweredQuestion
+from knowledge.models import Feedback, Person, UnansweredQuestion
 from tests.e2e.conftest import Harness
 
 
@@ -64,16 +64,50 @@ async def test_forged_truncated_and_stale_buttons_restart_politely(polling: Harn
             forged,
         )
     await _alive(polling, 9004)
-    await polling.restart_bot()  # memory storage lost: every old button is now stale
-    before = (await c.chat(9004))["version"]
-    clicked = await c.click(9004, menu["message_id"], real)
-    assert clicked["answer"] is not None
-    messages = await c.wait_until(9004, lambda ms: True, since=before)
     t = polling.i18n.get("en")
+    topics, _ = await c.press(9004, menu, t.gettext("🏙 Everyday life"))
+    await polling.restart_bot()  # memory storage lost: every old button is now stale
+    # A page button needs the lost dialog: the menu comes back, with a word on why.
+    before = (await c.chat(9004))["version"]
+    page = next(b for b in buttons(topics) if b["callback_data"].endswith(":1"))
+    clicked = await c.click(9004, topics["message_id"], page["callback_data"])
+    assert clicked["answer"]["text"] == t.gettext(
+        "This button is from an older message. Here is the menu."
+    )
+    messages = await c.wait_until(9004, lambda ms: True, since=before)
     assert (
         t.gettext("Pick a topic, or just type your question in any language.")
         in messages[-1]["text"]
     )
+    # A button that names its place still goes there.
+    category, _ = await c.press(9004, menu, t.gettext("🎒 School"))
+    assert (
+        t.gettext("🎒 <b>School</b>: pick a topic.").replace("<b>", "").replace("</b>", "")
+        in category["text"]
+    )
+
+
+async def test_old_cards_keep_their_sources_and_working_buttons(polling: Harness) -> None:
+    """A migrant scrolls back to an earlier answer, even after a restart, and uses it."""
+    c, t = polling.client, polling.i18n.get("uk")
+    catalog = polling.knowledge.catalog
+    first = await c.ask(9008, "Як отримати номер PESEL?", language_code="uk")
+    assert first["text"].startswith(catalog["pesel"].translations["uk"].title)
+    second = await c.ask(9008, "numer alarmowy policja", language_code="uk")
+    assert second["message_id"] > first["message_id"]
+    old = next(
+        m for m in (await c.chat(9008))["messages"] if m["message_id"] == first["message_id"]
+    )
+    assert old.get("reply_markup") == first.get("reply_markup")  # sources and buttons kept
+    assert any(b.get("url") for b in buttons(old))
+    await polling.restart_bot()
+    polish, _ = await c.press(9008, old, t.gettext("🇵🇱 Show in Polish"))
+    assert catalog["pesel"].translations["pl"].title in polish["text"]
+    _, toast = await c.press(9008, old, t.gettext("👍 Helpful"))
+    assert toast == t.gettext("Thank you for your feedback!")
+    async with polling.knowledge.sessions() as session:
+        votes = list(await session.scalars(select(Feedback)))
+    assert [(v.lang, v.helpful) for v in votes] == [("uk", True)]
 
 
 async def test_edited_messages_and_unknown_commands(polling: Harness) -> None:

@@ -1,0 +1,1 @@
+"""The practitioners' workspace: server-rendered pages on aiohttp, beside the bot."""

@@ -1,0 +1,33 @@
+"""The workspace application: `witaj web`, beside the sandbox in `make run`, and in the same
+aiohttp app as the webhook in production."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from itsdangerous import URLSafeTimedSerializer
+
+from bot.config import Settings
+from bot.web.pages import STATIC
+from bot.web.reminders import workspace_i18n
+from bot.web.session import I18N, KNOWLEDGE, SECURE, SIGNER, session_middleware
+from bot.web.views import THROTTLE, database_errors, routes
+from knowledge import people
+from knowledge.accounts import LoginThrottle
+from knowledge.service import Knowledge
+
+COOKIE_KEY_NAME = "workspace-cookie-key"
+"""Name of the signing key in the app_secret table (the key itself is random)."""
+
+
+async def build_workspace(knowledge: Knowledge, settings: Settings) -> web.Application:
+    async with knowledge.sessions.begin() as session:
+        secret = await people.app_secret(session, COOKIE_KEY_NAME)
+    app = web.Application(middlewares=[database_errors, session_middleware])
+    app[KNOWLEDGE] = knowledge
+    app[I18N] = workspace_i18n(settings.default_language)
+    app[SIGNER] = URLSafeTimedSerializer(secret, salt="workspace-session")
+    app[SECURE] = settings.web_secure_cookies
+    app[THROTTLE] = LoginThrottle()
+    app.add_routes(routes)
+    app.router.add_static("/static", STATIC)
+    return app

@@ -1,0 +1,46 @@
+"""Telegram reminders to topic owners whose reviews are overdue (sent once a day)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+
+from bot.i18n import WORKSPACE_DOMAIN, WORKSPACE_LANGUAGES, I18n
+from knowledge import gaps
+from knowledge.accounts import list_users
+from knowledge.service import Knowledge
+
+log = logging.getLogger(__name__)
+
+
+async def send_reminders(bot: Bot, knowledge: Knowledge, i18n: I18n, today: date) -> int:
+    """One message per owner listing their overdue topics; returns how many were sent."""
+    async with knowledge.sessions() as session:
+        plan = await gaps.review_plan(session)
+        owners = {u.telegram_id: u for u in await list_users(session) if u.telegram_id}
+    sent = 0
+    for telegram_id, topics in gaps.reminders(plan, today).items():
+        owner = owners.get(telegram_id)
+        lang = next((c for c in owner.languages if c in i18n.languages), None) if owner else None
+        t = i18n.get(lang)
+        lines = [
+            t.ngettext(
+                "{n} topic you own is due for review:",
+                "{n} topics you own are due for review:",
+                len(topics),
+            ).format(n=len(topics)),
+            *(f"• {d.slug} ({t.date(d.review_due)})" for d in topics if d.review_due),
+        ]
+        try:
+            await bot.send_message(telegram_id, "\n".join(lines), parse_mode=None)
+            sent += 1
+        except TelegramAPIError as exc:
+            log.warning("review reminder to an owner failed: %s", exc)
+    return sent
+
+
+def workspace_i18n(default: str) -> I18n:
+    return I18n(default=default, domain=WORKSPACE_DOMAIN, languages=WORKSPACE_LANGUAGES)

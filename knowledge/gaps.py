@@ -1,0 +1,235 @@
+"""Closing the gaps: questions nobody answered, answers people found unhelpful, stale topics."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from rapidfuzz import fuzz
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from knowledge.content import SourceDoc, TranslationDoc
+from knowledge.models import (
+    Category,
+    Feedback,
+    Practitioner,
+    Topic,
+    Translation,
+    UnansweredQuestion,
+)
+from knowledge.repository import bump_content_version, save_translation, translation_doc
+from knowledge.search.normalize import clean
+
+SIMILAR = 72
+"""rapidfuzz token-set ratio from which two questions count as the same question."""
+MAX_INBOX = 5000
+
+
+@dataclass
+class Group:
+    """Unanswered questions that ask the same thing, newest first."""
+
+    lang: str
+    questions: list[UnansweredQuestion] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[int]:
+        return [q.id for q in self.questions]
+
+    @property
+    def text(self) -> str:
+        return self.questions[0].text
+
+    @property
+    def last_asked(self) -> datetime:
+        return self.questions[0].asked_at
+
+    @property
+    def guesses(self) -> list[str]:
+        counts = Counter(slug for q in self.questions for slug in q.guesses[:1])
+        return [slug for slug, _ in counts.most_common(3)]
+
+
+async def unanswered_groups(session: AsyncSession) -> list[Group]:
+    """Group by language and similarity; the most asked first."""
+    rows = await session.scalars(
+        select(UnansweredQuestion).order_by(UnansweredQuestion.asked_at.desc()).limit(MAX_INBOX)
+    )
+    groups: list[Group] = []
+    keys: list[str] = []
+    for row in rows:
+        key = clean(row.text)
+        lang = row.lang or "?"
+        for i, group in enumerate(groups):
+            if group.lang == lang and fuzz.token_set_ratio(key, keys[i]) >= SIMILAR:
+                group.questions.append(row)
+                break
+        else:
+            groups.append(Group(lang, [row]))
+            keys.append(key)
+    return sorted(groups, key=lambda g: (-len(g.questions), -g.last_asked.timestamp()))
+
+
+async def _questions(session: AsyncSession, ids: list[int]) -> list[UnansweredQuestion]:
+    return list(
+        await session.scalars(select(UnansweredQuestion).where(UnansweredQuestion.id.in_(ids)))
+    )
+
+
+async def answer_with_topic(
+    session: AsyncSession, ids: list[int], slug: str, *, actor: str
+) -> list[str]:
+    """Teach a topic these questions as phrasings, so the next person gets the answer.
+
+    Each question goes to the topic's translation in its own language; the questions leave
+    the inbox. Returns the languages that had no translation to learn from.
+    """
+    topic = await session.scalar(
+        select(Topic)
+        .where(Topic.slug == slug)
+        .options(selectinload(Topic.translations).selectinload(Translation.sources))
+    )
+    if topic is None:
+        raise LookupError(slug)
+    by_lang = {tr.lang: tr for tr in topic.translations}
+    missing: list[str] = []
+    learned: dict[str, list[str]] = {}
+    for question in await _questions(session, ids):
+        lang = question.lang or ""
+        if lang not in by_lang:
+            missing.append(lang or "?")
+            continue
+        learned.setdefault(lang, []).append(" ".join(question.text.split())[:300])
+        await session.delete(question)
+    for lang, texts in learned.items():
+        row = by_lang[lang]
+        doc = translation_doc(row)
+        phrasings = tuple(dict.fromkeys([*doc.phrasings, *texts]))
+        await save_translation(
+            session,
+            row,
+            doc.model_copy(update={"phrasings": phrasings}),
+            actor=actor,
+            action="phrasing",
+        )
+    await bump_content_version(session)
+    return sorted(set(missing))
+
+
+async def new_topic(
+    session: AsyncSession,
+    ids: list[int],
+    *,
+    slug: str,
+    category: Category,
+    lang: str,
+    title: str,
+    answer: str,
+    source: SourceDoc,
+    actor: str,
+) -> Topic:
+    """A draft topic born from unanswered questions (they become its first phrasings)."""
+    if await session.scalar(select(Topic.id).where(Topic.slug == slug)) is not None:
+        raise ValueError(f"topic {slug!r} already exists")
+    questions = await _questions(session, ids)
+    position = int(await session.scalar(select(func.max(Topic.position))) or 0) + 1
+    topic = Topic(slug=slug, category=category, position=position, related=[], translations=[])
+    row = Translation(lang=lang, sources=[], revisions=[])
+    topic.translations.append(row)
+    session.add(topic)
+    doc = TranslationDoc(
+        title=title,
+        answer=answer,
+        phrasings=tuple(dict.fromkeys(q.text for q in questions if q.lang == lang)),
+        sources=(source,),
+    )
+    await save_translation(session, row, doc, actor=actor, action="create", keep_old=False)
+    for question in questions:
+        await session.delete(question)
+    await bump_content_version(session)
+    return topic
+
+
+async def dismiss(session: AsyncSession, ids: list[int]) -> int:
+    result = await session.execute(delete(UnansweredQuestion).where(UnansweredQuestion.id.in_(ids)))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass(frozen=True)
+class FeedbackLine:
+    slug: str
+    lang: str
+    helpful: int
+    unhelpful: int
+
+    @property
+    def share_unhelpful(self) -> float:
+        return self.unhelpful / max(1, self.helpful + self.unhelpful)
+
+
+async def feedback_report(session: AsyncSession) -> list[FeedbackLine]:
+    """👍/👎 per topic and language, the worst first."""
+    down = func.sum(case((Feedback.helpful.is_(False), 1), else_=0))
+    up = func.sum(case((Feedback.helpful.is_(True), 1), else_=0))
+    rows = await session.execute(
+        select(Topic.slug, Feedback.lang, up, down)
+        .join(Topic, Topic.id == Feedback.topic_id)
+        .group_by(Topic.slug, Feedback.lang)
+    )
+    lines = [FeedbackLine(slug, lang, int(u or 0), int(d or 0)) for slug, lang, u, d in rows]
+    return sorted(lines, key=lambda x: (-x.share_unhelpful, -x.unhelpful, x.slug, x.lang))
+
+
+@dataclass(frozen=True)
+class Due:
+    slug: str
+    owner: str | None
+    telegram_id: int | None
+    review_due: date | None
+
+
+async def review_plan(session: AsyncSession) -> list[Due]:
+    """Every topic with its owner and review date, the most overdue (or unplanned) first."""
+    rows = await session.scalars(select(Topic).options(selectinload(Topic.owner)))
+    plan = [
+        Due(
+            t.slug,
+            t.owner.name if t.owner else None,
+            t.owner.telegram_id if t.owner else None,
+            t.review_due,
+        )
+        for t in rows
+    ]
+    return sorted(plan, key=lambda d: (d.review_due or date.min, d.slug))
+
+
+def overdue(plan: list[Due], today: date) -> list[Due]:
+    return [d for d in plan if d.review_due is None or d.review_due < today or d.owner is None]
+
+
+async def plan_review(
+    session: AsyncSession, slug: str, owner: str | None, review_due: date | None
+) -> None:
+    topic = await session.scalar(select(Topic).where(Topic.slug == slug))
+    if topic is None:
+        raise LookupError(slug)
+    owner_row = None
+    if owner:
+        owner_row = await session.scalar(select(Practitioner).where(Practitioner.name == owner))
+        if owner_row is None:
+            raise LookupError(owner)
+    topic.owner_id = owner_row.id if owner_row else None
+    topic.review_due = review_due
+    await session.flush()
+
+
+def reminders(plan: list[Due], today: date) -> dict[int, list[Due]]:
+    """Overdue topics by their owner's Telegram id (owners without one get none)."""
+    out: dict[int, list[Due]] = {}
+    for due in plan:
+        if due.telegram_id and due.review_due is not None and due.review_due < today:
+            out.setdefault(due.telegram_id, []).append(due)
+    return out
