@@ -36,7 +36,9 @@ async def echo(api_url: str) -> None:
 
 
 async def witaj(api_url: str, database_url: str) -> None:
-    settings = Settings(database_url=database_url, throttle_seconds=0, log_level="WARNING")
+    settings = Settings(
+        database_url=database_url, throttle_seconds=0, log_level="WARNING", workspace=False
+    )
     runtime = BotRuntime(settings, DEFAULT_TOKEN, api_url)
     await runtime.start()
     print("ready", flush=True)

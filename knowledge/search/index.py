@@ -236,7 +236,7 @@ class SearchIndex:
 
     def _add(self, scores: npt.NDArray[np.float32], fid: int, gain: float) -> None:
         span = slice(self._start[fid], self._start[fid + 1])
-        np.add.at(scores, self._topics[span], gain * self._weight[span])
+        scores[self._topics[span]] += gain * self._weight[span]  # a topic occurs once per span
 
     def search(self, text: str, lang: str | None = None, *, limit: int = 4) -> SearchResult:
         """Rank topics for a question; `lang` only decides the reported language."""
@@ -258,7 +258,9 @@ class SearchIndex:
             for fid, weight in feats.items():
                 span = slice(self._start[fid], self._start[fid + 1])
                 cols = self._topics[span]
-                np.maximum.at(best, cols, weight * self._idf[fid] * self._weight[span])
+                # A topic occurs once per feature's span: plain fancy indexing is exact (and
+                # much faster than ufunc.at).
+                best[cols] = np.maximum(best[cols], weight * self._idf[fid] * self._weight[span])
             scores += best
         for feat in _bigrams(word_list):
             bigram = self._ids.get(feat)
