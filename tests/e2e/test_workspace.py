@@ -248,3 +248,20 @@ async def test_overdue_topics_are_listed_and_owners_reminded(polling: Harness) -
     chat = await polling.client.chat(7777)
     assert "pesel" in chat["messages"][-1]["text"]
     assert "31" in chat["messages"][-1]["text"]  # the due date, in the owner's language
+
+
+async def test_another_replica_picks_up_an_edit_by_the_content_version(polling: Harness) -> None:
+    from knowledge.service import Knowledge
+
+    replica = await Knowledge.open(polling.runtime.settings.database_url)
+    try:
+        await add_user(polling, "anna", "editor")
+        async with workspace(polling) as ws:
+            await ws.login("anna")
+            edit = await form(polling, "pesel", "en", title="PESEL, the national ID number")
+            await ws.post("/t/pesel/en", edit)
+        assert await replica.refresh_index()  # what its housekeeping does every few seconds
+        assert replica.catalog["pesel"].translations["en"].title == "PESEL, the national ID number"
+        assert not await replica.refresh_index()  # nothing new: no rebuild
+    finally:
+        await replica.close()
