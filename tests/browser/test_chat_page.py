@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
 
-from tests.conftest import unavailable
-from tests.e2e.conftest import Harness, start_harness, stop_harness
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+from tests.browser.conftest import chromium_and_bot
+from tests.e2e.conftest import Harness
 
 
 @pytest_asyncio.fixture
 async def page(tmp_path: Path) -> AsyncIterator[tuple[Any, Harness]]:
-    if not HAVE_CHROMIUM:
-        unavailable("chromium is not installed (apt-get install -y chromium)")
-    from playwright.async_api import async_playwright
-
-    harness = await start_harness(tmp_path, "polling")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            tab = await browser.new_page(viewport={"width": 420, "height": 860})
-            yield tab, harness
-        finally:
-            await browser.close()
-            await stop_harness(harness)
+    async with chromium_and_bot(tmp_path) as (chromium, harness):
+        yield await chromium.new_page(viewport={"width": 420, "height": 860}), harness
 
 
 async def test_a_person_chats_in_the_browser(page: tuple[Any, Harness], tmp_path: Path) -> None:

@@ -9,26 +9,15 @@ from typing import Any
 import pytest_asyncio
 
 from knowledge import gaps
-from tests.browser.test_chat_page import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM
-from tests.conftest import unavailable
-from tests.e2e.conftest import PASSWORD, Harness, add_user, start_harness, stop_harness
+from tests.browser.conftest import chromium_and_bot
+from tests.e2e.conftest import PASSWORD, Harness, add_user
 from tests.e2e.test_workspace import until
 
 
 @pytest_asyncio.fixture
 async def browser(tmp_path: Path) -> AsyncIterator[tuple[Any, Harness]]:
-    if not HAVE_CHROMIUM:
-        unavailable("chromium is not installed (apt-get install -y chromium)")
-    from playwright.async_api import async_playwright
-
-    harness = await start_harness(tmp_path, "polling")
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium, harness
-        finally:
-            await chromium.close()
-            await stop_harness(harness)
+    async with chromium_and_bot(tmp_path) as pair:
+        yield pair
 
 
 async def log_in(chromium: Any, h: Harness, name: str, password: str = PASSWORD) -> Any:
