@@ -47,10 +47,10 @@ clean:
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F locales/babel.cfg -k Tr --no-location --sort-output --omit-header \
 		--ignore-dirs web -o locales/messages.pot bot flows
-	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching
 	$(BIN)/pybabel extract -F locales/workspace.cfg -k _ -k ngettext:1,2 --no-location \
 		--sort-output --omit-header -o locales/workspace.pot bot/web
 	for lang in pl uk; do $(BIN)/pybabel update -i locales/workspace.pot -D workspace -l $$lang \
-		-d locales --no-fuzzy-matching --omit-header; done
+		-d locales --no-fuzzy-matching; done
 	$(BIN)/pybabel compile -d locales --statistics --use-fuzzy 2>&1 | tail -6; \
 		find locales -name '*.mo' -delete
