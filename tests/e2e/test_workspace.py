@@ -265,3 +265,37 @@ async def test_another_replica_picks_up_an_edit_by_the_content_version(polling: 
         assert not await replica.refresh_index()  # nothing new: no rebuild
     finally:
         await replica.close()
+
+
+async def test_new_topic_from_the_inbox_and_dismiss(polling: Harness) -> None:
+    await add_user(polling, "anna", "editor")
+    kayak = "Gdzie wypożyczyć kajak na Odrze?"
+    await polling.client.ask(8821, kayak, language_code="pl")
+    await polling.client.ask(8822, "Who will win the football cup this year?", language_code="en")
+    async with polling.knowledge.sessions() as session:
+        groups = {g.text: g.ids for g in await gaps.unanswered_groups(session)}
+    async with workspace(polling) as ws:
+        await ws.login("anna")
+        new = {
+            "ids": ",".join(map(str, groups[kayak])),
+            "lang": "pl",
+            "category": "everyday",
+            "title": "Kajaki na Odrze",
+            "answer": "Wypożyczalnie kajaków działają latem przy bulwarach.",
+            "source_title": "Wrocław",
+            "source_url": "https://www.wroclaw.pl",
+        }
+        status, _ = await ws.post("/unanswered/new", {**new, "slug": "Not A Slug"})
+        assert status == 400
+        status, page = await ws.post("/unanswered/new", {**new, "slug": "kayak-rental"})
+        assert status == 200 and "Kajaki na Odrze" in page
+        football = ",".join(map(str, groups["Who will win the football cup this year?"]))
+        status, page = await ws.post("/unanswered/dismiss", {"ids": football})
+        assert status == 200
+    async with polling.knowledge.sessions() as session:
+        assert await gaps.unanswered_groups(session) == []
+        rows = {r.slug: r for r in await matrix.load_matrix(session)}
+    assert rows["kayak-rental"].cells["pl"] is matrix.Cell.DRAFT
+    assert rows["kayak-rental"].cells["uk"] is matrix.Cell.MISSING
+    doc, _ = await stored(polling, "kayak-rental", "pl")
+    assert doc.phrasings == (kayak,)
