@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.factory import build_bot, build_dispatcher, pin_response_types, register_commands
 from bot.i18n import I18n
 from bot.web.reminders import send_reminders, workspace_i18n
+from bot.web.session import EXEMPT
 from knowledge import people
 from knowledge.search import langid
 from knowledge.service import Knowledge
@@ -95,6 +96,7 @@ class BotRuntime:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         # One aiohttp app, one port: Telegram's webhook and the practitioners' workspace.
         app = await self._web_app()
+        app[EXEMPT] = {WEBHOOK_PATH}  # Telegram authenticates with its secret header instead
         SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
             app, path=WEBHOOK_PATH
         )

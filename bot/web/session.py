@@ -27,6 +27,8 @@ KNOWLEDGE = web.AppKey("knowledge", Knowledge)
 I18N = web.AppKey("workspace_i18n", I18n)
 SIGNER = web.AppKey("signer", URLSafeTimedSerializer)
 SECURE = web.AppKey("secure_cookies", bool)
+EXEMPT = web.AppKey("exempt_paths", set)
+"""Paths served by the same app that are not workspace pages (the Telegram webhook)."""
 
 T = web.RequestKey("t", Translator)
 SESSION = web.RequestKey("session", dict)
@@ -64,6 +66,8 @@ def _public(path: str) -> bool:
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     app = request.app
+    if request.path in app.get(EXEMPT, ()):
+        return await handler(request)
     signer = app[SIGNER]
     lang = _language(request, app[I18N])
     request[T] = app[I18N].get(lang)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.web.pages import render
-from bot.web.session import KNOWLEDGE, current_user, start_session, translator
+from bot.web.session import EXEMPT, KNOWLEDGE, current_user, start_session, translator
 from knowledge import accounts, editing, gaps, matrix
 from knowledge.accounts import LoginThrottle
 from knowledge.content import SLUG_RE, SourceDoc, TranslationDoc
@@ -396,9 +396,12 @@ async def users_page(request: web.Request) -> web.Response:
 @web.middleware
 async def database_errors(request: web.Request, handler: Any) -> web.StreamResponse:
     """A database that went away gets a page saying so, not a stack trace."""
-    try:
+    if request.path in request.app.get(EXEMPT, ()):
         response: web.StreamResponse = await handler(request)
         return response
+    try:
+        page: web.StreamResponse = await handler(request)
+        return page
     except SQLAlchemyError:
         log.exception("workspace: database error")
         t = translator(request)

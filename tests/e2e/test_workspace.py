@@ -299,3 +299,15 @@ async def test_new_topic_from_the_inbox_and_dismiss(polling: Harness) -> None:
     assert rows["kayak-rental"].cells["uk"] is matrix.Cell.MISSING
     doc, _ = await stored(polling, "kayak-rental", "pl")
     assert doc.phrasings == (kayak,)
+
+
+async def test_webhook_mode_serves_the_workspace_on_the_same_port(webhook: Harness) -> None:
+    settings = webhook.runtime.settings
+    assert webhook.runtime.web_url == f"http://127.0.0.1:{settings.webhook_port}"
+    await add_user(webhook, "anna", "editor")
+    async with workspace(webhook) as ws:
+        assert await ws.login("anna") == 200
+        _, page = await ws.get("/")
+        assert 'data-slug="pesel"' in page
+    reply = await webhook.client.ask(8831, "Jak wyrobić numer PESEL?", language_code="pl")
+    assert "PESEL" in reply["text"]  # the bot's updates still arrive through the webhook
