@@ -149,7 +149,7 @@ def test_lint_warns_about_drafts_and_old_reviews() -> None:
     )
     now = datetime(2026, 1, 2, tzinfo=UTC) + timedelta(days=400)
     problems = _problems(topic, now=now)
-    assert "warning:pl,uk:draft, never reviewed by a practitioner" in problems
+    assert "warning:pl,uk:draft, not reviewed by a practitioner" in problems
     assert "warning:en,ru,be,ar:last review older than 365 days" in problems
     missing = _problems(topic.model_copy(update={"translations": {}}), now=now)
     assert "error:en,pl,uk,ru,be,ar:missing translation" in missing
