@@ -11,20 +11,28 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
 import yaml
 from aiohttp import web
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
-from bot.config import Settings
+from bot.cli_base import (
+    CliError,
+    bot_username,
+    command,
+    err,
+    load_settings,
+    one_line,
+    open_knowledge,
+    out,
+    with_knowledge,
+)
+from bot.cli_schools import school_app
 from knowledge import accounts, lint, matrix
 from knowledge.content import ContentError, TopicDoc, load_dir, topic_to_data, write_dir
 from knowledge.db import DatabaseUrlError, make_engine, upgrade
@@ -43,62 +51,7 @@ app.add_typer(db_app, name="db")
 user_app = typer.Typer(help="Workspace accounts.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(user_app, name="user")
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-class CliError(Exception):
-    """A failure explained to the user in one line."""
-
-
-def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
-        exc = exc.orig
-    text = " ".join(str(exc).split())
-    return text[:300] or type(exc).__name__
-
-
-def command(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
-    """Run an async command; known failures become `witaj: error: ...` and exit status 2."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return asyncio.run(func(*args, **kwargs))
-        except (ContentError, DatabaseUrlError, CliError) as exc:
-            err.print(f"witaj: error: {exc}", markup=False, highlight=False)
-        except (SQLAlchemyError, OSError) as exc:
-            err.print(f"witaj: error: database: {_one_line(exc)}", markup=False, highlight=False)
-        raise typer.Exit(2)
-
-    return wrapper
-
-
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValueError as exc:
-        raise CliError(f"configuration: {_one_line(exc)}") from None
-
-
-async def _open(*, seed: bool = True) -> Knowledge:
-    settings = _settings()
-    return await Knowledge.open(
-        settings.database_url, seed_dir=settings.content_dir if seed else None
-    )
-
-
-async def _with_knowledge(use: Callable[[Knowledge], Awaitable[R]], *, seed: bool = True) -> R:
-    knowledge = await _open(seed=seed)
-    try:
-        return await use(knowledge)
-    finally:
-        await knowledge.close()
-
+app.add_typer(school_app, name="school")
 
 # --------------------------------------------------------------------------- db
 
@@ -107,7 +60,7 @@ async def _with_knowledge(use: Callable[[Knowledge], Awaitable[R]], *, seed: boo
 @command
 async def db_upgrade() -> None:
     """Create or migrate the database schema to the newest version."""
-    engine = make_engine(_settings().database_url)
+    engine = make_engine(load_settings().database_url)
     try:
         await upgrade(engine)
     finally:
@@ -127,7 +80,7 @@ async def kb_import(
     ] = False,
 ) -> None:
     """Upsert topics from YAML in one transaction; a malformed file changes nothing."""
-    source = directory or _settings().content_dir
+    source = directory or load_settings().content_dir
 
     async def run(knowledge: Knowledge) -> None:
         report = await knowledge.import_dir(source, force=force)
@@ -144,7 +97,7 @@ async def kb_import(
         if report.conflicts:
             raise typer.Exit(1)
 
-    await _with_knowledge(run, seed=False)
+    await with_knowledge(run, seed=False)
 
 
 @kb_app.command("export")
@@ -158,7 +111,7 @@ async def kb_export(
     """Write the knowledge base as YAML files (the seed format) or as one JSON document."""
     if fmt not in ("yaml", "json"):
         raise CliError("--format must be yaml or json")
-    topics = await _with_knowledge(lambda k: k.topics())
+    topics = await with_knowledge(lambda k: k.topics())
     if fmt == "json":
         text = json.dumps([topic_to_data(t) for t in topics], ensure_ascii=False, indent=2)
         if destination in (None, "-"):
@@ -168,7 +121,7 @@ async def kb_export(
         return
     if destination == "-":
         raise CliError("YAML export writes one file per topic: give a folder")
-    folder = Path(destination) if destination else _settings().content_dir
+    folder = Path(destination) if destination else load_settings().content_dir
     written = write_dir(topics, folder)
     changed = sum(1 for w in written if w.changed)
     out.print(f"exported {len(written)} topics to {folder} ({changed} files changed)")
@@ -179,7 +132,7 @@ def kb_format(
     directory: Annotated[Path | None, typer.Argument(help="Folder of topic YAML files.")] = None,
 ) -> None:
     """Rewrite hand-edited YAML files in the canonical layout `kb export` produces."""
-    folder = directory or _settings().content_dir
+    folder = directory or load_settings().content_dir
     try:
         written = write_dir(load_dir(folder), folder)
     except ContentError as exc:
@@ -201,12 +154,12 @@ async def kb_check(
     ] = None,
 ) -> None:
     """Lint the content; errors give a non-zero exit status."""
-    settings = _settings()
+    settings = load_settings()
     old: set[tuple[str, str]] = set()
     if directory:
         topics = load_dir(directory)
     else:
-        topics, old = await _with_knowledge(_topics_and_outdated)
+        topics, old = await with_knowledge(_topics_and_outdated)
     required = _required_slugs(topics_file) if topics_file else None
     findings = lint.check(
         topics,
@@ -237,7 +190,7 @@ def _required_slugs(path: Path) -> set[str]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise CliError(f"{path}: {_one_line(exc)}") from None
+        raise CliError(f"{path}: {one_line(exc)}") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise CliError(f"{path}: expected categories mapping to {{slug: description}}")
     return {slug for group in data.values() for slug in group}
@@ -262,7 +215,7 @@ async def ask(
         raise CliError(f"--lang must be one of {', '.join(LANGUAGES)}")
     if batch is None and text is None:
         raise CliError("give a question, or --batch FILE")
-    knowledge = await _open()
+    knowledge = await open_knowledge()
     try:
         if batch is not None:
             lines = sys.stdin if str(batch) == "-" else _open_text(batch)
@@ -310,7 +263,7 @@ def _open_text(path: Path) -> list[str]:
     try:
         return path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"{path}: {_one_line(exc)}") from None
+        raise CliError(f"{path}: {one_line(exc)}") from None
 
 
 @app.command("eval")
@@ -324,7 +277,7 @@ async def eval_(
     bad = [r for r in rows if r.error]
     if bad:
         raise CliError(f"{file}: line {bad[0].line}: {bad[0].error}")
-    report = await _with_knowledge(lambda k: asyncio.to_thread(evaluate, k.index, rows))
+    report = await with_knowledge(lambda k: asyncio.to_thread(evaluate, k.index, rows))
     _print_eval(report, misses)
 
 
@@ -355,7 +308,7 @@ async def chat(
     """An interactive question prompt over the knowledge base."""
     from bot.console import prompt_loop
 
-    await _with_knowledge(lambda k: prompt_loop(out, k, lang))
+    await with_knowledge(lambda k: prompt_loop(out, k, lang))
 
 
 # --------------------------------------------------------------------------- users
@@ -372,6 +325,9 @@ async def user_add(
     telegram_id: Annotated[
         int | None, typer.Option(help="Telegram user id for review reminders.")
     ] = None,
+    school: Annotated[
+        str | None, typer.Option(help="For --role school: the code of the school it edits.")
+    ] = None,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
@@ -386,11 +342,17 @@ async def user_add(
     async def add(k: Knowledge) -> None:
         async with k.sessions.begin() as session:
             await accounts.add_user(
-                session, name, role, password, languages=codes, telegram_id=telegram_id
+                session,
+                name,
+                role,
+                password,
+                languages=codes,
+                telegram_id=telegram_id,
+                school=school,
             )
 
     try:
-        await _with_knowledge(add, seed=False)
+        await with_knowledge(add, seed=False)
     except accounts.AccountError as exc:
         raise CliError(str(exc)) from None
     out.print(f"user {name.casefold()} added ({role.value})")
@@ -409,7 +371,7 @@ async def user_list() -> None:
     table = Table(title="workspace users")
     for column in ("name", "role", "languages"):
         table.add_column(column)
-    for row in await _with_knowledge(load, seed=False):
+    for row in await with_knowledge(load, seed=False):
         table.add_row(*row)
     out.print(table)
 
@@ -419,12 +381,13 @@ def web_() -> None:
     """Only the practitioners' workspace (no bot), on WEB_HOST:WEB_PORT."""
     from bot.web.app import build_workspace
 
-    settings = _settings()
+    settings = load_settings()
     logging.getLogger().setLevel(settings.log_level)
 
     async def serve() -> None:
-        knowledge = await _open()
-        runner = web.AppRunner(await build_workspace(knowledge, settings), access_log=None)
+        knowledge = await open_knowledge()
+        app = await build_workspace(knowledge, settings, await bot_username(settings))
+        runner = web.AppRunner(app, access_log=None)
         try:
             await runner.setup()
             await web.TCPSite(runner, settings.web_host, settings.web_port).start()
@@ -439,7 +402,7 @@ def web_() -> None:
     except KeyboardInterrupt:
         pass
     except (DatabaseUrlError, ContentError, SQLAlchemyError, OSError) as exc:
-        err.print(f"witaj: error: {_one_line(exc)}", markup=False, highlight=False)
+        err.print(f"witaj: error: {one_line(exc)}", markup=False, highlight=False)
         raise typer.Exit(2) from None
 
 
@@ -448,14 +411,14 @@ def sandbox() -> None:
     """The local Telegram sandbox with the real bot, and a web chat page to talk to it."""
     from bot.sandbox.run import serve
 
-    settings = _settings()
+    settings = load_settings()
     logging.getLogger().setLevel(settings.log_level)
     try:
         asyncio.run(serve(settings))
     except KeyboardInterrupt:
         pass
     except (DatabaseUrlError, ContentError, SQLAlchemyError, OSError) as exc:
-        err.print(f"witaj: error: {_one_line(exc)}", markup=False, highlight=False)
+        err.print(f"witaj: error: {one_line(exc)}", markup=False, highlight=False)
         raise typer.Exit(2) from None
 
 
@@ -464,7 +427,7 @@ def run() -> None:
     """Run the bot against Telegram (or TELEGRAM_API_URL), in polling or webhook mode."""
     from bot.runner import BotRuntime
 
-    settings = _settings()
+    settings = load_settings()
     logging.getLogger().setLevel(settings.log_level)
     if settings.bot_token is None:
         err.print("witaj: error: BOT_TOKEN is not set (try `witaj sandbox`)", markup=False)
@@ -475,7 +438,7 @@ def run() -> None:
     except KeyboardInterrupt:
         pass
     except (DatabaseUrlError, ContentError, SQLAlchemyError, OSError, ValueError) as exc:
-        err.print(f"witaj: error: {_one_line(exc)}", markup=False, highlight=False)
+        err.print(f"witaj: error: {one_line(exc)}", markup=False, highlight=False)
         raise typer.Exit(2) from None
 
 

@@ -62,6 +62,22 @@ class Settings(BaseSettings):
         default=False, description="Mark the session cookie Secure: set it behind HTTPS."
     )
 
+    # --- links and schools
+    bot_username: str | None = Field(
+        default=None,
+        description="For t.me links made without the bot running (`witaj web`, `witaj school "
+        "qr`); the running bot asks Telegram.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Public base URL of the web pages (school pages /s/<code>); unset = the "
+        "workspace's own address.",
+    )
+    demo: bool = Field(
+        default=False,
+        description="Load the invented example schools (the sandbox does); off, they are deleted.",
+    )
+
     # --- local sandbox
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8080

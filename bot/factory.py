@@ -22,7 +22,7 @@ from bot.i18n import I18n
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.session import JsonSession, RetryMiddleware
-from flows import answer, ask, browse, language, menu, privacy
+from flows import answer, ask, browse, language, menu, privacy, schools
 from flows.message_manager import KeepingMessageManager
 from knowledge.languages import LANGUAGES
 from knowledge.service import Knowledge
@@ -96,6 +96,7 @@ def build_dispatcher(
         ask.make_ask_dialog(),
         ask.make_handoff_dialog(),
         privacy.make_dialog(),
+        schools.make_dialog(),
     )
     setup_dialogs(dp, events_isolation=isolation, message_manager=KeepingMessageManager())
     return dp

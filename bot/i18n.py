@@ -60,6 +60,11 @@ class Translator:
     def date(self, value: date | datetime) -> str:
         return format_date(value, format="long", locale=Locale.parse(self.lang))
 
+    def language_name(self, code: str) -> str:
+        """A language's name in this language (Babel's CLDR data: "ukraiński", "Ukrainian")."""
+        name: str = Locale.parse(self.lang).languages.get(code, code)
+        return name
+
     @property
     def rtl(self) -> bool:
         return self.lang in RTL_LANGUAGES

@@ -45,13 +45,14 @@ class BotRuntime:
     _response_types: list[Any] = field(default_factory=list)
     _reminded: date | None = None
     web_url: str | None = None
+    bot_username: str = ""
     """Where the workspace (and, in webhook mode, the webhook) listens, once started."""
 
     async def start(self) -> None:
         settings = self.settings
         if self.knowledge is None:
             self.knowledge = await Knowledge.open(
-                settings.database_url, seed_dir=settings.content_dir
+                settings.database_url, seed_dir=settings.content_dir, demo=settings.demo
             )
             self._own_knowledge = True
         knowledge = self.knowledge
@@ -65,6 +66,7 @@ class BotRuntime:
         self._response_types = pin_response_types()
         self.bot = bot = build_bot(self.token, self.api_url)
         me = await bot.get_me()
+        self.bot_username = me.username or ""
         i18n = I18n(default=settings.default_language)
         self.dp = dp = build_dispatcher(
             settings, knowledge, i18n, secret, bot_username=me.username or "", redis=self._redis
@@ -110,7 +112,7 @@ class BotRuntime:
 
         assert self.knowledge is not None
         if self.settings.workspace:
-            return await build_workspace(self.knowledge, self.settings)
+            return await build_workspace(self.knowledge, self.settings, self.bot_username)
         return web.Application()
 
     async def _serve(self, app: web.Application, host: str, port: int) -> None:

@@ -13,6 +13,7 @@ from bot.i18n import I18n
 from flows.cards import answer_card, bilingual_card, title, topic_id
 from flows.common import (
     category_buttons,
+    find_button,
     knowledge_of,
     menu_button,
     open_topic,
@@ -28,6 +29,8 @@ from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 ID_MORE = "more"
 ID_VOTE = "vote"
 ID_POLISH = "pl"
+FINDER_TOPIC = "preparatory-class"
+"""The topic whose card offers the list of schools with a preparatory class."""
 
 
 def _start(manager: DialogManager) -> dict[str, Any]:
@@ -65,6 +68,7 @@ async def get_card(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
             "votes": [],
             "polish": [],
             "unsure": False,
+            "school_finder": False,
             **_language_offer(dialog_manager),
         }
     card = answer_card(topic, t)
@@ -77,6 +81,7 @@ async def get_card(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
         "sources": card.sources,
         "more": _more(dialog_manager, topic.slug),
         "unsure": bool(_start(dialog_manager).get("unsure")),
+        "school_finder": topic.slug == FINDER_TOPIC,
         "votes": [] if dialog_manager.dialog_data.get("voted") else votes,
         "polish": [] if t.lang == SOURCE_LANGUAGE else [(tid, t.gettext("🇵🇱 Show in Polish"))],
         **_language_offer(dialog_manager),
@@ -157,6 +162,7 @@ def make_dialog() -> Dialog:
             labelled_select(ID_VOTE, "votes", on_vote),
             _more_select(),
             labelled_select(ID_POLISH, "polish", show_polish),
+            find_button(when="school_finder"),
             language_offer,
             Row(Start(Tr("🙋 Talk to a person"), id="person", state=HandoffSG.soon), menu_button()),
             getter=get_card,

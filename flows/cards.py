@@ -1,4 +1,4 @@
-"""How a topic becomes a Telegram message in the reader's language (pure functions)."""
+"""How a topic or a school becomes a Telegram message in the reader's language (pure functions)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import hashlib
 import html
 from dataclasses import dataclass
 
-from bot.i18n import RLM, Translator
+from bot.i18n import N_, RLM, Translator
 from knowledge.content import TopicDoc, TranslationDoc
 from knowledge.languages import LANGUAGES, NATIVE_NAMES, RTL_LANGUAGES, SOURCE_LANGUAGE
 from knowledge.models import Status
 from knowledge.render import TELEGRAM_LIMIT, isolate_ltr, telegram_length, to_html
+from knowledge.schools import SchoolDoc, SchoolInfoDoc
 
 
 def topic_id(slug: str) -> str:
@@ -30,6 +31,12 @@ def title(topic: TopicDoc, lang: str) -> str:
     return pick(topic, lang)[1].title
 
 
+UNCHECKED = {
+    "answer": N_("This answer has not yet been checked by a practitioner."),
+    "information": N_("This information has not yet been checked."),
+}
+
+
 @dataclass(frozen=True)
 class Card:
     html: str
@@ -37,7 +44,14 @@ class Card:
     sources: list[dict[str, str]]
 
 
-def _notices(t: Translator, tr: TranslationDoc, lang: str, shown: str) -> list[str]:
+def _notices(
+    t: Translator,
+    tr: TranslationDoc | SchoolInfoDoc,
+    lang: str,
+    shown: str,
+    *,
+    what: str = "answer",
+) -> list[str]:
     notes = []
     if shown != lang:
         notes.append(
@@ -46,7 +60,7 @@ def _notices(t: Translator, tr: TranslationDoc, lang: str, shown: str) -> list[s
             )
         )
     if tr.status is not Status.REVIEWED:
-        notes.append(t.gettext("This answer has not yet been checked by a practitioner."))
+        notes.append(t.gettext(UNCHECKED[what]))
     if tr.reviewed_at is not None:
         notes.append(t.gettext("Last checked: {date}").format(date=t.date(tr.reviewed_at)))
     return notes
@@ -84,3 +98,82 @@ def bilingual_card(topic: TopicDoc, t: Translator) -> Card:
     mine_part = f"<b>{html.escape(tr.title)}</b>" + (f"\n\n{_text(mine, shown)}" if mine else "")
     text = f"{mine_part}\n\n— {header} —\n\n{polish_part}"
     return Card(text, shown, [{"title": s.title, "url": s.url} for s in polish.sources])
+
+
+@dataclass(frozen=True)
+class SchoolView:
+    """A school's card in one language: the bot's message and the public page show the same."""
+
+    name: str
+    district: str
+    facts: list[tuple[str, str]]
+    """(label, value) for address, phone, e-mail, contact person, languages spoken."""
+    assistant: bool
+    sections: list[tuple[str, str]]
+    """(heading, text) for who can join, how to apply, what to bring."""
+    notes: list[str]
+    shown_lang: str
+    dir: str
+
+
+SCHOOL_SECTIONS = {
+    "who_can_join": N_("Who can join the preparatory class"),
+    "how_to_apply": N_("How to apply"),
+    "what_to_bring": N_("What to bring"),
+}
+SCHOOL_FACTS = {
+    "address": N_("Address"),
+    "phone": N_("Phone"),
+    "email": N_("E-mail"),
+    "contact_person": N_("Contact person"),
+    "staff_languages": N_("Staff speak"),
+}
+ASSISTANT = N_("An intercultural assistant works at this school.")
+
+
+def school_view(school: SchoolDoc, t: Translator) -> SchoolView:
+    facts = []
+    for name, label in SCHOOL_FACTS.items():
+        value = getattr(school, name)
+        if name == "staff_languages":
+            value = ", ".join(t.language_name(code) for code in value)
+        if value:
+            facts.append((t.gettext(label), value))
+    picked = school.pick(t.lang)
+    shown, info = picked if picked else (t.lang, None)
+    sections = [
+        (t.gettext(label), getattr(info, name))
+        for name, label in SCHOOL_SECTIONS.items()
+        if info is not None and getattr(info, name)
+    ]
+    notes = []
+    if school.demo:
+        notes.append(t.gettext("Demo school: invented for trying Witaj out."))
+    if info is not None:
+        notes += _notices(t, info, t.lang, shown, what="information")
+    return SchoolView(
+        name=school.name,
+        district=school.district,
+        facts=facts,
+        assistant=school.assistant,
+        sections=sections,
+        notes=notes,
+        shown_lang=shown,
+        dir="rtl" if shown in RTL_LANGUAGES else "ltr",
+    )
+
+
+def school_card(school: SchoolDoc, t: Translator) -> str:
+    """The school's card as a Telegram HTML message."""
+    view = school_view(school, t)
+    esc = html.escape
+    mark = RLM if t.rtl else ""
+    lines = [f"{mark}🏫 <b>{esc(view.name)}</b>", f"📍 {esc(view.district)}"]
+    lines += [f"{esc(label)}: {esc(value)}" for label, value in view.facts]
+    if view.assistant:
+        lines.append("🤝 " + esc(t.gettext(ASSISTANT)))
+    for heading, text in view.sections:
+        lines += ["", f"<b>{esc(heading)}</b>", _text(text, view.shown_lang)]
+    if view.notes:
+        lines += ["", *(f"<i>{esc(note)}</i>" for note in view.notes)]
+    return _fit("\n".join(lines), TELEGRAM_LIMIT)

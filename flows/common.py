@@ -11,15 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import I18n, Translator
 from flows.cards import topic_id
-from flows.states import AnswerSG, BrowseSG, MainSG
+from flows.states import AnswerSG, BrowseSG, MainSG, SchoolSG
 from flows.widgets import Tr
 from knowledge.service import Knowledge
 
 ID_MENU = "menu"
+ID_FIND = "schools"
 
 
 def menu_button() -> Start:
     return Start(Tr("🏠 Menu"), id=ID_MENU, state=MainSG.menu, mode=StartMode.RESET_STACK)
+
+
+def find_button(when: str | None = None) -> Start:
+    label = Tr("🏫 Find a school with a preparatory class")
+    return Start(label, id=ID_FIND, state=SchoolSG.districts, when=when)
 
 
 def category_buttons() -> Row:

@@ -12,7 +12,7 @@ from aiogram_dialog.widgets.text import Format
 from bot.i18n import N_, I18n
 from bot.profiles import Profiles
 from flows.common import switch_language, user_key_of
-from flows.states import LanguageSG, MainSG
+from flows.states import LanguageSG, MainSG, SchoolSG
 from flows.widgets import labelled_select
 from knowledge.languages import LANGUAGES, NATIVE_NAMES
 
@@ -38,7 +38,14 @@ async def on_language(
     profiles: Profiles = manager.middleware_data["profiles"]
     await profiles.set_language(user_key_of(manager), code)
     switch_language(manager, code)
-    await manager.start(MainSG.menu, mode=StartMode.RESET_STACK)
+    start = manager.start_data if isinstance(manager.start_data, dict) else {}
+    then = start.get("then") or {}
+    if then.get("state") == "school":
+        # A school's deep link brought a new user here: its card comes next.
+        card = {"code": then.get("code")}
+        await manager.start(SchoolSG.card, data=card, mode=StartMode.RESET_STACK)
+    else:
+        await manager.start(MainSG.menu, mode=StartMode.RESET_STACK)
 
 
 def make_dialog() -> Dialog:

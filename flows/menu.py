@@ -1,11 +1,11 @@
-"""The main menu: everyday life, school, ask, talk to a person, language, privacy."""
+"""The main menu: everyday life, school, schools, ask, talk to a person, language, privacy."""
 
 from __future__ import annotations
 
 from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.kbd import Row, Start
 
-from flows.common import category_buttons
+from flows.common import category_buttons, find_button
 from flows.states import AskSG, HandoffSG, LanguageSG, MainSG, PrivacySG
 from flows.widgets import Tr
 
@@ -16,6 +16,7 @@ def make_dialog() -> Dialog:
             Tr("<b>Witaj!</b> I answer questions about everyday life and school in Wrocław."),
             Tr("Pick a topic, or just type your question in any language."),
             category_buttons(),
+            find_button(),
             Start(Tr("❓ Ask a question"), id="ask", state=AskSG.prompt),
             Start(Tr("🙋 Talk to a person"), id="person", state=HandoffSG.soon),
             Row(

@@ -17,8 +17,18 @@ from aiogram_dialog.utils import CB_SEP
 
 from flows.answer import ID_MORE, ID_POLISH, ID_VOTE, vote
 from flows.browse import ID_TOPICS
-from flows.common import ID_MENU, slug_of
-from flows.states import AnswerSG, AskSG, BrowseSG, HandoffSG, LanguageSG, MainSG, PrivacySG
+from flows.common import ID_FIND, ID_MENU, knowledge_of, slug_of
+from flows.schools import ID_DISTRICTS, ID_SCHOOLS, find_district
+from flows.states import (
+    AnswerSG,
+    AskSG,
+    BrowseSG,
+    HandoffSG,
+    LanguageSG,
+    MainSG,
+    PrivacySG,
+    SchoolSG,
+)
 
 PLACES: dict[str, tuple[State, dict[str, Any] | None]] = {
     ID_MENU: (MainSG.menu, None),
@@ -29,6 +39,7 @@ PLACES: dict[str, tuple[State, dict[str, Any] | None]] = {
     "language": (LanguageSG.choose, None),
     "choose_lang": (LanguageSG.choose, None),
     "privacy": (PrivacySG.about, None),
+    ID_FIND: (SchoolSG.districts, None),
 }
 """Buttons that open the same window whatever message they are on, by widget id."""
 
@@ -52,6 +63,13 @@ async def revive(callback: CallbackQuery, manager: DialogManager) -> bool:
             return False
         state = AnswerSG.bilingual if widget == ID_POLISH else AnswerSG.card
         place: tuple[State, dict[str, Any] | None] = (state, {"slug": slug})
+    elif widget == ID_SCHOOLS and item in knowledge_of(manager).schools:
+        place = (SchoolSG.card, {"code": item})
+    elif widget == ID_DISTRICTS and item:
+        district = find_district(knowledge_of(manager).schools, item)
+        if district is None:
+            return False
+        place = (SchoolSG.schools, {"district": district})
     elif widget in PLACES and not item:
         place = PLACES[widget]
     else:

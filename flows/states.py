@@ -32,3 +32,9 @@ class HandoffSG(StatesGroup):
 class PrivacySG(StatesGroup):
     about = State()
     confirm_forget = State()
+
+
+class SchoolSG(StatesGroup):
+    districts = State()
+    schools = State()
+    card = State()

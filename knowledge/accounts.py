@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.languages import LANGUAGES
-from knowledge.models import Practitioner, Role
+from knowledge.models import Practitioner, Role, School
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 10
@@ -36,6 +36,13 @@ def can_edit(user: Practitioner, lang: str) -> bool:
     return user.role is Role.TRANSLATOR and lang in user.languages
 
 
+def can_edit_school(user: Practitioner, school: School) -> bool:
+    """Admins edit every school; a school's own account edits only that school."""
+    if user.role is Role.ADMIN:
+        return True
+    return user.role is Role.SCHOOL and user.school_id == school.id
+
+
 def can_manage(user: Practitioner) -> bool:
     """Topic-wide work: owners, review dates, the unanswered inbox, new topics."""
     return user.role in (Role.ADMIN, Role.EDITOR)
@@ -49,6 +56,7 @@ async def add_user(
     *,
     languages: list[str] | None = None,
     telegram_id: int | None = None,
+    school: str | None = None,
 ) -> Practitioner:
     name = name.strip().casefold()
     if not name or not set(name) <= NAME_CHARS or len(name) > 64:
@@ -58,6 +66,15 @@ async def add_user(
         raise AccountError(f"unknown language {', '.join(unknown)}; use {', '.join(LANGUAGES)}")
     if role is Role.TRANSLATOR and not languages:
         raise AccountError("a translator needs --languages")
+    school_row = None
+    if role is Role.SCHOOL:
+        if not school:
+            raise AccountError("a school account needs --school CODE")
+        school_row = await session.scalar(select(School).where(School.code == school))
+        if school_row is None:
+            raise AccountError(f"no school with code {school!r} (see: witaj school list)")
+    elif school:
+        raise AccountError("--school is only for accounts with --role school")
     if await get_user(session, name) is not None:
         raise AccountError(f"user {name!r} already exists")
     user = Practitioner(
@@ -66,6 +83,7 @@ async def add_user(
         languages=list(dict.fromkeys(languages or [])),
         password_hash=hash_password(password),
         telegram_id=telegram_id,
+        school_id=school_row.id if school_row else None,
     )
     session.add(user)
     await session.flush()

@@ -250,3 +250,100 @@ class Practitioner(Base):
         BigInteger, doc="Where review reminders go; set by the practitioner, optional."
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("school.id", ondelete="SET NULL"),
+        doc="For the `school` role: the one school this account edits.",
+    )
+
+
+class School(Base):
+    """A school that runs preparatory classes; its facts are not translated, its info is."""
+
+    __tablename__ = "school"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(
+        String(40), unique=True, doc="The deep-link and web-page id: A-Z, a-z, 0-9, _ and -."
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    district: Mapped[str] = mapped_column(String(80), index=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    website: Mapped[str] = mapped_column(String(500), default="")
+    contact_person: Mapped[str] = mapped_column(String(200), default="")
+    staff_languages: Mapped[list[str]] = mapped_column(
+        JSON, default=list, doc="Language codes the staff speak with parents."
+    )
+    assistant: Mapped[bool] = mapped_column(
+        default=False, doc="An intercultural assistant works at the school."
+    )
+    demo: Mapped[bool] = mapped_column(
+        default=False, doc="Example data for the sandbox; removed when the bot runs for real."
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    infos: Mapped[list[SchoolInfo]] = relationship(
+        back_populates="school", cascade="all, delete-orphan", order_by="SchoolInfo.lang"
+    )
+
+
+class SchoolInfo(Base):
+    """A school's preparatory-class information in one language, reviewed like a topic."""
+
+    __tablename__ = "school_info"
+    __table_args__ = (UniqueConstraint("school_id", "lang"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    who_can_join: Mapped[str] = mapped_column(Text, default="")
+    how_to_apply: Mapped[str] = mapped_column(Text, default="")
+    what_to_bring: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.DRAFT)
+    reviewed_at: Mapped[datetime | None]
+    reviewer: Mapped[str | None] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120), default="system")
+    source_hash: Mapped[str | None] = mapped_column(
+        String(64), doc="Hash of the Polish text this one was translated from (see Translation)."
+    )
+
+    school: Mapped[School] = relationship(back_populates="infos")
+    revisions: Mapped[list[SchoolRevision]] = relationship(
+        back_populates="info", cascade="all, delete-orphan", order_by="SchoolRevision.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy declares it)
+
+
+class SchoolRevision(Base):
+    """A school info's text just before a change, as `Revision` is for topics."""
+
+    __tablename__ = "school_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    info_id: Mapped[int] = mapped_column(
+        ForeignKey("school_info.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(32))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    info: Mapped[SchoolInfo] = relationship(back_populates="revisions")
+
+
+class SchoolOpen(Base):
+    """How often a school's link was opened in a week, per channel: a counter, nobody's data."""
+
+    __tablename__ = "school_open"
+    __table_args__ = (UniqueConstraint("school_id", "week", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"), index=True)
+    week: Mapped[date] = mapped_column(Date, doc="The Monday the ISO week starts on.")
+    channel: Mapped[str] = mapped_column(String(8), doc="'bot' (deep link) or 'web' (page).")
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -9,11 +9,15 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from knowledge import repository
+from knowledge import repository, school_csv, schools
 from knowledge.content import TopicDoc, load_dir
 from knowledge.db import make_engine, make_session_factory, upgrade
 from knowledge.repository import ImportReport
+from knowledge.schools import SchoolDoc
 from knowledge.search import SearchIndex
+
+DEMO_SCHOOLS = Path(__file__).resolve().parent / "demo" / "schools.csv"
+"""Invented schools for trying links and posters in the sandbox; never in production."""
 
 log = logging.getLogger(__name__)
 
@@ -27,17 +31,29 @@ class Knowledge:
     index: SearchIndex = field(default_factory=lambda: SearchIndex.build([]))
     catalog: dict[str, TopicDoc] = field(default_factory=dict)
     """The topics the index was built from, by slug: what answer cards are rendered from."""
+    schools: dict[str, SchoolDoc] = field(default_factory=dict)
+    """The schools with preparatory classes, by code, as of the same content version."""
+    demo: bool = False
+    """Whether example schools are shown (the sandbox) or kept out (the real bot)."""
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @classmethod
-    async def open(cls, database_url: str, *, seed_dir: Path | None = None) -> Knowledge:
-        """Connect, migrate, seed an empty database from `seed_dir`, and build the index."""
+    async def open(
+        cls, database_url: str, *, seed_dir: Path | None = None, demo: bool | None = None
+    ) -> Knowledge:
+        """Connect, migrate, seed an empty database from `seed_dir`, and build the index.
+
+        `demo=True` loads the example schools (the sandbox), `demo=False` deletes them (the bot
+        runs for real); `None` leaves them as they are and out of sight.
+        """
         engine = make_engine(database_url)
         try:
             await upgrade(engine)
-            knowledge = cls(engine, make_session_factory(engine))
+            knowledge = cls(engine, make_session_factory(engine), demo=bool(demo))
             if seed_dir is not None:
                 await knowledge.seed(seed_dir)
+            if demo is not None:
+                await knowledge.set_up_demo(enabled=demo)
             await knowledge.refresh_index(force=True)
         except BaseException:
             await engine.dispose()
@@ -77,6 +93,14 @@ class Knowledge:
             await self.refresh_index(force=True)
         return report
 
+    async def set_up_demo(self, *, enabled: bool) -> None:
+        async with self.sessions.begin() as session:
+            if enabled:
+                docs = school_csv.parse(DEMO_SCHOOLS.read_bytes(), demo=True)
+                await schools.import_schools(session, docs, actor="demo")
+            elif removed := await schools.remove_demo(session):
+                log.info("removed %d demo schools: the bot runs for real", removed)
+
     def in_category(self, category: str) -> list[TopicDoc]:
         return [doc for doc in self.catalog.values() if doc.category == category]
 
@@ -92,6 +116,8 @@ class Knowledge:
                 if not force and version == self.index.version:
                     return False
                 docs = await repository.load_topics(session)
+                directory = await schools.load_directory(session, demo=self.demo)
+            self.schools = directory
             self.index = await asyncio.to_thread(SearchIndex.build, docs, version)
             self.catalog = {doc.slug: doc for doc in docs}
         log.info("search index built: %d topics, content version %d", len(docs), version)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import PrivateChat, SlashCommand
 from bot.i18n import N_, Translator
-from flows.states import LanguageSG, MainSG, PrivacySG
+from bot.links import parse_payload
+from flows.states import LanguageSG, MainSG, PrivacySG, SchoolSG
+from knowledge import schools
+from knowledge.service import Knowledge
 
 
 async def start(
@@ -18,12 +25,34 @@ async def start(
     dialog_manager: DialogManager,
     stored_lang: str | None,
     telegram_lang: str | None,
+    knowledge: Knowledge,
+    session: AsyncSession,
+    t: Translator,
 ) -> None:
-    """`/start [payload]`; the payload (deep links from schools) is read by a later feature."""
+    """`/start [payload]`: a school's deep link opens its card, after the language if new."""
+    target = parse_payload(command.args) if command.args else None
+    school = target.key if target and target.key in knowledge.schools else None
+    if command.args and school is None:
+        await message.answer(
+            t.gettext(
+                "This link did not work: it is incomplete, or the school is no longer listed."
+            )
+        )
+    then: dict[str, Any] | None = None
+    if school is not None:
+        await schools.record_open(session, school, "bot", date.today())
+        then = {"state": "school", "code": school}
     if stored_lang is None:
         await dialog_manager.start(
             LanguageSG.choose,
-            data={"suggested": telegram_lang},
+            data={"suggested": telegram_lang, "then": then},
+            mode=StartMode.RESET_STACK,
+            show_mode=ShowMode.SEND,
+        )
+    elif school is not None:
+        await dialog_manager.start(
+            SchoolSG.card,
+            data={"code": school},
             mode=StartMode.RESET_STACK,
             show_mode=ShowMode.SEND,
         )

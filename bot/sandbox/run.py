@@ -29,12 +29,15 @@ class SandboxServer:
         return cls(sandbox, runner, f"http://{host}:{bound}")
 
     async def stop(self) -> None:
+        await self.sandbox.shutdown()
         await self.runner.cleanup()
 
 
 async def serve(settings: Settings) -> None:
     server = await SandboxServer.start(settings.sandbox_host, settings.sandbox_port)
-    bot = BotRuntime(settings.model_copy(update={"bot_mode": "polling"}), DEFAULT_TOKEN, server.url)
+    bot = BotRuntime(
+        settings.model_copy(update={"bot_mode": "polling", "demo": True}), DEFAULT_TOKEN, server.url
+    )
     try:
         await bot.start()
         print(f"Witaj sandbox: open {server.url} and chat with the bot (Ctrl-C to stop).")

@@ -86,6 +86,7 @@ class Sandbox:
         self.requests: list[str] = []
         self._deliveries: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._http: ClientSession | None = None
+        self.closing = False
 
     # ------------------------------------------------------------------ user side
 
@@ -249,7 +250,7 @@ class Sandbox:
             while True:
                 if offset:
                     self.pending = [u for u in self.pending if u["update_id"] >= offset]
-                if self.pending or time.monotonic() >= deadline:
+                if self.pending or self.closing or time.monotonic() >= deadline:
                     return self.pending[:limit]
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.changed.wait(), deadline - time.monotonic())
@@ -487,6 +488,12 @@ class Sandbox:
                     self.pending.append(update)
                     self.changed.notify_all()
 
+    async def shutdown(self) -> None:
+        """Answer every waiting long poll now, so that the server stops without waiting."""
+        async with self.changed:
+            self.closing = True
+            self.changed.notify_all()
+
     async def close(self) -> None:
         if self._http is not None:
             await self._http.close()
@@ -496,7 +503,11 @@ class Sandbox:
     async def wait_chat(self, chat_id: int, since: int, wait: float) -> dict[str, Any]:
         deadline = time.monotonic() + wait
         async with self.changed:
-            while self.chats[chat_id].version <= since and time.monotonic() < deadline:
+            while (
+                self.chats[chat_id].version <= since
+                and not self.closing
+                and time.monotonic() < deadline
+            ):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.changed.wait(), deadline - time.monotonic())
         log_ = self.chats[chat_id]

@@ -7,9 +7,14 @@ from aiohttp import web
 from itsdangerous import URLSafeTimedSerializer
 
 from bot.config import Settings
+from bot.i18n import I18n
+from bot.links import LinkBase
+from bot.public.pages import PUBLIC_I18N
+from bot.public.pages import routes as public_routes
 from bot.web.pages import STATIC
 from bot.web.reminders import workspace_i18n
-from bot.web.session import I18N, KNOWLEDGE, SECURE, SIGNER, session_middleware
+from bot.web.schools import routes as school_routes
+from bot.web.session import I18N, KNOWLEDGE, LINKS, SECURE, SIGNER, session_middleware
 from bot.web.views import THROTTLE, database_errors, routes
 from knowledge import people
 from knowledge.accounts import LoginThrottle
@@ -19,7 +24,9 @@ COOKIE_KEY_NAME = "workspace-cookie-key"
 """Name of the signing key in the app_secret table (the key itself is random)."""
 
 
-async def build_workspace(knowledge: Knowledge, settings: Settings) -> web.Application:
+async def build_workspace(
+    knowledge: Knowledge, settings: Settings, bot_username: str
+) -> web.Application:
     async with knowledge.sessions.begin() as session:
         secret = await people.app_secret(session, COOKIE_KEY_NAME)
     app = web.Application(middlewares=[database_errors, session_middleware])
@@ -28,6 +35,10 @@ async def build_workspace(knowledge: Knowledge, settings: Settings) -> web.Appli
     app[SIGNER] = URLSafeTimedSerializer(secret, salt="workspace-session")
     app[SECURE] = settings.web_secure_cookies
     app[THROTTLE] = LoginThrottle()
+    app[LINKS] = LinkBase(bot_username, settings.public_url)
+    app[PUBLIC_I18N] = I18n(default=settings.default_language)
     app.add_routes(routes)
+    app.add_routes(school_routes)
+    app.add_routes(public_routes)
     app.router.add_static("/static", STATIC)
     return app

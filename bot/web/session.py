@@ -15,6 +15,7 @@ from aiohttp import web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from bot.i18n import I18n, Translator
+from bot.links import LinkBase
 from knowledge.models import Practitioner
 from knowledge.service import Knowledge
 
@@ -22,11 +23,14 @@ COOKIE = "witaj_session"
 LANG_COOKIE = "witaj_lang"
 MAX_AGE = 12 * 3600
 PUBLIC = frozenset({"/login"})
+PUBLIC_PREFIX = "/s/"
+"""Parents' pages (bot.public): no session, no cookie, no login."""
 
 KNOWLEDGE = web.AppKey("knowledge", Knowledge)
 I18N = web.AppKey("workspace_i18n", I18n)
 SIGNER = web.AppKey("signer", URLSafeTimedSerializer)
 SECURE = web.AppKey("secure_cookies", bool)
+LINKS = web.AppKey("links", LinkBase)
 EXEMPT = web.AppKey("exempt_paths", set)
 """Paths served by the same app that are not workspace pages (the Telegram webhook)."""
 
@@ -63,10 +67,15 @@ def _public(path: str) -> bool:
     return path in PUBLIC or path.startswith("/static/")
 
 
+def bypasses(request: web.Request) -> bool:
+    """Paths that are not workspace pages: the webhook, and the public pages for parents."""
+    return request.path in request.app.get(EXEMPT, ()) or request.path.startswith(PUBLIC_PREFIX)
+
+
 @web.middleware
 async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     app = request.app
-    if request.path in app.get(EXEMPT, ()):
+    if bypasses(request):
         return await handler(request)
     signer = app[SIGNER]
     lang = _language(request, app[I18N])

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.web.pages import render
-from bot.web.session import EXEMPT, KNOWLEDGE, current_user, start_session, translator
+from bot.web.session import KNOWLEDGE, bypasses, current_user, start_session, translator
 from knowledge import accounts, editing, gaps, matrix
 from knowledge.accounts import LoginThrottle
 from knowledge.content import SLUG_RE, SourceDoc, TranslationDoc
@@ -38,7 +38,7 @@ def _knowledge(request: web.Request) -> Knowledge:
     return request.app[KNOWLEDGE]
 
 
-def _refresh(request: web.Request) -> None:
+def refresh(request: web.Request) -> None:
     """Rebuild this process's index now; other replicas see the content version move."""
     task = asyncio.create_task(_knowledge(request).refresh_index())
     _refreshes.add(task)
@@ -163,7 +163,7 @@ async def editor_save(request: web.Request) -> web.Response:
     form = await request.post()
     lang = request.match_info["lang"]
     if not accounts.can_edit(user, lang):
-        return _forbidden(request, t.gettext("You may not edit this language."))
+        return forbidden(request, t.gettext("You may not edit this language."))
     async with _knowledge(request).sessions.begin() as session:
         topic, lang = await _topic(request, session)
         row = editing.translation(topic, lang)
@@ -212,7 +212,7 @@ async def editor_save(request: web.Request) -> web.Response:
                 version=conflict.version,
                 by=conflict.by,
             )
-    _refresh(request)
+    refresh(request)
     return redirect(f"/t/{topic.slug}/{lang}?saved=1")
 
 
@@ -233,7 +233,7 @@ async def restore(request: web.Request) -> web.Response:
     t = translator(request)
     user = current_user(request)
     if not accounts.can_edit(user, request.match_info["lang"]):
-        return _forbidden(request, t.gettext("You may not edit this language."))
+        return forbidden(request, t.gettext("You may not edit this language."))
     async with _knowledge(request).sessions.begin() as session:
         topic, lang = await _topic(request, session)
         try:
@@ -242,7 +242,7 @@ async def restore(request: web.Request) -> web.Response:
             )
         except LookupError:
             raise web.HTTPNotFound() from None
-    _refresh(request)
+    refresh(request)
     return redirect(f"/t/{topic.slug}/{lang}?restored=1")
 
 
@@ -252,10 +252,10 @@ async def restore(request: web.Request) -> web.Response:
 def _manager(request: web.Request) -> web.Response | None:
     if accounts.can_manage(current_user(request)):
         return None
-    return _forbidden(request, translator(request).gettext("Only editors and admins can do this."))
+    return forbidden(request, translator(request).gettext("Only editors and admins can do this."))
 
 
-def _forbidden(request: web.Request, message: str) -> web.Response:
+def forbidden(request: web.Request, message: str) -> web.Response:
     return render(request, "message.html", status=403, message=message)
 
 
@@ -295,7 +295,7 @@ async def unanswered_link(request: web.Request) -> web.Response:
             )
     except LookupError:
         raise web.HTTPNotFound() from None
-    _refresh(request)
+    refresh(request)
     notice = "missing:" + ",".join(missing) if missing else "linked"
     return redirect(f"/unanswered?notice={notice}")
 
@@ -328,7 +328,7 @@ async def unanswered_new(request: web.Request) -> web.Response:
             )
     except (ValueError, ValidationError) as exc:
         return render(request, "message.html", status=400, message=str(exc))
-    _refresh(request)
+    refresh(request)
     return redirect(f"/t/{slug}/{lang}")
 
 
@@ -387,7 +387,7 @@ async def reviews_set(request: web.Request) -> web.Response:
 @routes.get("/users")
 async def users_page(request: web.Request) -> web.Response:
     if current_user(request).role is not Role.ADMIN:
-        return _forbidden(request, translator(request).gettext("Only admins can see this."))
+        return forbidden(request, translator(request).gettext("Only admins can see this."))
     async with _knowledge(request).sessions() as session:
         users = await accounts.list_users(session)
     return render(request, "users.html", users=users)
@@ -396,7 +396,7 @@ async def users_page(request: web.Request) -> web.Response:
 @web.middleware
 async def database_errors(request: web.Request, handler: Any) -> web.StreamResponse:
     """A database that went away gets a page saying so, not a stack trace."""
-    if request.path in request.app.get(EXEMPT, ()):
+    if bypasses(request):
         response: web.StreamResponse = await handler(request)
         return response
     try:

@@ -64,7 +64,9 @@ async def redis_available() -> bool:
         await redis.aclose()
 
 
-async def start_harness(tmp: Path, mode: str, redis: bool = False) -> Harness:
+async def start_harness(
+    tmp: Path, mode: str, redis: bool = False, demo: bool = False
+) -> Harness:
     server = await SandboxServer.start()
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp / 'bot.sqlite3'}",
@@ -78,7 +80,7 @@ async def start_harness(tmp: Path, mode: str, redis: bool = False) -> Harness:
         web_port=0,
     )
     settings.webhook_url = f"http://127.0.0.1:{settings.webhook_port}"
-    knowledge = await Knowledge.open(settings.database_url, seed_dir=CONTENT_DIR)
+    knowledge = await Knowledge.open(settings.database_url, seed_dir=CONTENT_DIR, demo=demo)
     runtime = BotRuntime(settings, DEFAULT_TOKEN, server.url, knowledge=knowledge)
     await runtime.start()
     http = ClientSession()
@@ -93,8 +95,10 @@ async def stop_harness(h: Harness) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(tmp: Path, mode: str, redis: bool = False) -> AsyncIterator[Harness]:
-    h = await start_harness(tmp, mode, redis)
+async def running(
+    tmp: Path, mode: str, redis: bool = False, demo: bool = False
+) -> AsyncIterator[Harness]:
+    h = await start_harness(tmp, mode, redis, demo)
     try:
         yield h
     finally:
@@ -110,6 +114,13 @@ async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 @pytest_asyncio.fixture
 async def polling(tmp_path: Path) -> AsyncIterator[Harness]:
     async with running(tmp_path, "polling") as h:
+        yield h
+
+
+@pytest_asyncio.fixture
+async def demo(tmp_path: Path) -> AsyncIterator[Harness]:
+    """The bot with the sandbox's invented example schools, as `make run` starts it."""
+    async with running(tmp_path, "polling", demo=True) as h:
         yield h
 
 
@@ -130,12 +141,20 @@ async def redis_harness(tmp_path: Path) -> AsyncIterator[Harness]:
 PASSWORD = "correct horse battery staple"
 
 
-async def add_user(h: Harness, name: str, role: str, languages: list[str] | None = None) -> None:
+async def add_user(
+    h: Harness,
+    name: str,
+    role: str,
+    languages: list[str] | None = None,
+    school: str | None = None,
+) -> None:
     from knowledge import accounts
     from knowledge.models import Role
 
     async with h.knowledge.sessions.begin() as session:
-        await accounts.add_user(session, name, Role(role), PASSWORD, languages=languages)
+        await accounts.add_user(
+            session, name, Role(role), PASSWORD, languages=languages, school=school
+        )
 
 
 @dataclass
