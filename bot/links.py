@@ -36,12 +36,19 @@ class LinkBase:
 
     bot_username: str
     public_url: str | None = None
+    sandbox_url: str | None = None
+    """In the sandbox: its chat page, where a deep link can be tried as Telegram delivers it."""
 
     def school_link(self, code: str) -> str:
         return school_link(self.bot_username, code)
 
     def school_page(self, code: str, requested_base: str) -> str:
         return school_page(self.public_url or requested_base, code)
+
+    def sandbox_link(self, code: str) -> str | None:
+        if self.sandbox_url is None:
+            return None
+        return f"{self.sandbox_url.rstrip('/')}/?start={school_payload(code)}"
 
 
 def school_payload(code: str) -> str:

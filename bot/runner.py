@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.config import Settings
 from bot.factory import build_bot, build_dispatcher, pin_response_types, register_commands
 from bot.i18n import I18n
+from bot.sandbox.server import DEFAULT_TOKEN
 from bot.web.reminders import send_reminders, workspace_i18n
 from bot.web.session import EXEMPT
 from knowledge import people
@@ -112,7 +113,9 @@ class BotRuntime:
 
         assert self.knowledge is not None
         if self.settings.workspace:
-            return await build_workspace(self.knowledge, self.settings, self.bot_username)
+            # Against the sandbox, school pages link to its chat page to try a deep link.
+            sandbox = self.api_url if self.token == DEFAULT_TOKEN else None
+            return await build_workspace(self.knowledge, self.settings, self.bot_username, sandbox)
         return web.Application()
 
     async def _serve(self, app: web.Application, host: str, port: int) -> None:

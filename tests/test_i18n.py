@@ -20,6 +20,7 @@ from knowledge.render import LRI, PDI
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"Tr": None, "gettext": None, "ngettext": (1, 2), "N_": None, "_": None}
 WEB = ROOT / "bot" / "web"
+PUBLIC_TEMPLATES = ROOT / "bot" / "public" / "templates"
 WORKSPACE_METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 
 
@@ -29,7 +30,10 @@ def extracted(domain: str = DOMAIN) -> set[str | tuple[str, str]]:
     sources = (
         [(WEB, WORKSPACE_METHODS)]
         if domain == WORKSPACE_DOMAIN
-        else [(ROOT / "bot", [("**.py", "python")]), (ROOT / "flows", [("**.py", "python")])]
+        else [
+            (ROOT / "bot", [("**.py", "python"), ("**/public/templates/**.html", "jinja2")]),
+            (ROOT / "flows", [("**.py", "python")]),
+        ]
     )
     for folder, methods in sources:
         for filename, _line, message, _comments, _ctx in extract_from_dir(
@@ -99,10 +103,13 @@ def test_no_user_visible_string_bypasses_gettext() -> None:
     assert offenders == []
 
 
-def test_workspace_templates_translate_every_word() -> None:
+def test_templates_translate_every_word() -> None:
+    """The workspace's and the parents' pages: every word goes through gettext."""
     offenders = {}
-    for path in (WEB / "templates").glob("*.html"):
-        text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", " ", path.read_text(), flags=re.S)
+    for path in [*(WEB / "templates").glob("*.html"), *PUBLIC_TEMPLATES.glob("*.html")]:
+        text = re.sub(
+            r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<style>.*?</style>", " ", path.read_text(), flags=re.S
+        )
         words = set(re.findall(r"[^\W\d_]{2,}", re.sub(r"<[^>]+>", " ", text)))
         if words - {"Witaj", "Telegram"}:
             offenders[path.name] = words

@@ -25,7 +25,7 @@ COOKIE_KEY_NAME = "workspace-cookie-key"
 
 
 async def build_workspace(
-    knowledge: Knowledge, settings: Settings, bot_username: str
+    knowledge: Knowledge, settings: Settings, bot_username: str, sandbox_url: str | None = None
 ) -> web.Application:
     async with knowledge.sessions.begin() as session:
         secret = await people.app_secret(session, COOKIE_KEY_NAME)
@@ -35,7 +35,7 @@ async def build_workspace(
     app[SIGNER] = URLSafeTimedSerializer(secret, salt="workspace-session")
     app[SECURE] = settings.web_secure_cookies
     app[THROTTLE] = LoginThrottle()
-    app[LINKS] = LinkBase(bot_username, settings.public_url)
+    app[LINKS] = LinkBase(bot_username, settings.public_url, sandbox_url)
     app[PUBLIC_I18N] = I18n(default=settings.default_language)
     app.add_routes(routes)
     app.add_routes(school_routes)

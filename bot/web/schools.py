@@ -41,6 +41,7 @@ def _links(request: web.Request, code: str) -> dict[str, str]:
     return {
         "telegram": links.school_link(code),
         "page": links.school_page(code, base_url(request)),
+        "sandbox": links.sandbox_link(code) or "",
     }
 
 

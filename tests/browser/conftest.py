@@ -20,12 +20,12 @@ CHROMIUM_ARGS = [
 
 
 @contextlib.asynccontextmanager
-async def chromium_and_bot(tmp: Path) -> AsyncIterator[tuple[Any, Harness]]:
+async def chromium_and_bot(tmp: Path, demo: bool = False) -> AsyncIterator[tuple[Any, Harness]]:
     if not HAVE_CHROMIUM:
         unavailable("chromium is not installed (apt-get install -y chromium)")
     from playwright.async_api import async_playwright
 
-    harness = await start_harness(tmp, "polling")
+    harness = await start_harness(tmp, "polling", demo=demo)
     try:
         async with async_playwright() as pw:
             chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -64,9 +64,7 @@ async def redis_available() -> bool:
         await redis.aclose()
 
 
-async def start_harness(
-    tmp: Path, mode: str, redis: bool = False, demo: bool = False
-) -> Harness:
+async def start_harness(tmp: Path, mode: str, redis: bool = False, demo: bool = False) -> Harness:
     server = await SandboxServer.start()
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp / 'bot.sqlite3'}",

@@ -68,15 +68,17 @@ async def test_known_user_lands_on_the_card_and_bad_payloads_fall_back(demo: Har
     c, t = demo.client, demo.i18n.get("uk")
     user = 7200
     prompt = await c.ask(user, "/start", language_code="uk")
-    menu, _ = await c.press(user, prompt, NATIVE_NAMES["uk"])
+    await c.press(user, prompt, NATIVE_NAMES["uk"])
     card = await c.ask(user, f"/start s-{CODE}", language_code="uk")
     assert NAME in card["text"] and t.gettext("What to bring") in card["text"]
-    sorry = t.gettext("This link did not work: it is incomplete, or the school is no longer listed.")
+    sorry = t.gettext(
+        "This link did not work: it is incomplete, or the school is no longer listed."
+    )
     for payload in ("s-no-such-school", "s-", "x" * 65, "s-bad%20code", "s-" + "a" * 62, "zzz"):
         reply = await c.ask(user, f"/start {payload}", language_code="uk")
         first = reply["message_id"]
         messages = await c.wait_until(
-            user, lambda ms: ms[-1]["message_id"] > first and "reply_markup" in ms[-1]
+            user, lambda ms, first=first: ms[-1]["message_id"] > first and "reply_markup" in ms[-1]
         )
         texts = [m["text"] for m in messages if m["message_id"] >= first]
         assert texts[0] == sorry, payload
@@ -183,10 +185,9 @@ async def test_admin_adds_a_school_and_downloads_its_qr_codes(demo: Harness) -> 
             "/schools", {"code": "sp-118", "name": "SP 118", "district": "Fabryczna"}
         )
         assert status == 200 and "sp-118" in page
-        async with ClientSession(cookie_jar=ws.http.cookie_jar) as http:
-            async with http.get(ws.url + "/schools/sp-118/qr.png") as resp:
-                assert resp.status == 200 and resp.content_type == "image/png"
-                png = await resp.read()
+        async with ws.http.get(ws.url + "/schools/sp-118/qr.png") as resp:
+            assert resp.status == 200 and resp.content_type == "image/png"
+            png = await resp.read()
         found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
         assert [r.text for r in found] == [school_link(BOT_USERNAME, "sp-118")]
         status, svg = await ws.get("/schools/sp-118/qr.svg")
