@@ -62,6 +62,21 @@ class Settings(BaseSettings):
         default=False, description="Mark the session cookie Secure: set it behind HTTPS."
     )
 
+    # --- talking to a person
+    practitioner_chat_id: int | None = Field(
+        default=None,
+        description="The practitioners' Telegram group for handed-over conversations; unset = "
+        "no handoff (the sandbox brings its own group).",
+    )
+    practitioner_language: str = Field(
+        default="pl", description="Language of the bot's posts in the practitioners' group."
+    )
+    working_hours: str = Field(
+        default="mon-fri 08:00-16:00",
+        description="When practitioners answer; outside them a migrant is told when to expect one.",
+    )
+    timezone: str = Field(default="Europe/Warsaw", description="The city's time zone.")
+
     # --- links and schools
     bot_username: str | None = Field(
         default=None,
@@ -82,7 +97,15 @@ class Settings(BaseSettings):
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8080
 
-    @field_validator("default_language")
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        from knowledge.handoff import Hours
+
+        Hours.parse(value)
+        return value
+
+    @field_validator("default_language", "practitioner_language")
     @classmethod
     def _known_language(cls, value: str) -> str:
         if value not in LANGUAGES:

@@ -18,12 +18,15 @@ from aiogram_dialog import setup_dialogs
 
 from bot.config import Settings
 from bot.handlers import commands, errors, other, questions
+from bot.handlers import handoff as handoff_handlers
+from bot.handoff import Handoff
 from bot.i18n import I18n
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.session import JsonSession, RetryMiddleware
-from flows import answer, ask, browse, language, menu, privacy, schools
+from flows import answer, ask, browse, handoff, language, menu, privacy, schools
 from flows.message_manager import KeepingMessageManager
+from knowledge.handoff import Hours
 from knowledge.languages import LANGUAGES
 from knowledge.service import Knowledge
 
@@ -82,8 +85,15 @@ def build_dispatcher(
     dp = Dispatcher(storage=storage, events_isolation=isolation, bot_username=bot_username)
     dp.update.outer_middleware(ThrottlingMiddleware(settings.throttle_seconds))
     dp.update.outer_middleware(ContextMiddleware(knowledge, i18n, settings, secret))
+    dp["handoff"] = Handoff(
+        settings.practitioner_chat_id,
+        Hours.parse(settings.working_hours, settings.timezone),
+        i18n,
+        settings.practitioner_language,
+    )
     dp.include_routers(
         errors.make_router(),
+        handoff_handlers.make_router(),
         commands.make_router(),
         questions.make_router(),
         other.make_router(),
@@ -94,7 +104,7 @@ def build_dispatcher(
         browse.make_dialog(),
         answer.make_dialog(),
         ask.make_ask_dialog(),
-        ask.make_handoff_dialog(),
+        handoff.make_dialog(),
         privacy.make_dialog(),
         schools.make_dialog(),
     )

@@ -20,7 +20,7 @@ from bot.i18n import I18n
 from bot.sandbox.server import DEFAULT_TOKEN
 from bot.web.reminders import send_reminders, workspace_i18n
 from bot.web.session import EXEMPT
-from knowledge import people
+from knowledge import handoff, people
 from knowledge.search import langid
 from knowledge.service import Knowledge
 
@@ -127,7 +127,7 @@ class BotRuntime:
 
     async def _housekeeping(self, knowledge: Knowledge) -> None:
         """Pick up content edited elsewhere; remind topic owners of overdue reviews once a day
-        (per process); drop unanswered questions past retention."""
+        (per process); drop unanswered questions and closed tickets past retention."""
         ticks = 0
         while True:
             await asyncio.sleep(REFRESH_SECONDS)
@@ -141,10 +141,10 @@ class BotRuntime:
                         self.bot, knowledge, workspace_i18n(self.settings.default_language), today
                     )
                 if ticks % 720 == 1:
+                    retention = timedelta(days=self.settings.retention_days)
                     async with knowledge.sessions.begin() as session:
-                        await people.purge_unanswered(
-                            session, timedelta(days=self.settings.retention_days)
-                        )
+                        await people.purge_unanswered(session, retention)
+                        await handoff.purge_closed(session, retention)
             except Exception:
                 log.warning("housekeeping failed; will retry", exc_info=True)
 

@@ -21,7 +21,8 @@ from flows.common import (
     slug_of,
     user_key_of,
 )
-from flows.states import AnswerSG, HandoffSG, LanguageSG
+from flows.handoff import talk_button
+from flows.states import AnswerSG, LanguageSG
 from flows.widgets import Links, Tr, labelled_select, translator
 from knowledge import people
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
@@ -164,7 +165,7 @@ def make_dialog() -> Dialog:
             labelled_select(ID_POLISH, "polish", show_polish),
             find_button(when="school_finder"),
             language_offer,
-            Row(Start(Tr("🙋 Talk to a person"), id="person", state=HandoffSG.soon), menu_button()),
+            Row(talk_button(), menu_button()),
             getter=get_card,
             state=AnswerSG.card,
         ),
@@ -183,7 +184,7 @@ def make_dialog() -> Dialog:
             Tr("You can talk to a person, browse the topics, or ask in other words."),
             Tr("\nMaybe one of these helps:", when="more"),
             _more_select(),
-            Start(Tr("🙋 Talk to a person"), id="person", state=HandoffSG.soon),
+            talk_button(),
             category_buttons(),
             language_offer,
             menu_button(),

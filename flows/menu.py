@@ -18,7 +18,7 @@ def make_dialog() -> Dialog:
             category_buttons(),
             find_button(),
             Start(Tr("❓ Ask a question"), id="ask", state=AskSG.prompt),
-            Start(Tr("🙋 Talk to a person"), id="person", state=HandoffSG.soon),
+            Start(Tr("🙋 Talk to a person"), id="person", state=HandoffSG.write),
             Row(
                 Start(Tr("🌐 Language"), id="language", state=LanguageSG.choose),
                 Start(Tr("🔒 About and privacy"), id="privacy", state=PrivacySG.about),

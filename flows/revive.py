@@ -35,7 +35,7 @@ PLACES: dict[str, tuple[State, dict[str, Any] | None]] = {
     "everyday": (BrowseSG.topics, {"category": "everyday"}),
     "school": (BrowseSG.topics, {"category": "school"}),
     "ask": (AskSG.prompt, None),
-    "person": (HandoffSG.soon, None),
+    "person": (HandoffSG.write, None),
     "language": (LanguageSG.choose, None),
     "choose_lang": (LanguageSG.choose, None),
     "privacy": (PrivacySG.about, None),

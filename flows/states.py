@@ -26,7 +26,8 @@ class AskSG(StatesGroup):
 
 
 class HandoffSG(StatesGroup):
-    soon = State()
+    write = State()
+    chat = State()
 
 
 class PrivacySG(StatesGroup):

@@ -254,6 +254,9 @@ class Practitioner(Base):
         ForeignKey("school.id", ondelete="SET NULL"),
         doc="For the `school` role: the one school this account edits.",
     )
+    intercultural_assistant: Mapped[bool] = mapped_column(
+        default=False, doc="Named first on a ticket in a language they speak."
+    )
 
 
 class School(Base):
@@ -347,3 +350,137 @@ class SchoolOpen(Base):
     week: Mapped[date] = mapped_column(Date, doc="The Monday the ISO week starts on.")
     channel: Mapped[str] = mapped_column(String(8), doc="'bot' (deep link) or 'web' (page).")
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TicketStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Ticket(Base):
+    """A migrant's request to talk to a person, relayed through the practitioners' group.
+
+    `chat_id` is the one personal datum, kept because replies must reach the person; `/forget`
+    deletes the ticket, and closed tickets go after the retention period.
+    """
+
+    __tablename__ = "ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(64), index=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    lang: Mapped[str] = mapped_column(String(8))
+    topic: Mapped[str | None] = mapped_column(String(64), doc="The last topic the person saw.")
+    status: Mapped[TicketStatus] = mapped_column(_enum(TicketStatus), default=TicketStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(120))
+    rating: Mapped[int | None] = mapped_column(Integer, doc="1 helpful, 0 not helpful.")
+    undeliverable: Mapped[bool] = mapped_column(
+        default=False, doc="The person blocked the bot: replies cannot reach them."
+    )
+
+    messages: Mapped[list[TicketMessage]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="TicketMessage.id"
+    )
+
+
+class TicketMessage(Base):
+    """One message of a ticket, either way; `group_message_id` is its post in the group."""
+
+    __tablename__ = "ticket_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
+    from_migrant: Mapped[bool]
+    author: Mapped[str] = mapped_column(String(120), doc="A practitioner's name, or empty.")
+    text: Mapped[str] = mapped_column(Text)
+    group_message_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="messages")
+
+
+class Subscription(Base):
+    """Someone who asked (`/subscribe`) for announcements or for updates of answers they read.
+
+    Off by default. The chat id is stored only here, with that consent; `/forget` and
+    `/subscribe` → off delete it; a person who blocks the bot is switched off.
+    """
+
+    __tablename__ = "subscription"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(64), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    lang: Mapped[str] = mapped_column(String(8))
+    news: Mapped[bool] = mapped_column(default=False, doc="Announcements to everyone.")
+    categories: Mapped[list[str]] = mapped_column(
+        JSON, default=list, doc="Announcements of these categories (school, everyday)."
+    )
+    topics: Mapped[list[str]] = mapped_column(
+        JSON, default=list, doc="Slugs whose answer changes the person wants to hear about."
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnnouncementStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Announcement(Base):
+    """A message per language to an audience, sent by a resumable background job."""
+
+    __tablename__ = "announcement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    texts: Mapped[dict[str, str]] = mapped_column(JSON, doc="Language → text (HTML-escaped).")
+    audience: Mapped[str] = mapped_column(
+        String(80), doc="all, lang:<code>, category:<name> or topic:<slug>."
+    )
+    topic: Mapped[str | None] = mapped_column(
+        String(64), doc="A topic update: its card is one tap away under the message."
+    )
+    status: Mapped[AnnouncementStatus] = mapped_column(
+        _enum(AnnouncementStatus), default=AnnouncementStatus.DRAFT
+    )
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+    deliveries: Mapped[list[Delivery]] = relationship(
+        back_populates="announcement", cascade="all, delete-orphan"
+    )
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+
+
+class Delivery(Base):
+    """One recipient of an announcement; claimed (`sending`) before the send, so that a crash
+    can never make the job send it twice."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (UniqueConstraint("announcement_id", "chat_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey("announcement.id", ondelete="CASCADE"), index=True
+    )
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    lang: Mapped[str] = mapped_column(String(8))
+    status: Mapped[DeliveryStatus] = mapped_column(
+        _enum(DeliveryStatus), default=DeliveryStatus.PENDING, index=True
+    )
+    sent_at: Mapped[datetime | None]
+
+    announcement: Mapped[Announcement] = relationship(back_populates="deliveries")

@@ -15,7 +15,16 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.models import AppSecret, Feedback, Person, Topic, UnansweredQuestion, utcnow
+from knowledge.models import (
+    AppSecret,
+    Feedback,
+    Person,
+    Subscription,
+    Ticket,
+    Topic,
+    UnansweredQuestion,
+    utcnow,
+)
 
 USER_KEY_SECRET = "user-key"  # noqa: S105 - the secret's name, not the secret
 
@@ -95,12 +104,14 @@ class Forgotten:
     profile: int
     feedback: int
     questions: int
+    tickets: int = 0
+    subscriptions: int = 0
 
 
 async def forget(session: AsyncSession, key: str) -> Forgotten:
     """Delete everything stored about one person."""
     counts = []
-    for model in (Person, Feedback, UnansweredQuestion):
+    for model in (Person, Feedback, UnansweredQuestion, Ticket, Subscription):
         result = await session.execute(delete(model).where(model.user_key == key))
         counts.append(int(result.rowcount or 0))  # type: ignore[attr-defined]
     return Forgotten(*counts)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.types import Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog.api.exceptions import NoContextError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import HasText, PrivateChat
+from bot.handoff import Handoff, HandoffUnavailableError
 from bot.i18n import I18n
-from flows.states import AnswerSG
+from flows.handoff import WAITING
+from flows.states import AnswerSG, HandoffSG
 from knowledge import people
 from knowledge.service import Knowledge
 
@@ -22,8 +25,13 @@ async def question(
     user_key: str,
     stored_lang: str | None,
     i18n: I18n,
+    handoff: Handoff,
+    bot: Bot,
 ) -> None:
     text = message.text or ""
+    if handoff.available and _waiting_for_person(dialog_manager):
+        await to_person(message, dialog_manager, knowledge, session, user_key, handoff, bot)
+        return
     result = knowledge.index.search(text, stored_lang)
     lang = stored_lang or result.language or dialog_manager.middleware_data["lang"]
     if stored_lang is None:
@@ -50,6 +58,41 @@ async def question(
         },
         mode=StartMode.RESET_STACK,
         show_mode=ShowMode.SEND,
+    )
+
+
+def _waiting_for_person(manager: DialogManager) -> bool:
+    try:
+        return manager.current_context().state in WAITING
+    except NoContextError:
+        return False
+
+
+async def to_person(
+    message: Message,
+    manager: DialogManager,
+    knowledge: Knowledge,
+    session: AsyncSession,
+    user_key: str,
+    handoff: Handoff,
+    bot: Bot,
+) -> None:
+    """The text is for a person: into the ticket and the practitioners' group."""
+    start = manager.current_context().start_data
+    topic = start.get("topic") if isinstance(start, dict) else None
+    try:
+        ticket = await handoff.ask(
+            bot, session, knowledge,
+            user_key=user_key, chat_id=message.chat.id, lang=manager.middleware_data["lang"],
+            topic=topic if isinstance(topic, str) else None, text=message.text or "",
+        )  # fmt: skip
+        await session.commit()
+        data: dict[str, object] = {"ticket": ticket.id}
+    except HandoffUnavailableError:
+        await session.rollback()
+        data = {"failed": True}
+    await manager.start(
+        HandoffSG.chat, data=data, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
     )
 
 

@@ -28,7 +28,10 @@ class SandboxClient:
         language_code: str | None = "en",
         kind: str = "text",
         first_name: str = "Test",
+        chat_id: int | None = None,
+        reply_to: int | None = None,
     ) -> dict[str, Any]:
+        """As `user_id`, in the private chat — or in a group (`chat_id`), maybe as a reply."""
         return await self._post(
             "message",
             {
@@ -37,6 +40,8 @@ class SandboxClient:
                 "kind": kind,
                 "first_name": first_name,
                 "language_code": language_code,
+                "chat_id": chat_id,
+                "reply_to": reply_to,
             },
         )
 
@@ -45,9 +50,12 @@ class SandboxClient:
             "edit", {"user_id": user_id, "message_id": message_id, "text": text}
         )
 
-    async def click(self, user_id: int, message_id: int, data: str) -> dict[str, Any]:
+    async def click(
+        self, user_id: int, message_id: int, data: str, chat_id: int | None = None
+    ) -> dict[str, Any]:
         return await self._post(
-            "click", {"user_id": user_id, "message_id": message_id, "data": data}
+            "click",
+            {"user_id": user_id, "message_id": message_id, "data": data, "chat_id": chat_id},
         )
 
     async def block(self, user_id: int, blocked: bool = True) -> None:

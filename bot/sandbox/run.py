@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.runner import BotRuntime
-from bot.sandbox.server import DEFAULT_TOKEN, Sandbox, build_app
+from bot.sandbox.server import DEFAULT_TOKEN, PRACTITIONERS_CHAT, Sandbox, build_app
 
 
 @dataclass
@@ -36,7 +36,13 @@ class SandboxServer:
 async def serve(settings: Settings) -> None:
     server = await SandboxServer.start(settings.sandbox_host, settings.sandbox_port)
     bot = BotRuntime(
-        settings.model_copy(update={"bot_mode": "polling", "demo": True}), DEFAULT_TOKEN, server.url
+        settings.model_copy(
+            update={
+                "bot_mode": "polling",
+                "demo": True,
+                "practitioner_chat_id": settings.practitioner_chat_id or PRACTITIONERS_CHAT,
+            }
+        ), DEFAULT_TOKEN, server.url
     )
     try:
         await bot.start()

@@ -36,6 +36,8 @@ BOT_ID = 700_000_001
 BOT_USERNAME = "witaj_sandbox_bot"
 DEFAULT_TOKEN = f"{BOT_ID}:SANDBOX-local-only"
 MAX_TEXT = 4096
+PRACTITIONERS_CHAT = -1001000000001
+"""The sandbox's practitioners' group, where handed-over conversations are posted."""
 JSON_FIELDS = frozenset(
     {"reply_markup", "entities", "commands", "scope", "link_preview_options", "menu_button",
      "allowed_updates", "caption_entities", "reply_parameters"}
@@ -87,6 +89,7 @@ class Sandbox:
         self._deliveries: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._http: ClientSession | None = None
         self.closing = False
+        self.groups: dict[int, str] = {PRACTITIONERS_CHAT: "Practitioners (sandbox)"}
 
     # ------------------------------------------------------------------ user side
 
@@ -103,8 +106,10 @@ class Sandbox:
             user.pop("language_code", None)
         return user
 
-    def _chat(self, user_id: int) -> dict[str, Any]:
-        return {"id": user_id, "type": "private", "first_name": self.users[user_id]["first_name"]}
+    def _chat(self, chat_id: int) -> dict[str, Any]:
+        if chat_id in self.groups:
+            return {"id": chat_id, "type": "supergroup", "title": self.groups[chat_id]}
+        return {"id": chat_id, "type": "private", "first_name": self.users[chat_id]["first_name"]}
 
     async def _store(self, chat_id: int, message: dict[str, Any]) -> None:
         async with self.changed:
@@ -139,15 +144,26 @@ class Sandbox:
         kind: str = "text",
         first_name: str = "Test",
         language_code: str | None = None,
+        chat_id: int | None = None,
+        reply_to: int | None = None,
     ) -> dict[str, Any]:
-        """The user sends something: text, or a sticker, voice, photo, location or document."""
+        """The user sends something: text, or a sticker, voice, photo, location or document —
+        in their private chat with the bot, or in a group (`chat_id`), maybe as a reply."""
         user = self.user(user_id, first_name, language_code)
+        chat = user_id if chat_id is None else chat_id
+        if chat != user_id and chat not in self.groups:
+            raise ApiError(400, "Bad Request: chat not found")
         message: dict[str, Any] = {
-            "message_id": self._new_message_id(user_id),
+            "message_id": self._new_message_id(chat),
             "from": dict(user),
-            "chat": self._chat(user_id),
+            "chat": self._chat(chat),
             "date": int(time.time()),
         }
+        if reply_to is not None:
+            original = self.chats[chat].messages.get(reply_to)
+            if original is None:
+                raise ApiError(400, "Bad Request: message to be replied not found")
+            message["reply_to_message"] = {k: v for k, v in original.items() if k != "deleted"}
         if kind == "text":
             message["text"] = text or ""
             if message["text"].startswith("/"):
@@ -158,7 +174,7 @@ class Sandbox:
         else:
             message.update(_media(kind, message["message_id"]))
         check_message(message)
-        await self._store(user_id, message)
+        await self._store(chat, message)
         await self._emit("message", message)
         return message
 
@@ -173,8 +189,11 @@ class Sandbox:
         await self._emit("edited_message", edited)
         return edited
 
-    async def user_click(self, user_id: int, message_id: int, data: str) -> str:
-        message = self.chats[user_id].messages.get(message_id)
+    async def user_click(
+        self, user_id: int, message_id: int, data: str, chat_id: int | None = None
+    ) -> str:
+        chat = user_id if chat_id is None else chat_id
+        message = self.chats[chat].messages.get(message_id)
         if message is None:
             raise ApiError(400, "Bad Request: message not found")
         query_id = str(next(self.callback_ids))
@@ -288,7 +307,7 @@ class Sandbox:
             chat_id = int(params["chat_id"])
         except (KeyError, TypeError, ValueError):
             raise ApiError(400, "Bad Request: chat_id is empty") from None
-        if chat_id not in self.users:
+        if chat_id not in self.users and chat_id not in self.groups:
             raise ApiError(400, "Bad Request: chat not found")
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
@@ -340,10 +359,27 @@ class Sandbox:
         chat_id = self._target(params)
         text, entities = self._text(params)
         message = self._bot_message(
-            chat_id, text=text, entities=entities, reply_markup=self._markup(params)
+            chat_id,
+            text=text,
+            entities=entities,
+            reply_markup=self._markup(params),
+            reply_to_message=self._replied(chat_id, params),
         )
         await self._store(chat_id, message)
         return message
+
+    def _replied(self, chat_id: int, params: dict[str, Any]) -> dict[str, Any] | None:
+        reply = params.get("reply_parameters") or {}
+        wanted = reply.get("message_id") if isinstance(reply, dict) else None
+        wanted = wanted or params.get("reply_to_message_id")
+        if not wanted:
+            return None
+        original = self.chats[chat_id].messages.get(int(wanted))
+        if original is None:
+            if isinstance(reply, dict) and reply.get("allow_sending_without_reply"):
+                return None
+            raise ApiError(400, "Bad Request: message to be replied not found")
+        return {k: v for k, v in original.items() if k not in ("deleted", "reply_to_message")}
 
     def _bot_owned(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         chat_id = self._target(params)
@@ -613,6 +649,8 @@ def build_app(sandbox: Sandbox) -> web.Application:
             kind=str(body.get("kind") or "text"),
             first_name=str(body.get("first_name") or "Test"),
             language_code=body.get("language_code") or None,
+            chat_id=int(body["chat_id"]) if body.get("chat_id") else None,
+            reply_to=int(body["reply_to"]) if body.get("reply_to") else None,
         )
         return web.json_response(message)
 
@@ -626,7 +664,10 @@ def build_app(sandbox: Sandbox) -> web.Application:
     async def api_click(request: web.Request) -> web.Response:
         body = await request.json()
         query_id = await sandbox.user_click(
-            int(body["user_id"]), int(body["message_id"]), str(body["data"])
+            int(body["user_id"]),
+            int(body["message_id"]),
+            str(body["data"]),
+            int(body["chat_id"]) if body.get("chat_id") else None,
         )
         async with sandbox.changed:
             with contextlib.suppress(TimeoutError):

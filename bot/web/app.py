@@ -15,6 +15,7 @@ from bot.web.pages import STATIC
 from bot.web.reminders import workspace_i18n
 from bot.web.schools import routes as school_routes
 from bot.web.session import I18N, KNOWLEDGE, LINKS, SECURE, SIGNER, session_middleware
+from bot.web.tickets import routes as ticket_routes
 from bot.web.views import THROTTLE, database_errors, routes
 from knowledge import people
 from knowledge.accounts import LoginThrottle
@@ -39,6 +40,7 @@ async def build_workspace(
     app[PUBLIC_I18N] = I18n(default=settings.default_language)
     app.add_routes(routes)
     app.add_routes(school_routes)
+    app.add_routes(ticket_routes)
     app.add_routes(public_routes)
     app.router.add_static("/static", STATIC)
     return app

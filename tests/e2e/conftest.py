@@ -18,7 +18,7 @@ from bot.i18n import I18n
 from bot.runner import BotRuntime
 from bot.sandbox.client import SandboxClient
 from bot.sandbox.run import SandboxServer
-from bot.sandbox.server import DEFAULT_TOKEN
+from bot.sandbox.server import DEFAULT_TOKEN, PRACTITIONERS_CHAT
 from knowledge.service import Knowledge
 from tests.conftest import unavailable
 
@@ -76,6 +76,8 @@ async def start_harness(tmp: Path, mode: str, redis: bool = False, demo: bool = 
         redis_url=REDIS_URL if redis else None,
         throttle_seconds=0.1,
         web_port=0,
+        practitioner_chat_id=PRACTITIONERS_CHAT,
+        working_hours="mon-sun 00:00-23:59",
     )
     settings.webhook_url = f"http://127.0.0.1:{settings.webhook_port}"
     knowledge = await Knowledge.open(settings.database_url, seed_dir=CONTENT_DIR, demo=demo)
@@ -145,14 +147,23 @@ async def add_user(
     role: str,
     languages: list[str] | None = None,
     school: str | None = None,
+    telegram_id: int | None = None,
+    assistant: bool = False,
 ) -> None:
     from knowledge import accounts
     from knowledge.models import Role
 
     async with h.knowledge.sessions.begin() as session:
-        await accounts.add_user(
-            session, name, Role(role), PASSWORD, languages=languages, school=school
+        user = await accounts.add_user(
+            session,
+            name,
+            Role(role),
+            PASSWORD,
+            languages=languages,
+            school=school,
+            telegram_id=telegram_id,
         )
+        user.intercultural_assistant = assistant
 
 
 @dataclass

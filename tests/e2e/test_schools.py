@@ -97,6 +97,10 @@ async def test_find_a_school_by_district(demo: Harness) -> None:
     listing, _ = await c.press(user, districts, "Psie Pole")
     card, _ = await c.press(user, listing, "DEMO nr 2")
     assert "DEMO nr 2" in card["text"] and t.gettext("How to apply") in card["text"]
+    # A district button on an old message still works after the dialog moved on.
+    await c.ask(user, "/menu", language_code="ru")
+    again, _ = await c.press(user, districts, "Psie Pole")
+    assert "DEMO nr 2" in str(again["reply_markup"])
     # The preparatory-class topic offers the finder too.
     answer = await c.ask(user, "подготовительный класс для ребёнка", language_code="ru")
     find_button(answer, t.gettext("🏫 Find a school with a preparatory class"))

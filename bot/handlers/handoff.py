@@ -1,0 +1,115 @@
+"""The practitioners' group (replies, /close) and the ticket buttons, on both sides."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.filters import Command, Filter
+from aiogram.types import CallbackQuery, Message, ReplyParameters
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.handoff import PREFIX, Handoff, parse_button
+from bot.i18n import Translator
+from flows.states import HandoffSG
+from knowledge import handoff as tickets
+
+
+class PractitionersChat(Filter):
+    """Messages in the configured practitioners' group."""
+
+    async def __call__(self, message: Message, settings: Settings) -> bool:
+        return settings.practitioner_chat_id is not None and (
+            message.chat.id == settings.practitioner_chat_id
+        )
+
+
+class TicketButton(Filter):
+    async def __call__(self, callback: CallbackQuery) -> bool:
+        return (callback.data or "").startswith(PREFIX + ":")
+
+
+async def close_command(
+    message: Message, bot: Bot, session: AsyncSession, handoff: Handoff
+) -> None:
+    replied = message.reply_to_message
+    ticket = await tickets.ticket_for_post(session, replied.message_id) if replied else None
+    if ticket is None:
+        await message.reply(
+            handoff.staff.gettext("Send /close as a reply to one of the ticket's messages.")
+        )
+        return
+    by = await _name(session, message)
+    note = await handoff.close(bot, session, ticket, by)
+    await session.commit()
+    await message.reply(note)
+
+
+async def group_reply(message: Message, bot: Bot, session: AsyncSession, handoff: Handoff) -> None:
+    await handoff.answer(bot, session, message)
+    await session.commit()
+
+
+async def _name(session: AsyncSession, message: Message | CallbackQuery) -> str:
+    user = message.from_user
+    if user is None:
+        return "—"
+    known = await tickets.practitioner_by_telegram(session, user.id)
+    return known.name if known else user.first_name
+
+
+async def ticket_button(
+    callback: CallbackQuery,
+    bot: Bot,
+    session: AsyncSession,
+    handoff: Handoff,
+    settings: Settings,
+    dialog_manager: DialogManager,
+    user_key: str,
+    t: Translator,
+) -> None:
+    parsed = parse_button(callback.data or "")
+    ticket = await tickets.get_ticket(session, parsed[1]) if parsed else None
+    if parsed is None or ticket is None:
+        await callback.answer(t.gettext("This conversation is over."))
+        return
+    action, _ticket_id, value = parsed
+    in_group = (
+        callback.message is not None and callback.message.chat.id == settings.practitioner_chat_id
+    )
+    if action == "close" and in_group:
+        note = await handoff.close(bot, session, ticket, await _name(session, callback))
+        await session.commit()
+        await callback.answer(note, show_alert=False)
+        if callback.message is not None:
+            await bot.send_message(
+                callback.message.chat.id,
+                note,
+                reply_parameters=ReplyParameters(message_id=callback.message.message_id),
+            )
+        return
+    if ticket.user_key != user_key:  # a forged or foreign button
+        await callback.answer(t.gettext("This conversation is over."))
+        return
+    if action == "rate" and value in ("0", "1"):
+        await tickets.rate(session, ticket.id, user_key, value == "1")
+        await session.commit()
+        await callback.answer(t.gettext("Thank you for your feedback!"))
+        return
+    if action == "reply":
+        await callback.answer()
+        await dialog_manager.start(
+            HandoffSG.chat, data={"ticket": ticket.id, "answering": True},
+            mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND,
+        )  # fmt: skip
+        return
+    await callback.answer(t.gettext("This conversation is over."))
+
+
+def make_router() -> Router:
+    """A fresh router (a router can belong to one dispatcher only)."""
+    router = Router(name="handoff")
+    router.message.register(close_command, PractitionersChat(), Command("close"))
+    router.message.register(group_reply, PractitionersChat())
+    router.callback_query.register(ticket_button, TicketButton())
+    return router

@@ -1,0 +1,233 @@
+"""The bot's side of "talk to a person": posts in the practitioners' group, replies relayed back.
+
+A ticket's question is posted in the group with the person's language, the last topic and who
+speaks the language — no name, no username. A practitioner answers by replying to any of the
+ticket's posts; the bot relays the answer and says in the group whether it arrived.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from babel.dates import format_skeleton, format_time
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import N_, I18n, Translator
+from flows.cards import title
+from knowledge import handoff
+from knowledge.handoff import Hours
+from knowledge.models import Ticket, TicketStatus, utcnow
+from knowledge.service import Knowledge
+
+log = logging.getLogger(__name__)
+PREFIX = "hf"
+"""Callback data of ticket buttons: `hf:<action>:<ticket id>[:<value>]` (no dialog needed)."""
+
+HOW_TO_ANSWER = N_("Reply to this message to answer. /close (as a reply) closes the ticket.")
+
+
+class HandoffUnavailableError(Exception):
+    """The practitioners' group is not set up, or the bot cannot post there."""
+
+
+def button_data(action: str, ticket_id: int, value: str = "") -> str:
+    return f"{PREFIX}:{action}:{ticket_id}" + (f":{value}" if value else "")
+
+
+def parse_button(data: str) -> tuple[str, int, str] | None:
+    parts = data.split(":")
+    if len(parts) not in (3, 4) or parts[0] != PREFIX or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2]), parts[3] if len(parts) == 4 else ""
+
+
+@dataclass
+class Handoff:
+    group: int | None
+    hours: Hours
+    i18n: I18n
+    group_lang: str
+
+    @property
+    def available(self) -> bool:
+        return self.group is not None
+
+    @property
+    def staff(self) -> Translator:
+        """The group's language."""
+        return self.i18n.get(self.group_lang)
+
+    def expect_answer(self, lang: str, now: datetime | None = None) -> str | None:
+        """Outside working hours: when a person will answer, in the migrant's words."""
+        now = now or utcnow()
+        if self.hours.is_open(now):
+            return None
+        when = self.hours.next_open(now)
+        day = format_skeleton("MMMMEEEEd", when, locale=lang)
+        return (
+            self.i18n.get(lang)
+            .gettext("It is outside our working hours. A person will answer from {when}.")
+            .format(when=f"{day}, {format_time(when, 'short', locale=lang)}")
+        )
+
+    async def ask(
+        self,
+        bot: Bot,
+        session: AsyncSession,
+        knowledge: Knowledge,
+        *,
+        user_key: str,
+        chat_id: int,
+        lang: str,
+        topic: str | None,
+        text: str,
+    ) -> Ticket:
+        """Open (or continue) the person's ticket and post the message in the group."""
+        if self.group is None:
+            raise HandoffUnavailableError("PRACTITIONER_CHAT_ID is not set")
+        ticket, new = await handoff.open_ticket(session, user_key, chat_id, lang, topic)
+        try:
+            if new:
+                post = await bot.send_message(
+                    self.group,
+                    await self._question(session, knowledge, ticket, text),
+                    reply_markup=self._close_button(ticket),
+                )
+            else:
+                root = next((m.group_message_id for m in ticket.messages if m.group_message_id), 0)
+                post = await bot.send_message(
+                    self.group,
+                    f"🎫 #{ticket.id} ↪\n\n{html.escape(text)}",
+                    reply_parameters=ReplyParameters(
+                        message_id=root, allow_sending_without_reply=True
+                    ),
+                )
+        except TelegramAPIError as exc:
+            log.warning("cannot post to the practitioners' group: %s", exc)
+            raise HandoffUnavailableError(str(exc)) from exc
+        await handoff.add_message(
+            session, ticket, text, from_migrant=True, group_message_id=post.message_id
+        )
+        return ticket
+
+    async def _question(
+        self, session: AsyncSession, knowledge: Knowledge, ticket: Ticket, text: str
+    ) -> str:
+        t = self.staff
+        lines = [f"🎫 <b>#{ticket.id}</b> · {html.escape(t.language_name(ticket.lang))}"]
+        if ticket.topic and ticket.topic in knowledge.catalog:
+            name = title(knowledge.catalog[ticket.topic], t.lang)
+            lines.append("📄 " + html.escape(t.gettext("Last topic: {topic}").format(topic=name)))
+        people = await handoff.speakers(session, ticket.lang)
+        if people:
+            names = ", ".join(
+                f'<a href="tg://user?id={p.telegram_id}">{html.escape(p.name)}</a>'
+                + (" 🤝" if p.intercultural_assistant else "")
+                for p in people
+            )
+            lines.append("🗣 " + html.escape(t.gettext("Speaks this language:")) + " " + names)
+        else:
+            lines.append("⚠️ " + html.escape(t.gettext("Nobody on the list speaks this language.")))
+        lines += ["", html.escape(text), "", f"<i>{html.escape(t.gettext(HOW_TO_ANSWER))}</i>"]
+        return "\n".join(lines)
+
+    def _close_button(self, ticket: Ticket) -> InlineKeyboardMarkup:
+        label = self.staff.gettext("✅ Close")
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=label, callback_data=button_data("close", ticket.id))]
+            ]
+        )
+
+    async def answer(self, bot: Bot, session: AsyncSession, message: Message) -> None:
+        """A practitioner replied in the group: relay it and say how it went."""
+        replied = message.reply_to_message
+        if replied is None or not message.text:
+            return
+        ticket = await handoff.ticket_for_post(session, replied.message_id)
+        if ticket is None:
+            return
+        t = self.staff
+        if ticket.status is TicketStatus.CLOSED:
+            await message.reply(
+                t.gettext("Ticket #{n} is closed; nothing was sent.").format(n=ticket.id)
+            )
+            return
+        author = await self._author(session, message)
+        m = self.i18n.get(ticket.lang)
+        relay = f"💬 <b>{html.escape(author)}</b>:\n\n{html.escape(message.text)}"
+        try:
+            await bot.send_message(
+                ticket.chat_id, relay, reply_markup=self._reply_button(ticket, m)
+            )
+        except TelegramForbiddenError:
+            ticket.undeliverable = True
+            await message.reply(t.gettext("⚠️ Not delivered: this person has blocked the bot."))
+            return
+        await handoff.add_message(
+            session, ticket, message.text, from_migrant=False, author=author,
+            group_message_id=message.message_id,
+        )  # fmt: skip
+        note = t.gettext("✓ Delivered to #{n}.").format(n=ticket.id)
+        other = handoff.other_recent_answer(ticket, author, utcnow())
+        if other is not None:
+            note += " " + t.gettext("{name} answered this ticket a moment ago, too.").format(
+                name=other.author
+            )
+        await message.reply(note)
+
+    async def _author(self, session: AsyncSession, message: Message) -> str:
+        user = message.from_user
+        if user is None:
+            return "—"
+        known = await handoff.practitioner_by_telegram(session, user.id)
+        return known.name if known else user.first_name
+
+    def _reply_button(self, ticket: Ticket, m: Translator) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=m.gettext("↩️ Answer"), callback_data=button_data("reply", ticket.id)
+                    )
+                ]
+            ]
+        )
+
+    async def close(self, bot: Bot, session: AsyncSession, ticket: Ticket, by: str) -> str:
+        """Close the ticket and ask the migrant how it went; the note for the group."""
+        t = self.staff
+        if not await handoff.close(session, ticket, by):
+            return t.gettext("Ticket #{n} was already closed by {name}.").format(
+                n=ticket.id, name=ticket.closed_by
+            )
+        m = self.i18n.get(ticket.lang)
+        rate = InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=m.gettext("👍 Helpful"),
+                        callback_data=button_data("rate", ticket.id, "1"),
+                    ),
+                    InlineKeyboardButton(
+                        text=m.gettext("👎 Not helpful"),
+                        callback_data=button_data("rate", ticket.id, "0"),
+                    ),
+                ]
+            ]
+        )
+        try:
+            await bot.send_message(
+                ticket.chat_id,
+                m.gettext("✅ The conversation with a person has ended. Did it help?"),
+                reply_markup=rate,
+            )
+        except TelegramForbiddenError:
+            ticket.undeliverable = True
+        return t.gettext("✅ Ticket #{n} closed by {name}.").format(n=ticket.id, name=by)

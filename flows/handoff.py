@@ -1,0 +1,110 @@
+""" "Talk to a person": write a message for the practitioners; the answer comes into this chat.
+
+While one of these windows is open, free text goes to the person's ticket (see
+`bot.handlers.questions`), not to the search.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery
+from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog.widgets.kbd import Button, Row, Start
+from aiogram_dialog.widgets.text import Format
+
+from bot.handoff import Handoff
+from flows.common import menu_button
+from flows.states import AnswerSG, HandoffSG
+from flows.widgets import Tr, translator
+
+ID_TALK = "person"
+WAITING = frozenset({HandoffSG.write, HandoffSG.chat})
+"""The windows in which typed text is a message for a person."""
+
+
+def talk_button() -> Button:
+    """On an answer card: the person sees which topic the question is about."""
+    return Button(Tr("🙋 Talk to a person"), id=ID_TALK, on_click=_talk)
+
+
+async def _talk(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    data = manager.start_data if isinstance(manager.start_data, dict) else {}
+    await manager.start(HandoffSG.write, data={"topic": data.get("slug")})
+
+
+def _service(manager: DialogManager) -> Handoff:
+    service: Handoff = manager.middleware_data["handoff"]
+    return service
+
+
+async def get_write(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    service = _service(dialog_manager)
+    lang = translator(dialog_manager).lang
+    expect = service.expect_answer(lang) if service.available else None
+    return {"available": service.available, "expect": expect or ""}
+
+
+async def get_chat(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    data = dialog_manager.start_data if isinstance(dialog_manager.start_data, dict) else {}
+    lang = translator(dialog_manager).lang
+    return {
+        "ticket": data.get("ticket", ""),
+        "expect": _service(dialog_manager).expect_answer(lang) or "",
+        "failed": bool(data.get("failed")),
+        "answering": bool(data.get("answering")),
+    }
+
+
+def make_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            Tr(
+                "🙋 Write your message for a person, in any language. Someone from the city's "
+                "team or an intercultural assistant will answer here, in this chat.",
+                when="available",
+            ),
+            Tr("They see your message and your language, not your name.", when="available"),
+            Format("\n<i>{expect}</i>", when="expect"),
+            Tr(
+                "🙋 Talking to a person is not set up here yet.",
+                when=lambda data, *_: not data["available"],
+            ),
+            Tr(
+                "Until then, the city's migrant info point helps in person and by phone.",
+                when=lambda data, *_: not data["available"],
+            ),
+            Row(
+                Start(
+                    Tr("ℹ️ Migrant info point"),
+                    id="info",
+                    state=AnswerSG.card,
+                    data={"slug": "migrant-info-point"},
+                    when=lambda data, *_: not data["available"],
+                ),
+                menu_button(),
+            ),
+            getter=get_write,
+            state=HandoffSG.write,
+        ),
+        Window(
+            Tr(
+                "↩️ Write your answer here; it goes to the same conversation (#{ticket}).",
+                when="answering",
+            ),
+            Tr(
+                "✉️ Sent to a person (ticket #{ticket}). The answer will come here. You can add "
+                "more messages.",
+                when=lambda data, *_: not data["failed"] and not data["answering"],
+            ),
+            Tr(
+                "😔 I could not reach the team right now. Please try again later, or contact the "
+                "migrant info point.",
+                when="failed",
+            ),
+            Format("\n<i>{expect}</i>", when="expect"),
+            menu_button(),
+            getter=get_chat,
+            state=HandoffSG.chat,
+        ),
+    )

@@ -1,0 +1,199 @@
+"""Talking to a person: tickets relayed between a migrant's chat and the practitioners' group.
+
+The group sees the language, the last topic and the question — never a name or a username.
+Every post the bot makes in the group for a ticket is recorded, so a practitioner may answer
+by replying to any of them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from knowledge.models import Practitioner, Ticket, TicketMessage, TicketStatus, utcnow
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Hours:
+    """When practitioners answer: week days and a daily window in the city's time zone."""
+
+    days: frozenset[int]
+    start: time
+    end: time
+    zone: ZoneInfo
+
+    @classmethod
+    def parse(cls, text: str, zone: str = "Europe/Warsaw") -> Hours:
+        """ "mon-fri 08:00-16:00" (days as a range or a comma list)."""
+        found = re.fullmatch(
+            r"([a-z,\-]+)\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", text.strip().lower()
+        )
+        if not found:
+            raise ValueError(f"working hours look like 'mon-fri 08:00-16:00', not {text!r}")
+        days: set[int] = set()
+        for part in found.group(1).split(","):
+            first, _, last = part.partition("-")
+            if first not in DAYS or (last and last not in DAYS):
+                raise ValueError(f"unknown day in {part!r}; use {', '.join(DAYS)}")
+            a, b = DAYS.index(first), DAYS.index(last or first)
+            days.update(range(a, b + 1) if a <= b else [*range(a, 7), *range(0, b + 1)])
+        start = time(int(found.group(2)), int(found.group(3)))
+        end = time(int(found.group(4)), int(found.group(5)))
+        if end <= start:
+            raise ValueError("working hours must end after they start")
+        return cls(frozenset(days), start, end, ZoneInfo(zone))
+
+    def is_open(self, now: datetime) -> bool:
+        local = now.astimezone(self.zone)
+        return local.weekday() in self.days and self.start <= local.time() < self.end
+
+    def next_open(self, now: datetime) -> datetime:
+        """The next moment practitioners are at work (now, if they are)."""
+        if self.is_open(now):
+            return now.astimezone(self.zone)
+        local = now.astimezone(self.zone)
+        for ahead in range(8):
+            day = (local + timedelta(days=ahead)).date()
+            opening = datetime.combine(day, self.start, self.zone)
+            if day.weekday() in self.days and opening > local:
+                return opening
+        raise ValueError("no working day in the week")
+
+
+async def open_ticket(
+    session: AsyncSession, user_key: str, chat_id: int, lang: str, topic: str | None
+) -> tuple[Ticket, bool]:
+    """The person's open ticket, or a new one; True when it is new."""
+    ticket = await current_ticket(session, user_key)
+    if ticket is not None:
+        return ticket, False
+    ticket = Ticket(user_key=user_key, chat_id=chat_id, lang=lang, topic=topic, messages=[])
+    session.add(ticket)
+    await session.flush()
+    return ticket, True
+
+
+async def current_ticket(session: AsyncSession, user_key: str) -> Ticket | None:
+    return await session.scalar(
+        select(Ticket)
+        .where(Ticket.user_key == user_key, Ticket.status == TicketStatus.OPEN)
+        .options(selectinload(Ticket.messages))
+        .order_by(Ticket.id.desc())
+        .limit(1)
+    )
+
+
+async def get_ticket(session: AsyncSession, ticket_id: int) -> Ticket | None:
+    return await session.scalar(
+        select(Ticket).where(Ticket.id == ticket_id).options(selectinload(Ticket.messages))
+    )
+
+
+async def ticket_for_post(session: AsyncSession, group_message_id: int) -> Ticket | None:
+    """The ticket a post in the group belongs to (the question or any message relayed)."""
+    ticket_id = await session.scalar(
+        select(TicketMessage.ticket_id).where(TicketMessage.group_message_id == group_message_id)
+    )
+    return await get_ticket(session, ticket_id) if ticket_id is not None else None
+
+
+async def add_message(
+    session: AsyncSession,
+    ticket: Ticket,
+    text: str,
+    *,
+    from_migrant: bool,
+    author: str = "",
+    group_message_id: int | None = None,
+) -> TicketMessage:
+    message = TicketMessage(
+        from_migrant=from_migrant, author=author, text=text, group_message_id=group_message_id
+    )
+    ticket.messages.append(message)
+    await session.flush()
+    return message
+
+
+def other_recent_answer(
+    ticket: Ticket, author: str, now: datetime, within: timedelta = timedelta(minutes=10)
+) -> TicketMessage | None:
+    """Another practitioner's answer to the same ticket a moment ago: both went out, and the
+    group should know that two people are on it."""
+    for message in reversed(ticket.messages[:-1]):
+        if message.from_migrant:
+            continue
+        if message.author != author and now - _aware(message.created_at) <= within:
+            return message
+    return None
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=utcnow().tzinfo)
+
+
+async def close(session: AsyncSession, ticket: Ticket, by: str) -> bool:
+    """Close the ticket; False when it was closed already (two people pressed at once)."""
+    if ticket.status is TicketStatus.CLOSED:
+        return False
+    ticket.status = TicketStatus.CLOSED
+    ticket.closed_at = utcnow()
+    ticket.closed_by = by
+    await session.flush()
+    return True
+
+
+async def rate(session: AsyncSession, ticket_id: int, user_key: str, helpful: bool) -> bool:
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None or ticket.user_key != user_key:
+        return False
+    ticket.rating = int(helpful)
+    await session.flush()
+    return True
+
+
+async def speakers(session: AsyncSession, lang: str) -> list[Practitioner]:
+    """Practitioners reachable in Telegram who speak `lang`, intercultural assistants first."""
+    rows = await session.scalars(
+        select(Practitioner)
+        .where(Practitioner.telegram_id.is_not(None))
+        .order_by(Practitioner.name)
+    )
+    found = [p for p in rows if lang in p.languages]
+    return sorted(found, key=lambda p: not p.intercultural_assistant)
+
+
+async def practitioner_by_telegram(session: AsyncSession, telegram_id: int) -> Practitioner | None:
+    return await session.scalar(select(Practitioner).where(Practitioner.telegram_id == telegram_id))
+
+
+async def list_tickets(session: AsyncSession, *, limit: int = 200) -> list[Ticket]:
+    """Open tickets first, newest first."""
+    rows = await session.scalars(
+        select(Ticket)
+        .options(selectinload(Ticket.messages))
+        .order_by(Ticket.status.desc(), Ticket.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def forget(session: AsyncSession, user_key: str) -> int:
+    result = await session.execute(delete(Ticket).where(Ticket.user_key == user_key))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def purge_closed(session: AsyncSession, older_than: timedelta) -> int:
+    result = await session.execute(
+        delete(Ticket).where(
+            Ticket.status == TicketStatus.CLOSED, Ticket.closed_at < utcnow() - older_than
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,179 @@
+"""Talking to a person through the sandbox: the migrant's chat and the practitioners' group."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from bot.sandbox.client import buttons, find_button
+from bot.sandbox.server import PRACTITIONERS_CHAT
+from flows.cards import title
+from knowledge.languages import NATIVE_NAMES
+from knowledge.models import Ticket
+from tests.e2e.conftest import Harness, add_user
+
+MIGRANT = 6100
+ANNA, IVAN = 9001, 9002
+
+
+async def group_post(h: Harness, predicate: Any, within: float = 10) -> dict[str, Any]:
+    """The newest post in the practitioners' group that satisfies `predicate`."""
+    found: list[dict[str, Any]] = []
+
+    def check(messages: list[dict[str, Any]]) -> bool:
+        found[:] = [m for m in messages if predicate(m)]
+        return bool(found)
+
+    await h.client.wait_until(PRACTITIONERS_CHAT, check, within=within)
+    return found[-1]
+
+
+async def reply_in_group(h: Harness, user: int, post: dict[str, Any], text: str) -> None:
+    await h.client.send(user, text, chat_id=PRACTITIONERS_CHAT, reply_to=post["message_id"],
+                        first_name="Anna" if user == ANNA else "Ivan")  # fmt: skip
+
+
+async def last_bot_message(h: Harness, user: int, predicate: Any) -> dict[str, Any]:
+    messages = await h.client.wait_until(
+        user, lambda ms: any(m["from"]["is_bot"] and predicate(m) for m in ms)
+    )
+    return [m for m in messages if m["from"]["is_bot"] and predicate(m)][-1]
+
+
+async def ticket_row(h: Harness, ticket_id: int, check: Any = None) -> Ticket:
+    deadline = time.monotonic() + 5
+    while True:
+        async with h.knowledge.sessions() as session:
+            row = await session.scalar(
+                select(Ticket).where(Ticket.id == ticket_id).options(selectinload(Ticket.messages))
+            )
+        if row is not None and (check is None or check(row)) or time.monotonic() > deadline:
+            assert row is not None
+            return row
+        await asyncio.sleep(0.05)
+
+
+async def start_in(h: Harness, user: int, lang: str) -> dict[str, Any]:
+    prompt = await h.client.ask(user, "/start", language_code=lang, first_name="Olena")
+    menu, _ = await h.client.press(user, prompt, NATIVE_NAMES[lang])
+    return menu
+
+
+async def test_round_trip_with_follow_up_two_answers_close_and_rating(polling: Harness) -> None:
+    h, c = polling, polling.client
+    t, staff = h.i18n.get("uk"), h.i18n.get("pl")
+    await add_user(h, "anna", "editor", languages=["uk", "ru"], telegram_id=ANNA, assistant=True)
+    await add_user(h, "ivan", "editor", languages=["uk"], telegram_id=IVAN)
+    await add_user(h, "ola", "editor", languages=["ar"], telegram_id=9003)
+    await start_in(h, MIGRANT, "uk")
+    card = await c.ask(MIGRANT, "як отримати pesel", language_code="uk", first_name="Olena")
+    write, _ = await c.press(MIGRANT, card, t.gettext("🙋 Talk to a person"))
+    assert t.gettext("They see your message and your language, not your name.") in write["text"]
+    sent = await c.ask(MIGRANT, "Допоможіть, будь ласка, з PESEL для доньки", language_code="uk",
+                       first_name="Olena")  # fmt: skip
+    assert "#1" in sent["text"]
+
+    post = await group_post(h, lambda m: "#1" in m["text"] and "PESEL dla" not in m["text"])
+    assert staff.language_name("uk") in post["text"]
+    assert title(h.knowledge.catalog["pesel"], "pl") in post["text"]
+    assert "Допоможіть, будь ласка" in post["text"]
+    assert "Olena" not in post["text"] and str(MIGRANT) not in post["text"]
+    mentions = [e for e in post["entities"] if e["type"] == "text_mention" or e.get("url")]
+    assert mentions, post  # the Ukrainian speakers are named, assistant first
+    assert post["text"].index("anna") < post["text"].index("ivan") and "ola" not in post["text"]
+
+    await reply_in_group(h, ANNA, post, "Доброго дня! Приходьте у вівторок, вікно 7.")
+    relayed = await last_bot_message(h, MIGRANT, lambda m: "вікно 7" in m["text"])
+    assert relayed["text"].startswith("💬 anna")
+    await group_post(h, lambda m: staff.gettext("✓ Delivered to #{n}.").format(n=1) in m["text"])
+
+    # The migrant's follow-up threads into the same ticket, under the first post.
+    answer, _ = await c.press(MIGRANT, relayed, t.gettext("↩️ Answer"))
+    await c.ask(MIGRANT, "А які документи взяти?", language_code="uk")
+    follow = await group_post(h, lambda m: "які документи" in m["text"])
+    assert (
+        follow["text"].startswith("🎫 #1")
+        and follow["reply_to_message"]["message_id"] == post["message_id"]
+    )
+
+    # Two practitioners answer at once: both arrive, and the group is told.
+    await reply_in_group(h, ANNA, follow, "Паспорт і договір оренди.")
+    await reply_in_group(h, IVAN, follow, "Паспорт, договір і фото.")
+    await last_bot_message(h, MIGRANT, lambda m: "фото" in m["text"])
+    await group_post(
+        h,
+        lambda m: (
+            staff.gettext("{name} answered this ticket a moment ago, too.").format(name="anna")
+            in m["text"]
+        ),
+    )
+    row = await ticket_row(h, 1, lambda r: len(r.messages) == 5)
+    assert [m.from_migrant for m in row.messages] == [True, False, True, False, False]
+
+    await h.client.send(ANNA, "/close", chat_id=PRACTITIONERS_CHAT, reply_to=follow["message_id"])
+    await group_post(h, lambda m: staff.gettext("✅ Ticket #{n} closed by {name}.").format(
+        n=1, name="anna") in m["text"])  # fmt: skip
+    rate = await last_bot_message(
+        h,
+        MIGRANT,
+        lambda m: (
+            t.gettext("✅ The conversation with a person has ended. Did it help?") in m["text"]
+        ),
+    )
+    _, toast = await c.press(MIGRANT, rate, t.gettext("👍 Helpful"))
+    assert toast == t.gettext("Thank you for your feedback!")
+    row = await ticket_row(h, 1, lambda r: r.rating == 1)
+    assert row.status.value == "closed" and row.closed_by == "anna"
+
+    # After closing, a reply in the group is refused, visibly; a second /close too.
+    await reply_in_group(h, IVAN, post, "Ще одне")
+    await group_post(
+        h,
+        lambda m: (
+            staff.gettext("Ticket #{n} is closed; nothing was sent.").format(n=1) in m["text"]
+        ),
+    )
+    buttons_ = buttons(post)
+    await c.click(
+        IVAN, post["message_id"], buttons_[0]["callback_data"], chat_id=PRACTITIONERS_CHAT
+    )
+    await group_post(h, lambda m: staff.gettext("Ticket #{n} was already closed by {name}.").format(
+        n=1, name="anna") in m["text"])  # fmt: skip
+
+
+async def test_blocked_migrant_forged_buttons_and_stray_close(polling: Harness) -> None:
+    h, c = polling, polling.client
+    staff = h.i18n.get("pl")
+    await start_in(h, MIGRANT, "ru")
+    menu = await c.ask(MIGRANT, "/menu", language_code="ru")
+    write, _ = await c.press(MIGRANT, menu, h.i18n.get("ru").gettext("🙋 Talk to a person"))
+    await c.ask(MIGRANT, "Нужна помощь", language_code="ru")
+    post = await group_post(h, lambda m: "Нужна помощь" in m["text"])
+    assert "⚠️" in post["text"]  # nobody on the list speaks Russian
+    await c.block(MIGRANT)
+    await reply_in_group(h, ANNA, post, "Здравствуйте!")
+    await group_post(
+        h, lambda m: staff.gettext("⚠️ Not delivered: this person has blocked the bot.") in m["text"]
+    )
+    assert (await ticket_row(h, 1, lambda r: r.undeliverable)).undeliverable
+    await c.block(MIGRANT, False)
+
+    # /close that is not a reply to a ticket
+    await c.send(ANNA, "/close", chat_id=PRACTITIONERS_CHAT)
+    await group_post(
+        h,
+        lambda m: (
+            staff.gettext("Send /close as a reply to one of the ticket's messages.") in m["text"]
+        ),
+    )
+
+    # A forged rating button from someone else changes nothing.
+    other = 6200
+    menu = await start_in(h, other, "en")
+    clicked = await c.click(other, menu["message_id"], "hf:rate:1:1")
+    assert clicked["answer"]["text"] == h.i18n.get("en").gettext("This conversation is over.")
+    assert (await ticket_row(h, 1)).rating is None
