@@ -21,6 +21,7 @@ from aiohttp import web
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.cli_announce import announce_app
 from bot.cli_base import (
     CliError,
     bot_username,
@@ -52,6 +53,7 @@ user_app = typer.Typer(help="Workspace accounts.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(user_app, name="user")
 app.add_typer(school_app, name="school")
+app.add_typer(announce_app, name="announce")
 
 # --------------------------------------------------------------------------- db
 

@@ -76,6 +76,12 @@ class Settings(BaseSettings):
         description="When practitioners answer; outside them a migrant is told when to expect one.",
     )
     timezone: str = Field(default="Europe/Warsaw", description="The city's time zone.")
+    announce_rate: float = Field(
+        default=25.0,
+        gt=0,
+        le=30,
+        description="Announcement messages per second (Telegram allows about 30).",
+    )
 
     # --- links and schools
     bot_username: str | None = Field(

@@ -24,7 +24,7 @@ from bot.i18n import I18n
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.session import JsonSession, RetryMiddleware
-from flows import answer, ask, browse, handoff, language, menu, privacy, schools
+from flows import answer, ask, browse, handoff, language, menu, privacy, schools, subscribe
 from flows.message_manager import KeepingMessageManager
 from knowledge.handoff import Hours
 from knowledge.languages import LANGUAGES
@@ -107,6 +107,7 @@ def build_dispatcher(
         handoff.make_dialog(),
         privacy.make_dialog(),
         schools.make_dialog(),
+        subscribe.make_dialog(),
     )
     setup_dialogs(dp, events_isolation=isolation, message_manager=KeepingMessageManager())
     return dp

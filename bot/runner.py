@@ -14,6 +14,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
+from bot.announcer import Announcer
 from bot.config import Settings
 from bot.factory import build_bot, build_dispatcher, pin_response_types, register_commands
 from bot.i18n import I18n
@@ -47,6 +48,7 @@ class BotRuntime:
     _reminded: date | None = None
     web_url: str | None = None
     bot_username: str = ""
+    announcer: Announcer | None = None
     """Where the workspace (and, in webhook mode, the webhook) listens, once started."""
 
     async def start(self) -> None:
@@ -74,6 +76,8 @@ class BotRuntime:
         )
         await register_commands(bot, i18n)
         self._tasks.append(asyncio.create_task(self._housekeeping(knowledge)))
+        self.announcer = Announcer(bot, knowledge, i18n, settings.announce_rate)
+        self._tasks.append(asyncio.create_task(self.announcer.run_forever()))
         if settings.bot_mode == "webhook":
             await self._start_webhook(bot, dp)
         else:

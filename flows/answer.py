@@ -23,6 +23,7 @@ from flows.common import (
 )
 from flows.handoff import talk_button
 from flows.states import AnswerSG, LanguageSG
+from flows.subscribe import ID_FOLLOW, follow
 from flows.widgets import Links, Tr, labelled_select, translator
 from knowledge import people
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
@@ -68,6 +69,7 @@ async def get_card(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
             "more": [],
             "votes": [],
             "polish": [],
+            "follow": [],
             "unsure": False,
             "school_finder": False,
             **_language_offer(dialog_manager),
@@ -85,6 +87,7 @@ async def get_card(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
         "school_finder": topic.slug == FINDER_TOPIC,
         "votes": [] if dialog_manager.dialog_data.get("voted") else votes,
         "polish": [] if t.lang == SOURCE_LANGUAGE else [(tid, t.gettext("🇵🇱 Show in Polish"))],
+        "follow": [(tid, t.gettext("🔔 Tell me when this answer changes"))],
         **_language_offer(dialog_manager),
     }
 
@@ -163,6 +166,7 @@ def make_dialog() -> Dialog:
             labelled_select(ID_VOTE, "votes", on_vote),
             _more_select(),
             labelled_select(ID_POLISH, "polish", show_polish),
+            labelled_select(ID_FOLLOW, "follow", follow),
             find_button(when="school_finder"),
             language_offer,
             Row(talk_button(), menu_button()),

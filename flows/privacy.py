@@ -42,6 +42,11 @@ def make_dialog() -> Dialog:
                 "Telegram id."
             ),
             Tr(
+                "If you talk to a person or subscribe to news, I also keep the number of this "
+                "chat, so that the answer or the news can reach you — until the conversation is "
+                "closed and {days} days have passed, or until you unsubscribe."
+            ),
+            Tr(
                 "\nAnswers are general information, not legal advice: "
                 "always check the official page."
             ),

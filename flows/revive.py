@@ -28,7 +28,9 @@ from flows.states import (
     MainSG,
     PrivacySG,
     SchoolSG,
+    SubscribeSG,
 )
+from flows.subscribe import ID_FOLLOW, ID_SUBSCRIBE, follow
 
 PLACES: dict[str, tuple[State, dict[str, Any] | None]] = {
     ID_MENU: (MainSG.menu, None),
@@ -40,6 +42,7 @@ PLACES: dict[str, tuple[State, dict[str, Any] | None]] = {
     "choose_lang": (LanguageSG.choose, None),
     "privacy": (PrivacySG.about, None),
     ID_FIND: (SchoolSG.districts, None),
+    "stop": (SubscribeSG.settings, None),
 }
 """Buttons that open the same window whatever message they are on, by widget id."""
 
@@ -57,6 +60,9 @@ async def revive(callback: CallbackQuery, manager: DialogManager) -> bool:
         if not await vote(callback, manager, slug, helpful=item.startswith("+")):
             await callback.answer()
         return True
+    if widget == ID_FOLLOW and slug_of(manager, item) is not None:
+        await follow(callback, None, manager, item)
+        return True
     if widget in (ID_MORE, ID_TOPICS, ID_POLISH):
         slug = slug_of(manager, item)
         if slug is None:
@@ -70,6 +76,8 @@ async def revive(callback: CallbackQuery, manager: DialogManager) -> bool:
         if district is None:
             return False
         place = (SchoolSG.schools, {"district": district})
+    elif widget == ID_SUBSCRIBE:
+        place = (SubscribeSG.settings, None)
     elif widget in PLACES and not item:
         place = PLACES[widget]
     else:

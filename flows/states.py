@@ -39,3 +39,7 @@ class SchoolSG(StatesGroup):
     districts = State()
     schools = State()
     card = State()
+
+
+class SubscribeSG(StatesGroup):
+    settings = State()

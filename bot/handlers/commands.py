@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.filters import PrivateChat, SlashCommand
 from bot.i18n import N_, Translator
 from bot.links import parse_payload
-from flows.states import LanguageSG, MainSG, PrivacySG, SchoolSG
+from flows.states import LanguageSG, MainSG, PrivacySG, SchoolSG, SubscribeSG
 from knowledge import schools
 from knowledge.service import Knowledge
 
@@ -79,6 +79,12 @@ async def privacy(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(PrivacySG.about, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
+async def subscribe(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(
+        SubscribeSG.settings, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
+    )
+
+
 async def forget(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(
         PrivacySG.confirm_forget, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
@@ -94,6 +100,7 @@ async def help_(message: Message, t: Translator) -> None:
                 "",
                 "/menu — " + t.gettext("main menu"),
                 "/language — " + t.gettext("change language"),
+                "/subscribe — " + t.gettext("news from the city's team"),
                 "/privacy — " + t.gettext("what I keep about you"),
                 "/forget — " + t.gettext("delete everything about you"),
             ]
@@ -110,6 +117,7 @@ COMMANDS = {
     "menu": N_("main menu"),
     "language": N_("change language"),
     "help": N_("what I can do"),
+    "subscribe": N_("news from the city's team"),
     "privacy": N_("what I keep about you"),
     "forget": N_("delete everything about you"),
 }
@@ -125,6 +133,7 @@ def make_router() -> Router:
     router.message.register(language, Command("language"))
     router.message.register(privacy, Command("privacy"))
     router.message.register(forget, Command("forget"))
+    router.message.register(subscribe, Command("subscribe"))
     router.message.register(help_, Command("help"))
     router.message.register(unknown_command, SlashCommand())
     return router

@@ -42,7 +42,9 @@ async def serve(settings: Settings) -> None:
                 "demo": True,
                 "practitioner_chat_id": settings.practitioner_chat_id or PRACTITIONERS_CHAT,
             }
-        ), DEFAULT_TOKEN, server.url
+        ),
+        DEFAULT_TOKEN,
+        server.url,
     )
     try:
         await bot.start()

@@ -11,6 +11,7 @@ from bot.i18n import I18n
 from bot.links import LinkBase
 from bot.public.pages import PUBLIC_I18N
 from bot.public.pages import routes as public_routes
+from bot.web.announcements import routes as announcement_routes
 from bot.web.pages import STATIC
 from bot.web.reminders import workspace_i18n
 from bot.web.schools import routes as school_routes
@@ -41,6 +42,7 @@ async def build_workspace(
     app.add_routes(routes)
     app.add_routes(school_routes)
     app.add_routes(ticket_routes)
+    app.add_routes(announcement_routes)
     app.add_routes(public_routes)
     app.router.add_static("/static", STATIC)
     return app

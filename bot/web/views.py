@@ -13,13 +13,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.web.pages import render
 from bot.web.session import KNOWLEDGE, bypasses, current_user, start_session, translator
-from knowledge import accounts, editing, gaps, matrix
+from knowledge import accounts, announcements, editing, gaps, matrix
 from knowledge.accounts import LoginThrottle
 from knowledge.content import SLUG_RE, SourceDoc, TranslationDoc
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.models import Category, Role, Status
 from knowledge.render import card_length, to_html
-from knowledge.repository import translation_doc
+from knowledge.repository import topic_doc, translation_doc
 from knowledge.service import Knowledge
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,14 @@ async def editor_page(request: web.Request) -> web.Response:
         topic, lang = await _topic(request, session)
         context = _editor_context(topic, lang)
     user = current_user(request)
-    return render(request, "editor.html", can_edit=accounts.can_edit(user, lang), **context)
+    notified = request.query.get("notified", "")
+    return render(
+        request,
+        "editor.html",
+        can_edit=accounts.can_edit(user, lang),
+        notified=int(notified) if notified.isdigit() else 0,
+        **context,
+    )
 
 
 @routes.post("/t/{slug}/{lang}")
@@ -212,8 +219,29 @@ async def editor_save(request: web.Request) -> web.Response:
                 version=conflict.version,
                 by=conflict.by,
             )
+        notified = 0
+        if form.get("notify") == "on" and accounts.can_manage(user):
+            notified = await _notify_followers(request, session, topic)
     refresh(request)
-    return redirect(f"/t/{topic.slug}/{lang}?saved=1")
+    return redirect(f"/t/{topic.slug}/{lang}?saved=1&notified={notified}")
+
+
+async def _notify_followers(request: web.Request, session: Any, topic: Any) -> int:
+    """An answer changed materially: tell the people who follow it, each in their language."""
+    from bot.announcer import topic_update_texts
+    from bot.public.pages import PUBLIC_I18N
+
+    doc = topic_doc(topic)
+    texts = topic_update_texts(request.app[PUBLIC_I18N], doc)
+    row = await announcements.create(
+        session,
+        texts,
+        f"topic:{topic.slug}",
+        created_by=current_user(request).name,
+        topics=[topic.slug],
+        topic=topic.slug,
+    )
+    return await announcements.start(session, row)
 
 
 def _editor_error(

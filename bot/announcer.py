@@ -1,0 +1,122 @@
+"""The announcement job: sends at a steady rate, resumes where it stopped, never twice.
+
+Telegram allows about 30 messages per second to different chats; the job keeps under
+`ANNOUNCE_RATE` (25 by default). A 429 is waited out by the session's retry middleware, so
+the job only ever sees a slower send. A person who blocked the bot is unsubscribed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import time
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram_dialog.utils import CB_SEP
+
+from bot.i18n import N_, I18n
+from flows.answer import ID_MORE
+from flows.cards import title, topic_id
+from knowledge import announcements
+from knowledge.content import TopicDoc
+from knowledge.languages import LANGUAGES
+from knowledge.models import Announcement, AnnouncementStatus, Delivery, DeliveryStatus
+from knowledge.service import Knowledge
+
+log = logging.getLogger(__name__)
+BATCH = 25
+
+
+UPDATED = N_("🔄 The answer “{title}” has changed. Please read it again.")
+
+
+def topic_update_texts(i18n: I18n, topic: TopicDoc) -> dict[str, str]:
+    """The notice for people who follow a topic, in every language, with its title there."""
+    return {
+        lang: i18n.get(lang).gettext(UPDATED).format(title=title(topic, lang)) for lang in LANGUAGES
+    }
+
+
+class RateLimiter:
+    """At most `rate` events per second, evenly spaced (no bursts at a window's edge)."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate
+        self._next = 0.0
+
+    async def wait(self) -> None:
+        now = time.monotonic()
+        if self._next > now:
+            await asyncio.sleep(self._next - now)
+        self._next = max(now, self._next) + self.interval
+
+
+class Announcer:
+    def __init__(self, bot: Bot, knowledge: Knowledge, i18n: I18n, rate: float) -> None:
+        self.bot = bot
+        self.knowledge = knowledge
+        self.i18n = i18n
+        self.limiter = RateLimiter(rate)
+
+    async def run_forever(self, idle: float = 1.0) -> None:
+        while True:
+            try:
+                if not await self.run_once():
+                    await asyncio.sleep(idle)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("announcement job failed; will retry", exc_info=True)
+                await asyncio.sleep(idle * 5)
+
+    async def run_once(self) -> bool:
+        """Work on every announcement being sent; False when there was nothing to do."""
+        async with self.knowledge.sessions() as session:
+            queue = await announcements.sending(session)
+        for announcement in queue:
+            await self.send(announcement)
+        return bool(queue)
+
+    async def send(self, announcement: Announcement) -> None:
+        while True:
+            async with self.knowledge.sessions.begin() as session:
+                current = await announcements.get(session, announcement.id)
+                if current is None or current.status is not AnnouncementStatus.SENDING:
+                    return
+                batch = await announcements.claim(session, announcement.id, BATCH)
+                if not batch:
+                    await announcements.close_if_done(session, current)
+                    return
+            for delivery in batch:
+                await self.limiter.wait()
+                status = await self.deliver(announcement, delivery)
+                async with self.knowledge.sessions.begin() as session:
+                    await announcements.finish(session, delivery.id, status)
+                    if status is DeliveryStatus.BLOCKED:
+                        await announcements.unsubscribe_chat(session, delivery.chat_id)
+
+    async def deliver(self, announcement: Announcement, delivery: Delivery) -> DeliveryStatus:
+        lang = announcements.fallback(announcement.texts, delivery.lang) or delivery.lang
+        t = self.i18n.get(delivery.lang)
+        text = "📢 " + html.escape(announcement.texts.get(lang, ""))
+        markup = None
+        slug = announcement.topic
+        if slug and slug in self.knowledge.catalog:
+            # The dialog-less button form (see flows.revive): it opens the topic's card.
+            data = f"ann{CB_SEP}{ID_MORE}:{topic_id(slug)}"
+            markup = InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [InlineKeyboardButton(text=t.gettext("➡️ Open the answer"), callback_data=data)]
+                ]
+            )
+        try:
+            await self.bot.send_message(delivery.chat_id, text, reply_markup=markup)
+        except TelegramForbiddenError:
+            return DeliveryStatus.BLOCKED
+        except TelegramAPIError as exc:
+            log.warning("announcement %s to a chat failed: %s", announcement.id, exc)
+            return DeliveryStatus.FAILED
+        return DeliveryStatus.SENT

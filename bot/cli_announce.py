@@ -1,0 +1,35 @@
+"""`witaj announce status`: how far each announcement got."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from bot.cli_base import command, out, with_knowledge
+from knowledge import announcements
+from knowledge.service import Knowledge
+
+announce_app = typer.Typer(help="Announcements to subscribers.", no_args_is_help=True)
+
+
+@announce_app.command("status")
+@command
+async def announce_status() -> None:
+    """Every announcement: audience, state and a progress bar."""
+
+    async def load(k: Knowledge) -> list[announcements.Progress]:
+        async with k.sessions() as session:
+            return await announcements.progress(session)
+
+    table = Table(title="announcements")
+    for column in ("#", "audience", "status", "progress", "sent", "blocked", "failed", "by"):
+        table.add_column(column)
+    for p in await with_knowledge(load, seed=False):
+        filled = p.percent // 5
+        bar = "█" * filled + "░" * (20 - filled) + f" {p.done}/{p.total}"
+        a = p.announcement
+        table.add_row(
+            str(a.id), a.audience, a.status.value, bar, str(p.sent), str(p.blocked),
+            str(p.failed), a.created_by,
+        )  # fmt: skip
+    out.print(table)
