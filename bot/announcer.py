@@ -11,6 +11,7 @@ import asyncio
 import html
 import logging
 import time
+from collections import deque
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
@@ -41,17 +42,26 @@ def topic_update_texts(i18n: I18n, topic: TopicDoc) -> dict[str, str]:
 
 
 class RateLimiter:
-    """At most `rate` events per second, evenly spaced (no bursts at a window's edge)."""
+    """At most `rate` sends in any one-second window, as the server sees them.
 
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self._next = 0.0
+    It counts a send when it has finished (a send held up by a 429 counts late, not early),
+    and the next send after `rate` of them waits a full window after the oldest has finished.
+    So even sends that reach the server later than they were started never bunch up.
+    """
+
+    def __init__(self, rate: float, window: float = 1.01) -> None:
+        self.size = max(1, int(rate))
+        self.window = window
+        self._done: deque[float] = deque(maxlen=self.size)
 
     async def wait(self) -> None:
-        now = time.monotonic()
-        if self._next > now:
-            await asyncio.sleep(self._next - now)
-        self._next = max(now, self._next) + self.interval
+        if len(self._done) == self.size:
+            delay = self._done[0] + self.window - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+    def sent(self) -> None:
+        self._done.append(time.monotonic())
 
 
 class Announcer:
@@ -93,6 +103,7 @@ class Announcer:
             for delivery in batch:
                 await self.limiter.wait()
                 status = await self.deliver(announcement, delivery)
+                self.limiter.sent()
                 async with self.knowledge.sessions.begin() as session:
                     await announcements.finish(session, delivery.id, status)
                     if status is DeliveryStatus.BLOCKED:

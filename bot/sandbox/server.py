@@ -90,6 +90,10 @@ class Sandbox:
         self._http: ClientSession | None = None
         self.closing = False
         self.groups: dict[int, str] = {PRACTITIONERS_CHAT: "Practitioners (sandbox)"}
+        self.sent: list[tuple[float, int]] = []
+        """(monotonic time, chat id) of every message the bot sent: rates are measured on it."""
+        self.refused: list[tuple[float, int]] = []
+        """(monotonic time, retry_after) of every 429 the sandbox answered."""
 
     # ------------------------------------------------------------------ user side
 
@@ -313,6 +317,7 @@ class Sandbox:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         if self.flood_wait:
             self.flood_wait -= 1
+            self.refused.append((time.monotonic(), 1))
             raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
         return chat_id
 
@@ -366,6 +371,7 @@ class Sandbox:
             reply_to_message=self._replied(chat_id, params),
         )
         await self._store(chat_id, message)
+        self.sent.append((time.monotonic(), chat_id))
         return message
 
     def _replied(self, chat_id: int, params: dict[str, Any]) -> dict[str, Any] | None:

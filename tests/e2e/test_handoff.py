@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.sandbox.client import buttons, find_button
+from bot.sandbox.client import buttons
 from bot.sandbox.server import PRACTITIONERS_CHAT
 from flows.cards import title
 from knowledge.languages import NATIVE_NAMES
@@ -51,7 +51,7 @@ async def ticket_row(h: Harness, ticket_id: int, check: Any = None) -> Ticket:
             row = await session.scalar(
                 select(Ticket).where(Ticket.id == ticket_id).options(selectinload(Ticket.messages))
             )
-        if row is not None and (check is None or check(row)) or time.monotonic() > deadline:
+        if (row is not None and (check is None or check(row))) or time.monotonic() > deadline:
             assert row is not None
             return row
         await asyncio.sleep(0.05)
@@ -92,7 +92,7 @@ async def test_round_trip_with_follow_up_two_answers_close_and_rating(polling: H
     await group_post(h, lambda m: staff.gettext("✓ Delivered to #{n}.").format(n=1) in m["text"])
 
     # The migrant's follow-up threads into the same ticket, under the first post.
-    answer, _ = await c.press(MIGRANT, relayed, t.gettext("↩️ Answer"))
+    _answer, _ = await c.press(MIGRANT, relayed, t.gettext("↩️ Answer"))
     await c.ask(MIGRANT, "А які документи взяти?", language_code="uk")
     follow = await group_post(h, lambda m: "які документи" in m["text"])
     assert (
@@ -150,7 +150,7 @@ async def test_blocked_migrant_forged_buttons_and_stray_close(polling: Harness) 
     staff = h.i18n.get("pl")
     await start_in(h, MIGRANT, "ru")
     menu = await c.ask(MIGRANT, "/menu", language_code="ru")
-    write, _ = await c.press(MIGRANT, menu, h.i18n.get("ru").gettext("🙋 Talk to a person"))
+    _write, _ = await c.press(MIGRANT, menu, h.i18n.get("ru").gettext("🙋 Talk to a person"))
     await c.ask(MIGRANT, "Нужна помощь", language_code="ru")
     post = await group_post(h, lambda m: "Нужна помощь" in m["text"])
     assert "⚠️" in post["text"]  # nobody on the list speaks Russian

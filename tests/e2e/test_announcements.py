@@ -1,0 +1,180 @@
+"""Announcements through the sandbox: the rate, 429, blocked people, a crash, the bot side."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.announcer import Announcer
+from bot.sandbox.server import Sandbox
+from knowledge import announcements
+from knowledge.languages import NATIVE_NAMES
+from knowledge.models import AnnouncementStatus, Delivery, DeliveryStatus, Subscription
+from tests.e2e.conftest import Harness, add_user, workspace
+from tests.e2e.test_workspace import form
+
+FIRST = 50_000
+
+
+async def subscribers(h: Harness, n: int, lang: str = "uk") -> list[int]:
+    """`n` people who subscribed to all news (their chats exist in the sandbox)."""
+    ids = list(range(FIRST, FIRST + n))
+    async with h.knowledge.sessions.begin() as session:
+        for uid in ids:
+            h.server.sandbox.user(uid, language_code=lang)
+            await announcements.subscribe(session, f"key-{uid}", uid, lang, news=True)
+    return ids
+
+
+async def announce(h: Harness, texts: dict[str, str], audience: str = "all") -> int:
+    async with h.knowledge.sessions.begin() as session:
+        row = await announcements.create(
+            session, texts, audience, created_by="test", topics=list(h.knowledge.catalog)
+        )
+        await announcements.start(session, row)
+        return row.id
+
+
+async def until_done(h: Harness, announcement_id: int, within: float = 30) -> dict[str, int]:
+    deadline = time.monotonic() + within
+    while True:
+        async with h.knowledge.sessions() as session:
+            row = await announcements.get(session, announcement_id)
+            assert row is not None
+            statuses = Counter(
+                d.status.value
+                for d in await session.scalars(
+                    select(Delivery).where(Delivery.announcement_id == announcement_id)
+                )
+            )
+        if row.status is AnnouncementStatus.DONE:
+            return dict(statuses)
+        assert time.monotonic() < deadline, statuses
+        await asyncio.sleep(0.1)
+
+
+def received(sandbox: Sandbox, chats: list[int]) -> Counter[int]:
+    wanted = set(chats)
+    return Counter(chat for _, chat in sandbox.sent if chat in wanted)
+
+
+def busiest_second(times: list[float]) -> int:
+    times = sorted(times)
+    return max((sum(1 for u in times if t <= u < t + 1.0) for t in times), default=0)
+
+
+async def test_rate_limit_429_and_blocked_people(polling: Harness) -> None:
+    h = polling
+    people = await subscribers(h, 70)
+    for uid in people[:3]:
+        await h.client.block(uid)
+    h.server.sandbox.flood_wait = 1  # the first send gets a 429 with retry_after=1
+    announcement = await announce(h, {"uk": "Завтра школи зачинені.", "en": "Schools closed."})
+    statuses = await until_done(h, announcement)
+    assert statuses == {"sent": 67, "blocked": 3}
+    got = received(h.server.sandbox, people)
+    assert set(got.values()) == {1} and len(got) == 67  # nobody twice, nobody blocked
+    times = [t for t, chat in h.server.sandbox.sent if chat in set(people)]
+    assert busiest_second(times) <= 25
+    (refused_at, retry_after), *_ = h.server.sandbox.refused
+    assert min(times) - refused_at >= retry_after  # the 429 was waited out
+    async with h.knowledge.sessions() as session:
+        left = {row.chat_id for row in await session.scalars(select(Subscription))}
+    assert not left & set(people[:3])  # who blocked the bot is unsubscribed
+    messages = await h.client.chat(people[5])
+    assert messages["messages"][-1]["text"] == "📢 Завтра школи зачинені."
+
+
+async def test_a_crash_mid_job_resumes_without_sending_twice(polling: Harness) -> None:
+    h = polling
+    assert h.runtime.announcer is not None
+    for task in h.runtime._tasks:  # stop the bot's own job: this test drives one by hand
+        task.cancel()
+    people = await subscribers(h, 40, lang="be")
+    announcement = await announce(h, {"en": "Parents' meeting on Friday."})
+    job = Announcer(h.runtime.bot, h.knowledge, h.i18n, rate=200)  # type: ignore[arg-type]
+    crashed = asyncio.create_task(job.run_once())
+    await h.client.wait_until(people[11], lambda ms: bool(ms))  # 12 got it, then it dies
+    crashed.cancel()  # the process dies mid-batch
+    await asyncio.gather(crashed, return_exceptions=True)
+    async with h.knowledge.sessions() as session:
+        unconfirmed = {
+            d.chat_id
+            for d in await session.scalars(
+                select(Delivery).where(Delivery.status == DeliveryStatus.SENDING)
+            )
+        }
+    await Announcer(h.runtime.bot, h.knowledge, h.i18n, rate=200).run_once()  # type: ignore[arg-type]
+    statuses = await until_done(h, announcement, within=5)
+    got = received(h.server.sandbox, people)
+    assert max(got.values()) == 1  # never twice
+    assert len(got) + len(unconfirmed - set(got)) == 40
+    assert statuses.get("pending", 0) == 0
+    # Belarusian readers got the English text: the fallback the preview warned about.
+    async with h.knowledge.sessions() as session:
+        seen = await announcements.preview(session, {"en": "x"}, "all")
+    assert seen.missing == {"be": 40}
+    chat = await h.client.chat(people[0])
+    assert chat["messages"][-1]["text"] == "📢 Parents' meeting on Friday."
+
+
+async def test_subscribe_in_the_bot_follow_an_answer_and_hear_of_its_change(
+    polling: Harness,
+) -> None:
+    h, c = polling, polling.client
+    t = h.i18n.get("ar")
+    user = 6600
+    prompt = await c.ask(user, "/start", language_code="ar")
+    await c.press(user, prompt, NATIVE_NAMES["ar"])
+    settings = await c.ask(user, "/subscribe", language_code="ar")
+    assert "⬜" in str(settings["reply_markup"])  # off by default
+    settings, _ = await c.press(user, settings, t.gettext("School news"))
+    assert "✅" in str(settings["reply_markup"])
+    card = await c.ask(user, "كيف أحصل على رقم PESEL؟", language_code="ar")
+    _, toast = await c.press(user, card, t.gettext("🔔 Tell me when this answer changes"))
+    assert toast == t.gettext("I will write to you when this answer changes.")
+    async with h.knowledge.sessions() as session:
+        row = await announcements.subscription(session, await _key(h, user))
+    assert row is not None and row.categories == ["school"] and row.topics == ["pesel"]
+
+    # An editor changes the answer and tells its followers.
+    await add_user(h, "anna", "editor")
+    async with workspace(h) as ws:
+        assert await ws.login("anna") == 200
+        changed = await form(h, "pesel", "ar", answer="نص جديد", notify="on")
+        status, page = await ws.post("/t/pesel/ar", changed)
+        assert status == 200 and 'id="notified"' in page
+    notice = await _last(h, user, lambda m: m["text"].startswith("📢 "))
+    assert h.knowledge.catalog["pesel"].translations["ar"].title in notice["text"]
+    opened, _ = await c.press(user, notice, t.gettext("➡️ Open the answer"))
+    assert h.knowledge.catalog["pesel"].translations["ar"].title in opened["text"]
+
+    # School news reach them; everyday news do not.
+    everyday = await announce(h, {"en": "Tram 2 runs again."}, "category:everyday")
+    school = await announce(h, {"en": "Enrolment opens Monday."}, "category:school")
+    await until_done(h, everyday)
+    await until_done(h, school)
+    texts = [m["text"] for m in (await c.chat(user))["messages"]]
+    assert "📢 Enrolment opens Monday." in texts and "📢 Tram 2 runs again." not in texts
+
+    # /forget removes the subscription with everything else.
+    privacy = await c.ask(user, "/forget", language_code="ar")
+    await c.press(user, privacy, t.gettext("Yes, delete"))
+    async with h.knowledge.sessions() as session:
+        assert await announcements.subscription(session, await _key(h, user)) is None
+
+
+async def _key(h: Harness, user: int) -> str:
+    from knowledge import people
+
+    async with h.knowledge.sessions() as session:
+        return people.user_key(await people.user_key_secret(session), user)
+
+
+async def _last(h: Harness, user: int, predicate: Any) -> dict[str, Any]:
+    messages = await h.client.wait_until(user, lambda ms: any(predicate(m) for m in ms))
+    return [m for m in messages if predicate(m)][-1]
