@@ -119,7 +119,9 @@ class BotRuntime:
         if self.settings.workspace:
             # Against the sandbox, school pages link to its chat page to try a deep link.
             sandbox = self.api_url if self.token == DEFAULT_TOKEN else None
-            return await build_workspace(self.knowledge, self.settings, self.bot_username, sandbox)
+            return await build_workspace(
+                self.knowledge, self.settings, self.bot_username, sandbox, self.bot
+            )
         return web.Application()
 
     async def _serve(self, app: web.Application, host: str, port: int) -> None:

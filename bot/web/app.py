@@ -3,6 +3,7 @@ aiohttp app as the webhook in production."""
 
 from __future__ import annotations
 
+from aiogram import Bot
 from aiohttp import web
 from itsdangerous import URLSafeTimedSerializer
 
@@ -13,6 +14,8 @@ from bot.public.pages import PUBLIC_I18N
 from bot.public.pages import routes as public_routes
 from bot.web.announcements import routes as announcement_routes
 from bot.web.pages import STATIC
+from bot.web.ready_messages import BOT
+from bot.web.ready_messages import routes as message_routes
 from bot.web.reminders import workspace_i18n
 from bot.web.schools import routes as school_routes
 from bot.web.session import I18N, KNOWLEDGE, LINKS, SECURE, SIGNER, session_middleware
@@ -27,7 +30,11 @@ COOKIE_KEY_NAME = "workspace-cookie-key"
 
 
 async def build_workspace(
-    knowledge: Knowledge, settings: Settings, bot_username: str, sandbox_url: str | None = None
+    knowledge: Knowledge,
+    settings: Settings,
+    bot_username: str,
+    sandbox_url: str | None = None,
+    bot: Bot | None = None,
 ) -> web.Application:
     async with knowledge.sessions.begin() as session:
         secret = await people.app_secret(session, COOKIE_KEY_NAME)
@@ -43,6 +50,9 @@ async def build_workspace(
     app.add_routes(school_routes)
     app.add_routes(ticket_routes)
     app.add_routes(announcement_routes)
+    app.add_routes(message_routes)
+    if bot is not None:
+        app[BOT] = bot
     app.add_routes(public_routes)
     app.router.add_static("/static", STATIC)
     return app

@@ -177,3 +177,37 @@ async def test_blocked_migrant_forged_buttons_and_stray_close(polling: Harness) 
     clicked = await c.click(other, menu["message_id"], "hf:rate:1:1")
     assert clicked["answer"]["text"] == h.i18n.get("en").gettext("This conversation is over.")
     assert (await ticket_row(h, 1)).rating is None
+
+
+async def test_workspace_lists_tickets_and_sends_a_ready_message_in_arabic(
+    polling: Harness,
+) -> None:
+    from tests.e2e.conftest import workspace
+
+    h, c = polling, polling.client
+    t = h.i18n.get("ar")
+    await start_in(h, MIGRANT, "ar")
+    menu = await c.ask(MIGRANT, "/menu", language_code="ar")
+    await c.press(MIGRANT, menu, t.gettext("🙋 Talk to a person"))
+    await c.ask(MIGRANT, "متى اجتماع أولياء الأمور؟", language_code="ar")
+    await group_post(h, lambda m: "اجتماع" in m["text"])
+    await add_user(h, "anna", "editor")
+    async with workspace(h) as ws:
+        assert await ws.login("anna") == 200
+        status, page = await ws.get("/tickets")
+        assert status == 200 and 'id="ticket-1"' in page
+        status, page = await ws.get("/tickets/1")
+        assert "متى اجتماع أولياء الأمور؟" in page
+        meeting = {"date": "2026-12-01", "time": "17:30", "room": "12", "lang": "uk"}
+        status, page = await ws.post("/messages/parents-meeting", meeting)
+        page = page.replace("\u202f", " ")  # Babel (CLDR) writes "2026\u202fр."
+        assert status == 200 and "1 грудня 2026 р. (вівторок) о 17:30" in page
+        status, page = await ws.post("/messages/parents-meeting", {**meeting, "date": "soon"})
+        assert status == 400 and 'role="alert"' in page
+        sent = {**meeting, "lang": "pl", "ticket": "1", "action": "send"}
+        status, page = await ws.post("/messages/parents-meeting", sent)
+        assert status == 200 and 'id="sent"' in page
+    relayed = await last_bot_message(h, MIGRANT, lambda m: "ديسمبر" in m["text"])
+    assert "5:30" in relayed["text"] and relayed["text"].startswith("💬 anna")
+    row = await ticket_row(h, 1, lambda r: len(r.messages) == 2)
+    assert row.messages[-1].author == "anna"
