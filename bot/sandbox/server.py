@@ -702,6 +702,7 @@ def build_app(sandbox: Sandbox) -> web.Application:
                 "bot": await sandbox._get_me({}),
                 "commands": sandbox.commands,
                 "webhook": sandbox.webhook.url if sandbox.webhook else None,
+                "groups": [{"id": k, "title": v} for k, v in sandbox.groups.items()],
             }
         )
 

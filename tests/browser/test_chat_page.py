@@ -60,3 +60,30 @@ async def test_arabic_renders_right_to_left(page: tuple[Any, Harness]) -> None:
     await card.wait_for()
     assert await card.evaluate("el => el.matches(':dir(rtl)')")
     assert "112" in await card.inner_text()
+
+
+async def test_practitioners_group_page_answers_a_migrant(page: tuple[Any, Harness]) -> None:
+    tab, harness = page
+    t = harness.i18n.get("uk")
+    await tab.goto(f"{harness.server.url}/?user=7003&lang=uk")
+    await tab.click("#start")
+    await tab.get_by_role("button", name="✓ Українська").click()
+    await tab.get_by_role("button", name=t.gettext("🙋 Talk to a person")).click()
+    await tab.locator(".msg.bot", has_text=t.gettext("They see your message")[:20]).wait_for()
+    await tab.fill("#text", "Чи можна записати дитину посеред року?")
+    await tab.press("#text", "Enter")
+    await tab.locator(".msg.bot", has_text="#1").last.wait_for()
+
+    assert tab.context.browser is not None
+    group = await tab.context.browser.new_page()
+    await group.goto(f"{harness.server.url}/?group=1&user=9001&name=Anna")
+    post = group.locator(".msg.bot", has_text="посеред року")
+    await post.wait_for()
+    await post.click()  # reply to it, as in Telegram
+    await group.locator("#replying").wait_for(state="visible")
+    await group.fill("#text", "Так, у будь-який час. Приходьте до школи.")
+    await group.press("#text", "Enter")
+    await group.locator(".msg.bot", has_text="✓").last.wait_for()
+    answer = tab.locator(".msg.bot", has_text="у будь-який час")
+    await answer.wait_for()
+    assert "Anna" in await answer.inner_text()
