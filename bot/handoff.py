@@ -15,7 +15,7 @@ from datetime import datetime
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
-from babel.dates import format_skeleton, format_time
+from babel.dates import format_date, format_time
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_, I18n, Translator
@@ -69,7 +69,7 @@ class Handoff:
         if self.hours.is_open(now):
             return None
         when = self.hours.next_open(now)
-        day = format_skeleton("MMMMEEEEd", when, locale=lang)
+        day = format_date(when, format="full", locale=lang)
         return (
             self.i18n.get(lang)
             .gettext("It is outside our working hours. A person will answer from {when}.")

@@ -19,7 +19,7 @@ from bot.web.session import KNOWLEDGE, current_user, translator
 from knowledge import handoff, message_templates
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.message_templates import FieldError, MessageTemplate
-from knowledge.models import TicketStatus
+from knowledge.models import Role, TicketStatus
 
 routes = web.RouteTableDef()
 BOT = web.AppKey("bot", Bot)
@@ -48,7 +48,7 @@ def _template(request: web.Request) -> MessageTemplate:
 
 
 async def _open_tickets(request: web.Request) -> list[Any]:
-    if BOT not in request.app:
+    if BOT not in request.app or current_user(request).role is Role.SCHOOL:
         return []
     async with request.app[KNOWLEDGE].sessions() as session:
         rows = await handoff.list_tickets(session)
@@ -106,7 +106,12 @@ async def _send(
     author = current_user(request).name
     async with request.app[KNOWLEDGE].sessions.begin() as session:
         ticket = await handoff.get_ticket(session, ticket_id)
-        if ticket is None or ticket.status is not TicketStatus.OPEN or BOT not in request.app:
+        if (
+            ticket is None
+            or ticket.status is not TicketStatus.OPEN
+            or BOT not in request.app
+            or current_user(request).role is Role.SCHOOL
+        ):
             raise web.HTTPNotFound()
         text = message_templates.render(template, ticket.lang, values)
         try:

@@ -8,6 +8,7 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -64,7 +65,9 @@ async def redis_available() -> bool:
         await redis.aclose()
 
 
-async def start_harness(tmp: Path, mode: str, redis: bool = False, demo: bool = False) -> Harness:
+async def start_harness(
+    tmp: Path, mode: str, redis: bool = False, demo: bool = False, **settings_: Any
+) -> Harness:
     server = await SandboxServer.start()
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp / 'bot.sqlite3'}",
@@ -76,8 +79,11 @@ async def start_harness(tmp: Path, mode: str, redis: bool = False, demo: bool = 
         redis_url=REDIS_URL if redis else None,
         throttle_seconds=0.1,
         web_port=0,
-        practitioner_chat_id=PRACTITIONERS_CHAT,
-        working_hours="mon-sun 00:00-23:59",
+        **{
+            "practitioner_chat_id": PRACTITIONERS_CHAT,
+            "working_hours": "mon-sun 00:00-23:59",
+            **settings_,
+        },
     )
     settings.webhook_url = f"http://127.0.0.1:{settings.webhook_port}"
     knowledge = await Knowledge.open(settings.database_url, seed_dir=CONTENT_DIR, demo=demo)
@@ -96,9 +102,9 @@ async def stop_harness(h: Harness) -> None:
 
 @contextlib.asynccontextmanager
 async def running(
-    tmp: Path, mode: str, redis: bool = False, demo: bool = False
+    tmp: Path, mode: str, redis: bool = False, demo: bool = False, **settings: Any
 ) -> AsyncIterator[Harness]:
-    h = await start_harness(tmp, mode, redis, demo)
+    h = await start_harness(tmp, mode, redis, demo, **settings)
     try:
         yield h
     finally:

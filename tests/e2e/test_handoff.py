@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.sandbox.client import buttons
+from bot.sandbox.client import buttons, find_button
 from bot.sandbox.server import PRACTITIONERS_CHAT
 from flows.cards import title
 from knowledge.languages import NATIVE_NAMES
@@ -211,3 +211,19 @@ async def test_workspace_lists_tickets_and_sends_a_ready_message_in_arabic(
     assert "5:30" in relayed["text"] and relayed["text"].startswith("💬 anna")
     row = await ticket_row(h, 1, lambda r: len(r.messages) == 2)
     assert row.messages[-1].author == "anna"
+
+
+async def test_without_a_practitioners_group_the_person_is_told_and_text_is_searched(
+    tmp_path: Any,
+) -> None:
+    from tests.e2e.conftest import running
+
+    async with running(tmp_path, "polling", practitioner_chat_id=None) as h:
+        t = h.i18n.get("pl")
+        menu = await start_in(h, MIGRANT, "pl")
+        write, _ = await h.client.press(MIGRANT, menu, t.gettext("🙋 Talk to a person"))
+        assert t.gettext("🙋 Talking to a person is not set up here yet.") in write["text"]
+        find_button(write, t.gettext("ℹ️ Migrant info point"))
+        card = await h.client.ask(MIGRANT, "jak dostać numer pesel", language_code="pl")
+        assert h.knowledge.catalog["pesel"].translations["pl"].title in card["text"]
+        assert h.server.sandbox.chats[PRACTITIONERS_CHAT].messages == {}
