@@ -330,6 +330,9 @@ async def user_add(
     school: Annotated[
         str | None, typer.Option(help="For --role school: the code of the school it edits.")
     ] = None,
+    intercultural_assistant: Annotated[
+        bool, typer.Option(help="Named first on tickets in the languages they speak.")
+    ] = False,
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from standard input.")
     ] = False,
@@ -351,6 +354,7 @@ async def user_add(
                 languages=codes,
                 telegram_id=telegram_id,
                 school=school,
+                intercultural_assistant=intercultural_assistant,
             )
 
     try:

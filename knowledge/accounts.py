@@ -57,6 +57,7 @@ async def add_user(
     languages: list[str] | None = None,
     telegram_id: int | None = None,
     school: str | None = None,
+    intercultural_assistant: bool = False,
 ) -> Practitioner:
     name = name.strip().casefold()
     if not name or not set(name) <= NAME_CHARS or len(name) > 64:
@@ -84,6 +85,7 @@ async def add_user(
         password_hash=hash_password(password),
         telegram_id=telegram_id,
         school_id=school_row.id if school_row else None,
+        intercultural_assistant=intercultural_assistant,
     )
     session.add(user)
     await session.flush()

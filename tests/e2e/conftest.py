@@ -160,7 +160,7 @@ async def add_user(
     from knowledge.models import Role
 
     async with h.knowledge.sessions.begin() as session:
-        user = await accounts.add_user(
+        await accounts.add_user(
             session,
             name,
             Role(role),
@@ -168,8 +168,8 @@ async def add_user(
             languages=languages,
             school=school,
             telegram_id=telegram_id,
+            intercultural_assistant=assistant,
         )
-        user.intercultural_assistant = assistant
 
 
 @dataclass
