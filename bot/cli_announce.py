@@ -23,10 +23,10 @@ async def announce_status() -> None:
 
     table = Table(title="announcements")
     for column in ("#", "audience", "status", "progress", "sent", "blocked", "failed", "by"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("audience", "status", "progress"))
     for p in await with_knowledge(load, seed=False):
-        filled = p.percent // 5
-        bar = "█" * filled + "░" * (20 - filled) + f" {p.done}/{p.total}"
+        filled = p.percent // 10
+        bar = "█" * filled + "░" * (10 - filled) + f" {p.done}/{p.total}"
         a = p.announcement
         table.add_row(
             str(a.id), a.audience, a.status.value, bar, str(p.sent), str(p.blocked),

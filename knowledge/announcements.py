@@ -153,6 +153,14 @@ def clean_texts(texts: dict[str, str]) -> dict[str, str]:
     return cleaned
 
 
+def check(texts: dict[str, str], audience: str, topics: list[str]) -> dict[str, str]:
+    """The texts as they will be sent, or `AnnouncementError` saying what is wrong."""
+    cleaned = clean_texts(texts)
+    if audience not in audiences(topics):
+        raise AnnouncementError(f"unknown audience {audience!r}")
+    return cleaned
+
+
 async def create(
     session: AsyncSession,
     texts: dict[str, str],
@@ -162,10 +170,8 @@ async def create(
     topics: list[str],
     topic: str | None = None,
 ) -> Announcement:
-    if audience not in audiences(topics):
-        raise AnnouncementError(f"unknown audience {audience!r}")
     row = Announcement(
-        texts=clean_texts(texts), audience=audience, topic=topic, created_by=created_by
+        texts=check(texts, audience, topics), audience=audience, topic=topic, created_by=created_by
     )
     session.add(row)
     await session.flush()

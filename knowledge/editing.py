@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from knowledge.content import TranslationDoc
 from knowledge.languages import SOURCE_LANGUAGE
 from knowledge.matrix import text_hash
-from knowledge.models import Revision, Status, Topic, Translation, utcnow
+from knowledge.models import Snapshot, Status, Topic, Translation, utcnow
 from knowledge.repository import bump_content_version, save_translation, translation_doc
 
 
@@ -30,9 +30,9 @@ class EditConflictError(Exception):
 
 @dataclass(frozen=True)
 class Change:
-    """One step of a translation's history: what a revision held and what replaced it."""
+    """One step of a text's history: what a revision held and what replaced it."""
 
-    revision: Revision
+    revision: Snapshot
     diff: list[str]
 
 

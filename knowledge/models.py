@@ -24,7 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -88,8 +88,39 @@ class Topic(Base):
     owner: Mapped[Practitioner | None] = relationship()
 
 
-class Translation(Base):
-    """One language version of a topic; `version` guards against lost concurrent edits."""
+class Reviewed:
+    """What every editable text shares: its review, its editor, and the version that guards it
+    against lost concurrent edits (topic translations and schools' information alike)."""
+
+    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.DRAFT)
+    reviewed_at: Mapped[datetime | None]
+    reviewer: Mapped[str | None] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120), default="system")
+    source_hash: Mapped[str | None] = mapped_column(
+        String(64),
+        doc="Hash of the Polish text this one was made from: when the Polish text's hash moves "
+        "on, the translation is outdated.",
+    )
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (SQLAlchemy's class-level hook)
+        return {"version_id_col": cls.version}
+
+
+class Snapshot:
+    """A text just before a change: who changed it, when, how, and the old text."""
+
+    version: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(32))
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Translation(Reviewed, Base):
+    """One language version of a topic."""
 
     __tablename__ = "translation"
     __table_args__ = (UniqueConstraint("topic_id", "lang"),)
@@ -101,21 +132,10 @@ class Translation(Base):
     answer: Mapped[str] = mapped_column(Text)
     phrasings: Mapped[list[str]] = mapped_column(JSON, default=list)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
-    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.DRAFT)
-    reviewed_at: Mapped[datetime | None]
-    reviewer: Mapped[str | None] = mapped_column(String(120))
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_by: Mapped[str] = mapped_column(String(120), default="system")
     synced_hash: Mapped[str | None] = mapped_column(
         String(64),
         doc="Hash of the text as last imported from or exported to YAML: the base that tells "
         "a practitioner's newer edit from a stale file.",
-    )
-    source_hash: Mapped[str | None] = mapped_column(
-        String(64),
-        doc="Hash of the Polish text this translation was made from: when the Polish text's "
-        "hash moves on, the translation is outdated.",
     )
 
     topic: Mapped[Topic] = relationship(back_populates="translations")
@@ -125,8 +145,6 @@ class Translation(Base):
     revisions: Mapped[list[Revision]] = relationship(
         back_populates="translation", cascade="all, delete-orphan", order_by="Revision.id"
     )
-
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy declares it)
 
 
 class Source(Base):
@@ -143,8 +161,8 @@ class Source(Base):
     translation: Mapped[Translation] = relationship(back_populates="sources")
 
 
-class Revision(Base):
-    """The state of a translation just before a change: who changed it, when, and the old text."""
+class Revision(Snapshot, Base):
+    """A translation just before a change."""
 
     __tablename__ = "revision"
 
@@ -152,11 +170,6 @@ class Revision(Base):
     translation_id: Mapped[int] = mapped_column(
         ForeignKey("translation.id", ondelete="CASCADE"), index=True
     )
-    version: Mapped[int] = mapped_column(Integer)
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    changed_by: Mapped[str] = mapped_column(String(120))
-    action: Mapped[str] = mapped_column(String(32))
-    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     translation: Mapped[Translation] = relationship(back_populates="revisions")
 
@@ -291,7 +304,7 @@ class School(Base):
     )
 
 
-class SchoolInfo(Base):
+class SchoolInfo(Reviewed, Base):
     """A school's preparatory-class information in one language, reviewed like a topic."""
 
     __tablename__ = "school_info"
@@ -303,26 +316,15 @@ class SchoolInfo(Base):
     who_can_join: Mapped[str] = mapped_column(Text, default="")
     how_to_apply: Mapped[str] = mapped_column(Text, default="")
     what_to_bring: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.DRAFT)
-    reviewed_at: Mapped[datetime | None]
-    reviewer: Mapped[str | None] = mapped_column(String(120))
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_by: Mapped[str] = mapped_column(String(120), default="system")
-    source_hash: Mapped[str | None] = mapped_column(
-        String(64), doc="Hash of the Polish text this one was translated from (see Translation)."
-    )
 
     school: Mapped[School] = relationship(back_populates="infos")
     revisions: Mapped[list[SchoolRevision]] = relationship(
         back_populates="info", cascade="all, delete-orphan", order_by="SchoolRevision.id"
     )
 
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy declares it)
 
-
-class SchoolRevision(Base):
-    """A school info's text just before a change, as `Revision` is for topics."""
+class SchoolRevision(Snapshot, Base):
+    """A school's information just before a change."""
 
     __tablename__ = "school_revision"
 
@@ -330,11 +332,6 @@ class SchoolRevision(Base):
     info_id: Mapped[int] = mapped_column(
         ForeignKey("school_info.id", ondelete="CASCADE"), index=True
     )
-    version: Mapped[int] = mapped_column(Integer)
-    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    changed_by: Mapped[str] = mapped_column(String(120))
-    action: Mapped[str] = mapped_column(String(32))
-    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     info: Mapped[SchoolInfo] = relationship(back_populates="revisions")
 

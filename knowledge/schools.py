@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from knowledge.editing import Change
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.matrix import Cell, text_hash
 from knowledge.models import School, SchoolInfo, SchoolOpen, SchoolRevision, Status, utcnow
@@ -351,12 +352,12 @@ async def restore(
     )  # fmt: skip
 
 
-def history(row: SchoolInfo) -> list[tuple[SchoolRevision, list[str]]]:
+def history(row: SchoolInfo) -> list[Change]:
     """Newest first: each revision's text against the text that replaced it."""
     texts = [_lines(SchoolInfoDoc.model_validate(r.snapshot)) for r in row.revisions]
     texts.append(_lines(info_doc(row)))
     steps = [
-        (revision, list(difflib.unified_diff(texts[i], texts[i + 1], lineterm="", n=1))[2:])
+        Change(revision, list(difflib.unified_diff(texts[i], texts[i + 1], lineterm="", n=1))[2:])
         for i, revision in enumerate(row.revisions)
     ]
     return steps[::-1]

@@ -180,3 +180,26 @@ def test_every_school_link_fits_telegrams_rules() -> None:
     assert len(payload) <= 64 and payload.replace("-", "").replace("_", "").isalnum()
     with pytest.raises(ValueError, match="school code"):
         school_link("witaj_bot", "a" * 41)
+
+
+def test_announce_status_shows_progress(db: str) -> None:
+    from knowledge import announcements
+
+    async def prepare() -> None:
+        kb = await Knowledge.open(db)
+        try:
+            async with kb.sessions.begin() as session:
+                await announcements.subscribe(session, "k1", 1, "uk", news=True)
+                await announcements.subscribe(session, "k2", 2, "ar", category="school")
+                row = await announcements.create(
+                    session, {"uk": "Привіт"}, "category:school", created_by="anna", topics=[]
+                )
+                await announcements.start(session, row)
+        finally:
+            await kb.close()
+
+    asyncio.run(prepare())
+    shown = runner.invoke(app, ["announce", "status"])
+    assert shown.exit_code == 0, shown.output
+    assert "category:school" in shown.stdout and "sending" in shown.stdout
+    assert "0/2" in shown.stdout and "anna" in shown.stdout

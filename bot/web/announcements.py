@@ -56,40 +56,37 @@ async def announcements_page(request: web.Request) -> web.Response:
 
 @routes.post("/announcements/preview")
 async def preview(request: web.Request) -> web.Response:
+    return await _compose(request, send=False)
+
+
+@routes.post("/announcements")
+async def send(request: web.Request) -> web.Response:
+    return await _compose(request, send=True)
+
+
+async def _compose(request: web.Request, *, send: bool) -> web.Response:
+    """Preview (who gets it, which languages fall back) or send; a bad form comes back whole."""
     if (refused := _refused(request)) is not None:
         return refused
     form = await request.post()
     texts, audience = _texts(form), str(form.get("audience", "all"))
     knowledge = request.app[KNOWLEDGE]
     try:
-        cleaned = announcements.clean_texts(texts)
-        if audience not in announcements.audiences(sorted(knowledge.catalog)):
-            raise announcements.AnnouncementError(f"unknown audience {audience!r}")
+        cleaned = announcements.check(texts, audience, sorted(knowledge.catalog))
+        if send:
+            async with knowledge.sessions.begin() as session:
+                row = await announcements.create(
+                    session, texts, audience,
+                    created_by=current_user(request).name, topics=sorted(knowledge.catalog),
+                )  # fmt: skip
+                await announcements.start(session, row)
+            return redirect("/announcements")
     except announcements.AnnouncementError as exc:
         return await _page(request, status=400, error=str(exc), texts=texts, audience=audience)
     async with knowledge.sessions() as session:
         seen = await announcements.preview(session, cleaned, audience)
     fallbacks = {lang: announcements.fallback(cleaned, lang) for lang in seen.missing}
     return await _page(request, texts=texts, audience=audience, preview=seen, fallbacks=fallbacks)
-
-
-@routes.post("/announcements")
-async def send(request: web.Request) -> web.Response:
-    if (refused := _refused(request)) is not None:
-        return refused
-    form = await request.post()
-    texts, audience = _texts(form), str(form.get("audience", "all"))
-    knowledge = request.app[KNOWLEDGE]
-    try:
-        async with knowledge.sessions.begin() as session:
-            row = await announcements.create(
-                session, texts, audience,
-                created_by=current_user(request).name, topics=sorted(knowledge.catalog),
-            )  # fmt: skip
-            await announcements.start(session, row)
-    except announcements.AnnouncementError as exc:
-        return await _page(request, status=400, error=str(exc), texts=texts, audience=audience)
-    return redirect("/announcements")
 
 
 @routes.post("/announcements/{id:\\d+}/cancel")

@@ -69,10 +69,17 @@ async def test_practitioners_group_page_answers_a_migrant(page: tuple[Any, Harne
     await tab.click("#start")
     await tab.get_by_role("button", name="✓ Українська").click()
     await tab.get_by_role("button", name=t.gettext("🙋 Talk to a person")).click()
-    await tab.locator(".msg.bot", has_text=t.gettext("They see your message")[:20]).wait_for()
+    await tab.locator(
+        ".msg.bot",
+        has_text=t.gettext("They see your message and your language, not your name.")[:20],
+    ).wait_for()
     await tab.fill("#text", "Чи можна записати дитину посеред року?")
     await tab.press("#text", "Enter")
-    await tab.locator(".msg.bot", has_text="#1").last.wait_for()
+    sent = t.gettext(
+        "✉️ Sent to a person (ticket #{ticket}). The answer will come here. You can add "
+        "more messages."
+    ).format(ticket=1)
+    await tab.locator(".msg.bot", has_text=sent[:30]).last.wait_for()
 
     assert tab.context.browser is not None
     group = await tab.context.browser.new_page()

@@ -178,3 +178,41 @@ async def _key(h: Harness, user: int) -> str:
 async def _last(h: Harness, user: int, predicate: Any) -> dict[str, Any]:
     messages = await h.client.wait_until(user, lambda ms: any(predicate(m) for m in ms))
     return [m for m in messages if predicate(m)][-1]
+
+
+async def test_compose_preview_and_send_in_the_workspace(polling: Harness) -> None:
+    h = polling
+    people = await subscribers(h, 3, lang="uk") + await _more(h, 2, "be")
+    await add_user(h, "anna", "editor")
+    await add_user(h, "tom", "translator", languages=["uk"])
+    letter = {"audience": "all", "text_uk": "Зимові канікули з 29 грудня."}
+    async with workspace(h) as ws:
+        assert await ws.login("tom") == 200
+        status, _ = await ws.post("/announcements", letter)
+        assert status == 403  # translators do not send announcements
+    async with workspace(h) as ws:
+        assert await ws.login("anna") == 200
+        status, page = await ws.post("/announcements/preview", {"audience": "all"})
+        assert status == 400 and 'role="alert"' in page  # no text at all
+        status, page = await ws.post("/announcements/preview", {**letter, "audience": "x:y"})
+        assert status == 400 and "Зимові канікули" in page  # the text is kept
+        status, page = await ws.post("/announcements/preview", letter)
+        assert status == 200 and 'id="send-button"' in page
+        warning = "No text in Беларуская: 2 people will get the Українська text."
+        assert warning in page
+        status, page = await ws.post("/announcements", letter)
+        assert status == 200 and 'id="announcement-1"' in page
+    await until_done(h, 1)
+    got = received(h.server.sandbox, people)
+    assert sorted(got.values()) == [1] * 5
+    status_line = (await h.client.chat(people[-1]))["messages"][-1]["text"]
+    assert status_line == "📢 Зимові канікули з 29 грудня."  # no en or pl text: the only one
+
+
+async def _more(h: Harness, n: int, lang: str) -> list[int]:
+    ids = list(range(FIRST + 1000, FIRST + 1000 + n))
+    async with h.knowledge.sessions.begin() as session:
+        for uid in ids:
+            h.server.sandbox.user(uid, language_code=lang)
+            await announcements.subscribe(session, f"key-{uid}", uid, lang, news=True)
+    return ids

@@ -16,6 +16,10 @@ from knowledge.languages import NATIVE_NAMES
 from knowledge.models import Ticket
 from tests.e2e.conftest import Harness, add_user
 
+SENT = (
+    "✉️ Sent to a person (ticket #{ticket}). The answer will come here. You can add more "
+    "messages."
+)
 MIGRANT = 6100
 ANNA, IVAN = 9001, 9002
 
@@ -75,7 +79,7 @@ async def test_round_trip_with_follow_up_two_answers_close_and_rating(polling: H
     assert t.gettext("They see your message and your language, not your name.") in write["text"]
     sent = await c.ask(MIGRANT, "Допоможіть, будь ласка, з PESEL для доньки", language_code="uk",
                        first_name="Olena")  # fmt: skip
-    assert "#1" in sent["text"]
+    assert t.gettext(SENT).format(ticket=1) in sent["text"]
 
     post = await group_post(h, lambda m: "#1" in m["text"] and "PESEL dla" not in m["text"])
     assert staff.language_name("uk") in post["text"]
