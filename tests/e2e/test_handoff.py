@@ -17,8 +17,7 @@ from knowledge.models import Ticket
 from tests.e2e.conftest import Harness, add_user
 
 SENT = (
-    "✉️ Sent to a person (ticket #{ticket}). The answer will come here. You can add more "
-    "messages."
+    "✉️ Sent to a person (ticket #{ticket}). The answer will come here. You can add more messages."
 )
 MIGRANT = 6100
 ANNA, IVAN = 9001, 9002
