@@ -32,6 +32,15 @@ PREFIX = "hf"
 HOW_TO_ANSWER = N_("Reply to this message to answer. /close (as a reply) closes the ticket.")
 
 
+RELAYED_TEXT = 3500
+"""Room for a relayed text in one Telegram message (4096), with its header; the ticket keeps
+the whole text, shown in the workspace."""
+
+
+def clip(text: str, limit: int = RELAYED_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 class HandoffUnavailableError(Exception):
     """The practitioners' group is not set up, or the bot cannot post there."""
 
@@ -103,7 +112,7 @@ class Handoff:
                 root = next((m.group_message_id for m in ticket.messages if m.group_message_id), 0)
                 post = await bot.send_message(
                     self.group,
-                    f"🎫 #{ticket.id} ↪\n\n{html.escape(text)}",
+                    f"🎫 #{ticket.id} ↪\n\n{html.escape(clip(text))}",
                     reply_parameters=ReplyParameters(
                         message_id=root, allow_sending_without_reply=True
                     ),
@@ -134,7 +143,8 @@ class Handoff:
             lines.append("🗣 " + html.escape(t.gettext("Speaks this language:")) + " " + names)
         else:
             lines.append("⚠️ " + html.escape(t.gettext("Nobody on the list speaks this language.")))
-        lines += ["", html.escape(text), "", f"<i>{html.escape(t.gettext(HOW_TO_ANSWER))}</i>"]
+        how = html.escape(t.gettext(HOW_TO_ANSWER))
+        lines += ["", html.escape(clip(text)), "", f"<i>{how}</i>"]
         return "\n".join(lines)
 
     def _close_button(self, ticket: Ticket) -> InlineKeyboardMarkup:
@@ -148,12 +158,15 @@ class Handoff:
     async def answer(self, bot: Bot, session: AsyncSession, message: Message) -> None:
         """A practitioner replied in the group: relay it and say how it went."""
         replied = message.reply_to_message
-        if replied is None or not message.text:
+        if replied is None:
             return
         ticket = await handoff.ticket_for_post(session, replied.message_id)
         if ticket is None:
             return
         t = self.staff
+        if not message.text:
+            await message.reply(t.gettext("Only text messages can be relayed to the person."))
+            return
         if ticket.status is TicketStatus.CLOSED:
             await message.reply(
                 t.gettext("Ticket #{n} is closed; nothing was sent.").format(n=ticket.id)
@@ -161,7 +174,7 @@ class Handoff:
             return
         author = await self._author(session, message)
         m = self.i18n.get(ticket.lang)
-        relay = f"💬 <b>{html.escape(author)}</b>:\n\n{html.escape(message.text)}"
+        relay = f"💬 <b>{html.escape(author)}</b>:\n\n{html.escape(clip(message.text))}"
         try:
             await bot.send_message(
                 ticket.chat_id, relay, reply_markup=self._reply_button(ticket, m)

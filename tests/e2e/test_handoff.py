@@ -28,7 +28,7 @@ async def group_post(h: Harness, predicate: Any, within: float = 10) -> dict[str
     found: list[dict[str, Any]] = []
 
     def check(messages: list[dict[str, Any]]) -> bool:
-        found[:] = [m for m in messages if predicate(m)]
+        found[:] = [m for m in messages if "text" in m and predicate(m)]
         return bool(found)
 
     await h.client.wait_until(PRACTITIONERS_CHAT, check, within=within)
@@ -164,6 +164,16 @@ async def test_blocked_migrant_forged_buttons_and_stray_close(polling: Harness) 
     )
     assert (await ticket_row(h, 1, lambda r: r.undeliverable)).undeliverable
     await c.block(MIGRANT, False)
+
+    # A sticker is not relayed, visibly; a very long message is clipped in the group, kept whole.
+    sticker = {"kind": "sticker", "chat_id": PRACTITIONERS_CHAT, "reply_to": post["message_id"]}
+    await c.send(ANNA, None, **sticker)  # type: ignore[arg-type]
+    only_text = staff.gettext("Only text messages can be relayed to the person.")
+    await group_post(h, lambda m: only_text in m["text"])
+    await c.ask(MIGRANT, "Я" * 4000, language_code="ru")
+    long_post = await group_post(h, lambda m: "ЯЯЯ" in m["text"])
+    assert long_post["text"].endswith("…")
+    assert len((await ticket_row(h, 1, lambda r: len(r.messages) == 2)).messages[-1].text) == 4000
 
     # /close that is not a reply to a ticket
     await c.send(ANNA, "/close", chat_id=PRACTITIONERS_CHAT)
