@@ -49,6 +49,7 @@ async def serve(settings: Settings) -> None:
     try:
         await bot.start()
         print(f"Witaj sandbox: open {server.url} and chat with the bot (Ctrl-C to stop).")
+        print(f"Practitioners' group (answer 'talk to a person'): {server.url}/?group=1&user=9001")
         if bot.web_url:
             print(f"Practitioners' workspace: {bot.web_url} (add a user: witaj user add NAME).")
         await asyncio.Event().wait()
