@@ -64,3 +64,45 @@ async def test_webhook_refuses_requests_without_the_secret(webhook: Harness) -> 
             url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
         ) as resp:
             assert resp.status == 401
+
+
+async def test_a_database_that_went_away(tmp_path: Path) -> None:
+    """Answers come from memory and keep coming; what needs the database says so, politely;
+    a parent's school page still opens; and everything works again when it is back."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from bot.sandbox.client import find_button
+    from knowledge.languages import NATIVE_NAMES
+    from tests.e2e.conftest import running, workspace
+
+    async with running(tmp_path, "polling", demo=True) as h:
+        c, t = h.client, h.i18n.get("uk")
+        prompt = await c.ask(7700, "/start", language_code="uk")
+        await c.press(7700, prompt, NATIVE_NAMES["uk"])
+        working = h.knowledge.sessions
+        gone = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+        h.knowledge.sessions = async_sessionmaker(gone)
+        try:
+            card = await c.ask(7700, "як отримати pesel", language_code="uk")
+            title = h.knowledge.catalog["pesel"].translations["uk"].title
+            assert title in card["text"]  # the search needs no database
+            sorry = t.gettext(
+                "Sorry, something went wrong on my side. Please try again in a minute."
+            )
+            button = find_button(card, t.gettext("👍 Helpful"))
+            await c.click(7700, card["message_id"], button["callback_data"])
+            await c.wait_until(7700, lambda ms: ms[-1]["text"] == sorry)
+            assert h.runtime.web_url is not None
+            page_url = f"{h.runtime.web_url}/s/demo-krzyki?lang=uk"
+            async with ClientSession() as http, http.get(page_url) as resp:
+                assert resp.status == 200  # the page is served from memory
+            async with workspace(h) as ws:
+                status, page = await ws.get("/login")
+                assert status == 200
+                status, page = await ws.post("/login", {"name": "anna", "password": "x" * 12})
+                assert status == 503 and "database" in page.lower()
+        finally:
+            h.knowledge.sessions = working
+            await gone.dispose()
+        _, toast = await c.press(7700, card, t.gettext("👍 Helpful"))
+        assert toast == t.gettext("Thank you for your feedback!")
