@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from http import HTTPStatus
 from typing import Any, cast
 
+import orjson
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
@@ -15,6 +17,12 @@ from aiogram.methods.base import Response, TelegramType
 from aiohttp import ClientError, ClientTimeout
 
 log = logging.getLogger(__name__)
+LEAN_RESULTS = frozenset({"sendMessage", "editMessageText"})
+"""Methods whose returned message is used only for its id, chat and text."""
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 class JsonSession(AiohttpSession):
@@ -22,8 +30,14 @@ class JsonSession(AiohttpSession):
 
     aiogram's own session url-encodes every request as a form, nested objects as JSON strings
     inside; for an answer card with a dozen buttons that encoding costs more than the rest of
-    the request.
+    the request. JSON is read and written with orjson, several times faster than the standard
+    library's.
     """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("json_loads", orjson.loads)
+        kwargs.setdefault("json_dumps", _dumps)
+        super().__init__(**kwargs)
 
     async def make_request(
         self,
@@ -55,8 +69,27 @@ class JsonSession(AiohttpSession):
             raise TelegramNetworkError(
                 method=method, message=f"{type(exc).__name__}: {exc}"
             ) from exc
+        if resp.status == HTTPStatus.OK and method.__api_method__ in LEAN_RESULTS:
+            lean = self._lean(bot, method, raw)
+            if lean is not None:
+                return cast(TelegramType, lean)
         response = self.check_response(bot=bot, method=method, status_code=resp.status, content=raw)
         return cast(TelegramType, response.result)
+
+    def _lean(self, bot: Bot, method: TelegramMethod[TelegramType], raw: str) -> Any:
+        """The sent message without the parts the bot never reads back (its inline keyboard and
+        entities): validating a card's dozen buttons costs more than the rest of the reply."""
+        try:
+            data = self.json_loads(raw)
+        except ValueError:  # orjson.JSONDecodeError is one
+            return None
+        result = data.get("result") if isinstance(data, dict) and data.get("ok") else None
+        if not isinstance(result, dict):
+            return None
+        result.pop("reply_markup", None)
+        result.pop("entities", None)
+        response_type = Response[method.__returning__]  # type: ignore[name-defined]
+        return response_type.model_validate(data, context={"bot": bot}).result
 
 
 class RetryMiddleware(BaseRequestMiddleware):
