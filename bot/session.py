@@ -47,7 +47,8 @@ class JsonSession(AiohttpSession):
     ) -> TelegramType:
         files: dict[str, Any] = {}
         body = {}
-        for key, value in method.model_dump(warnings=False).items():
+        # None means "not sent" to the Bot API: leaving it out spares walking every empty field.
+        for key, value in method.model_dump(warnings=False, exclude_none=True).items():
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
             if prepared is not None and prepared != "":
                 body[key] = prepared
