@@ -1,9 +1,12 @@
-"""The practitioners' group (replies, /close) and the ticket buttons, on both sides."""
+"""The practitioners' group (replies, /close, /template) and the ticket buttons, both sides."""
 
 from __future__ import annotations
 
+import html
+import shlex
+
 from aiogram import Bot, Router
-from aiogram.filters import Command, Filter
+from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import CallbackQuery, Message, ReplyParameters
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +16,8 @@ from bot.handoff import PREFIX, Handoff, parse_button
 from bot.i18n import Translator
 from flows.states import HandoffSG
 from knowledge import handoff as tickets
+from knowledge import message_templates
+from knowledge.languages import LANGUAGES
 
 
 class PractitionersChat(Filter):
@@ -106,10 +111,42 @@ async def ticket_button(
     await callback.answer(t.gettext("This conversation is over."))
 
 
+EXAMPLES = {"date": "2026-12-01", "time": "17:30", "text": "12", "list": "'paszport; zdjęcie'"}
+
+
+async def template_command(message: Message, command: CommandObject, handoff: Handoff) -> None:
+    """`/template ID LANG field=value ...`: a ready message for parents, in their language."""
+    t = handoff.staff
+    templates = message_templates.load()
+    try:
+        words = shlex.split(command.args or "")
+    except ValueError:
+        words = []
+    if len(words) < 2 or words[0] not in templates or words[1] not in LANGUAGES:
+        lines = [t.gettext("Ready messages: /template ID LANGUAGE field=value …")]
+        for item in templates.values():
+            fields = " ".join(f"{f.name}=…" for f in item.fields)
+            lines.append(f"• {item.id} ({item.title[t.lang]}) {fields}".rstrip())
+        lines.append("/template parents-meeting ar date=2026-12-01 time=17:30 room=12")
+        await message.reply(html.escape("\n".join(lines)))
+        return
+    template, lang = templates[words[0]], words[1]
+    values = dict(word.partition("=")[::2] for word in words[2:])
+    try:
+        text = message_templates.render(template, lang, values)
+    except message_templates.FieldError as exc:
+        wrong = t.gettext("Please check {field}, for example: {field}={example}")
+        example = EXAMPLES.get(exc.kind, "…")
+        await message.reply(html.escape(wrong.format(field=exc.field, example=example)))
+        return
+    await message.reply(html.escape(text))
+
+
 def make_router() -> Router:
     """A fresh router (a router can belong to one dispatcher only)."""
     router = Router(name="handoff")
     router.message.register(close_command, PractitionersChat(), Command("close"))
+    router.message.register(template_command, PractitionersChat(), Command("template"))
     router.message.register(group_reply, PractitionersChat())
     router.callback_query.register(ticket_button, TicketButton())
     return router

@@ -240,3 +240,20 @@ async def test_without_a_practitioners_group_the_person_is_told_and_text_is_sear
         card = await h.client.ask(MIGRANT, "jak dostać numer pesel", language_code="pl")
         assert h.knowledge.catalog["pesel"].translations["pl"].title in card["text"]
         assert h.server.sandbox.chats[PRACTITIONERS_CHAT].messages == {}
+
+
+async def test_ready_messages_in_the_practitioners_group(polling: Harness) -> None:
+    h, c = polling, polling.client
+    staff = h.i18n.get("pl")
+    await c.send(ANNA, "/template", chat_id=PRACTITIONERS_CHAT)
+    listing = await group_post(h, lambda m: "parents-meeting" in m["text"])
+    assert "Zebranie z rodzicami" in listing["text"]
+    command = "/template parents-meeting ar date=2026-12-01 time=17:30 room='12 B'"
+    await c.send(ANNA, command, chat_id=PRACTITIONERS_CHAT)
+    arabic = await group_post(h, lambda m: "ديسمبر" in m["text"])
+    assert "5:30" in arabic["text"] and "12 B" in arabic["text"]
+    await c.send(ANNA, "/template school-closed uk date=soon", chat_id=PRACTITIONERS_CHAT)
+    wrong = staff.gettext("Please check {field}, for example: {field}={example}").format(
+        field="date", example="2026-12-01"
+    )
+    await group_post(h, lambda m: wrong in m["text"])
