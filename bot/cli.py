@@ -183,6 +183,49 @@ async def kb_check(
         raise typer.Exit(1)
 
 
+@kb_app.command("sources")
+@command
+async def kb_sources(
+    check: Annotated[
+        bool, typer.Option("--check", help="Fetch every cited page now (else: the last check).")
+    ] = False,
+    per_page: Annotated[float, typer.Option("--timeout", help="Seconds per page.")] = 15.0,
+) -> None:
+    """Dead links and pages that changed since a person reviewed the text citing them.
+
+    Offline-safe: a page that cannot be reached is reported as such and keeps its last state.
+    Exit status 1 when a cited page is gone (HTTP 404/410).
+    """
+    from knowledge import source_check
+
+    async def run(k: Knowledge) -> list[source_check.Citation]:
+        if check:
+            async with k.sessions() as session:
+                urls = await source_check.cited_urls(session)
+            out.print(f"checking {len(urls)} pages …")
+            results = await source_check.fetch_all(urls, per_page=per_page)
+            async with k.sessions.begin() as session:
+                await source_check.record(session, results)
+        async with k.sessions() as session:
+            return await source_check.citations(session)
+
+    cited = await with_knowledge(run)
+    by_url: dict[str, list[source_check.Citation]] = {}
+    for c in cited:
+        by_url.setdefault(c.url, []).append(c)
+    counts: dict[str, int] = {}
+    for url, group in by_url.items():
+        worst = group[0].state
+        counts[worst] = counts.get(worst, 0) + 1
+        if worst is not source_check.SourceState.OK:
+            cited_by = ", ".join(sorted({f"{c.slug}/{c.lang}" for c in group if c.state is worst}))
+            problem = f" ({group[0].problem})" if group[0].problem else ""
+            out.print(f"{worst}\t{url}{problem}\tcited by {cited_by}", markup=False)
+    out.print(", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "no sources")
+    if counts.get(source_check.SourceState.DEAD):
+        raise typer.Exit(1)
+
+
 async def _topics_and_outdated(k: Knowledge) -> tuple[list[TopicDoc], set[tuple[str, str]]]:
     async with k.sessions() as session:
         return await load_topics(session), matrix.outdated(await matrix.load_matrix(session))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import html
 from dataclasses import dataclass
+from datetime import date
 
 from bot.i18n import N_, RLM, Translator
 from knowledge.content import TopicDoc, TranslationDoc
@@ -51,8 +52,16 @@ def _notices(
     shown: str,
     *,
     what: str = "answer",
+    today: date | None = None,
 ) -> list[str]:
     notes = []
+    until = tr.valid_until if isinstance(tr, TranslationDoc) else None
+    if until is not None and (today or date.today()) > until:
+        notes.append(
+            t.gettext(
+                "⚠️ This may have changed after {date}. Please ask a person to be sure."
+            ).format(date=t.date(until))
+        )
     if shown != lang:
         notes.append(
             t.gettext("Not yet translated into your language: shown in {language}.").format(
@@ -77,9 +86,11 @@ def _text(text: str, lang: str) -> str:
     return to_html(isolate_ltr(text) if lang in RTL_LANGUAGES else text)
 
 
-def answer_card(topic: TopicDoc, t: Translator) -> Card:
+def answer_card(topic: TopicDoc, t: Translator, *, today: date | None = None) -> Card:
+    """The answer in the reader's language; `today` decides whether its facts have expired."""
     shown, tr = pick(topic, t.lang)
-    notes = "\n".join(f"<i>{html.escape(n)}</i>" for n in _notices(t, tr, t.lang, shown))
+    notices = _notices(t, tr, t.lang, shown, today=today)
+    notes = "\n".join(f"<i>{html.escape(n)}</i>" for n in notices)
     mark = RLM if shown in RTL_LANGUAGES else ""
     body = f"{mark}<b>{html.escape(tr.title)}</b>\n\n{_text(tr.answer, shown)}"
     text = f"{body}\n\n{notes}" if notes else body

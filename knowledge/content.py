@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,22 @@ class ContentError(Exception):
         super().__init__(f"{where}: {reason}")
 
 
+EXPIRY_NOTICE = timedelta(days=30)
+"""How long before a `valid_until` date practitioners are warned (kb check, the workspace)."""
+SUMMARY_LIMIT = 600
+"""A short answer must fit a phone screen: the key steps, nothing more (in characters)."""
+
+
 class SourceDoc(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     title: str = Field(min_length=1, max_length=300)
     url: str = Field(min_length=1, max_length=1000)
+    homepage: str | None = Field(default=None, min_length=1, max_length=300)
+    """Why a bare home page is cited on purpose (a site with no deeper stable page); without a
+    reason `kb check` refuses a source a person could not check a fact against."""
+    valid_until: date | None = None
+    """The day after which the cited page is expected to describe something else."""
 
 
 class TranslationDoc(BaseModel):
@@ -50,7 +61,15 @@ class TranslationDoc(BaseModel):
     status: Status = Status.DRAFT
     reviewed_at: datetime | None = None
     reviewer: str | None = None
+    valid_until: date | None = None
+    """The last day the answer is known to be right (a deadline, a law that expires): after it
+    the bot warns that this may have changed and offers a person."""
+    summary: str | None = Field(default=None, min_length=1)
+    """The short answer shown first: the key steps, at most `SUMMARY_LIMIT` characters."""
     answer: str = Field(min_length=1)
+    clerk_note: str | None = Field(default=None, min_length=1)
+    """Polish only: what the migrant is asking for, addressed to the official behind the desk
+    (the first part of the bilingual card)."""
     phrasings: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     sources: tuple[SourceDoc, ...] = ()
@@ -201,14 +220,33 @@ def topic_to_data(topic: TopicDoc) -> dict[str, Any]:
             "status": str(tr.status),
             "reviewed_at": _iso(tr.reviewed_at),
             "reviewer": tr.reviewer,
+            **_optional(valid_until=_day(tr.valid_until), summary=tr.summary),
             "answer": tr.answer,
+            **_optional(clerk_note=tr.clerk_note),
             "phrasings": list(tr.phrasings),
             "keywords": list(tr.keywords),
-            "sources": [{"title": s.title, "url": s.url} for s in tr.sources],
+            "sources": [source_to_data(s) for s in tr.sources],
         }
         for lang, tr in topic.translations.items()
     }
     return data
+
+
+def source_to_data(source: SourceDoc) -> dict[str, Any]:
+    return {
+        "title": source.title,
+        "url": source.url,
+        **_optional(homepage=source.homepage, valid_until=_day(source.valid_until)),
+    }
+
+
+def _optional(**values: Any) -> dict[str, Any]:
+    """Keys that are written only when set, so files without them stay as they were."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def dump_topic(topic: TopicDoc) -> str:

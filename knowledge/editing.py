@@ -82,7 +82,7 @@ async def save(
         await save_translation(session, row, doc, actor=actor, action=action)
     polish = translation(topic, SOURCE_LANGUAGE)
     if lang != SOURCE_LANGUAGE and polish is not None:
-        row.source_hash = text_hash(polish.title, polish.answer)
+        row.source_hash = text_hash(polish.title, polish.answer, polish.summary)
     await bump_content_version(session)
     return row
 
@@ -128,9 +128,13 @@ def _content(doc: TranslationDoc) -> TranslationDoc:
 def _text(doc: TranslationDoc) -> list[str]:
     return [
         doc.title,
+        *([f"⏳ {doc.valid_until.isoformat()}"] if doc.valid_until else []),
+        "",
+        *(f"» {line}" for line in (doc.summary or "").splitlines()),
         "",
         *doc.answer.splitlines(),
         "",
+        *(f"🏛 {line}" for line in (doc.clerk_note or "").splitlines()),
         *(f"? {p}" for p in doc.phrasings),
         *(f"# {k}" for k in doc.keywords),
         *(f"🔗 {s.title} {s.url}" for s in doc.sources),

@@ -11,7 +11,7 @@ from sqlalchemy import case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from knowledge.content import SourceDoc, TranslationDoc
+from knowledge.content import EXPIRY_NOTICE, SourceDoc, TranslationDoc
 from knowledge.models import (
     Category,
     Feedback,
@@ -189,25 +189,46 @@ class Due:
     owner: str | None
     telegram_id: int | None
     review_due: date | None
+    expires: date | None = None
+    """The earliest `valid_until` among the topic's texts and sources: a fact that stops being
+    right then (a deadline, a rule that ends)."""
+
+    def expiring(self, today: date) -> bool:
+        return self.expires is not None and self.expires - today <= EXPIRY_NOTICE
 
 
 async def review_plan(session: AsyncSession) -> list[Due]:
-    """Every topic with its owner and review date, the most overdue (or unplanned) first."""
-    rows = await session.scalars(select(Topic).options(selectinload(Topic.owner)))
-    plan = [
-        Due(
-            t.slug,
-            t.owner.name if t.owner else None,
-            t.owner.telegram_id if t.owner else None,
-            t.review_due,
+    """Every topic with its owner and review date: facts about to expire first, then the most
+    overdue (or unplanned)."""
+    rows = await session.scalars(
+        select(Topic).options(
+            selectinload(Topic.owner),
+            selectinload(Topic.translations).selectinload(Translation.sources),
         )
-        for t in rows
-    ]
-    return sorted(plan, key=lambda d: (d.review_due or date.min, d.slug))
+    )
+    plan = []
+    for t in rows:
+        dates = [tr.valid_until for tr in t.translations]
+        dates += [s.valid_until for tr in t.translations for s in tr.sources]
+        plan.append(
+            Due(
+                t.slug,
+                t.owner.name if t.owner else None,
+                t.owner.telegram_id if t.owner else None,
+                t.review_due,
+                min((d for d in dates if d is not None), default=None),
+            )
+        )
+    return sorted(plan, key=lambda d: (d.expires or date.max, d.review_due or date.min, d.slug))
 
 
 def overdue(plan: list[Due], today: date) -> list[Due]:
     return [d for d in plan if d.review_due is None or d.review_due < today or d.owner is None]
+
+
+def expiring(plan: list[Due], today: date) -> list[Due]:
+    """Topics whose facts expire within `EXPIRY_NOTICE` or already have."""
+    return [d for d in plan if d.expiring(today)]
 
 
 async def plan_review(
@@ -227,9 +248,10 @@ async def plan_review(
 
 
 def reminders(plan: list[Due], today: date) -> dict[int, list[Due]]:
-    """Overdue topics by their owner's Telegram id (owners without one get none)."""
+    """Overdue or expiring topics by their owner's Telegram id (owners without one get none)."""
     out: dict[int, list[Due]] = {}
     for due in plan:
-        if due.telegram_id and due.review_due is not None and due.review_due < today:
+        late = due.review_due is not None and due.review_due < today
+        if due.telegram_id and (late or due.expiring(today)):
             out.setdefault(due.telegram_id, []).append(due)
     return out

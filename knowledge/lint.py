@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from knowledge.content import TopicDoc
-from knowledge.languages import LANGUAGES
+from knowledge.content import EXPIRY_NOTICE, SUMMARY_LIMIT, SourceDoc, TopicDoc, TranslationDoc
+from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.models import Status
 from knowledge.render import (
     CARD_RESERVE,
@@ -49,6 +49,26 @@ def valid_url(url: str) -> bool:
         and not any(ch.isspace() for ch in url)
         and all(label for label in host.split("."))
     )
+
+
+def bare_homepage(url: str) -> bool:
+    """A site's front page: a person cannot check a particular fact against it."""
+    parts = urlsplit(url)
+    return parts.path in ("", "/") and not parts.query
+
+
+class SourceProblem(StrEnum):
+    MALFORMED = "malformed"
+    HOMEPAGE = "homepage"
+
+
+def source_problem(source: SourceDoc) -> SourceProblem | None:
+    """Why a source cannot be cited as it stands (the workspace's editor asks the same)."""
+    if not valid_url(source.url):
+        return SourceProblem.MALFORMED
+    if bare_homepage(source.url) and not source.homepage:
+        return SourceProblem.HOMEPAGE
+    return None
 
 
 def check(
@@ -97,13 +117,35 @@ def check(
             if not tr.sources:
                 error(slug, lang, "no sources")
             for source in tr.sources:
-                if not valid_url(source.url):
+                problem = source_problem(source)
+                if problem is SourceProblem.MALFORMED:
                     error(slug, lang, f"malformed source link {source.url!r}")
-            for url in urls(tr.answer):
-                if not valid_url(url):
-                    error(slug, lang, f"malformed link in answer {url!r}")
-            if unbalanced_bold(tr.answer):
-                error(slug, lang, "unbalanced ** bold marks in answer")
+                elif problem is SourceProblem.HOMEPAGE:
+                    error(
+                        slug,
+                        lang,
+                        f"source {source.url!r} is a bare home page: cite the page that states "
+                        "the fact, or give `homepage: <why>`",
+                    )
+            if tr.summary is None:
+                error(slug, lang, "no summary: the short answer shown first is missing")
+            elif len(tr.summary) > SUMMARY_LIMIT:
+                error(
+                    slug, lang, f"summary is {len(tr.summary)} characters; at most {SUMMARY_LIMIT}"
+                )
+            if tr.clerk_note is not None and lang != SOURCE_LANGUAGE:
+                error(slug, lang, "a note for the official belongs to the Polish text only")
+            for name, text in (("answer", tr.answer), ("summary", tr.summary or "")):
+                for url in urls(text):
+                    if not valid_url(url):
+                        error(slug, lang, f"malformed link in {name} {url!r}")
+                if unbalanced_bold(text):
+                    error(slug, lang, f"unbalanced ** bold marks in {name}")
+            for what, until in _expiring(tr):
+                if until < now.date():
+                    warn(slug, lang, f"{what} expired on {until.isoformat()}: check it")
+                elif until - now.date() <= EXPIRY_NOTICE:
+                    warn(slug, lang, f"{what} expires on {until.isoformat()}: check it")
             if not tr.phrasings:
                 warn(slug, lang, "no phrasings: search can only use the title and keywords")
             if (slug, lang) in (outdated or set()):
@@ -120,6 +162,11 @@ def check(
             warn(slug, ",".join(stale), f"last review older than {review_max_age.days} days")
         findings.extend(_cross_language(topic))
     return findings
+
+
+def _expiring(tr: TranslationDoc) -> list[tuple[str, date]]:
+    dated = [("answer", tr.valid_until)] + [(f"source {s.url}", s.valid_until) for s in tr.sources]
+    return [(what, until) for what, until in dated if until is not None]
 
 
 def _cross_language(topic: TopicDoc) -> list[Finding]:

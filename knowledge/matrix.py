@@ -27,8 +27,10 @@ class Cell(StrEnum):
     OUTDATED = "outdated"
 
 
-def text_hash(title: str, answer: str) -> str:
-    return hashlib.sha256(f"{title}\n\n{answer}".encode()).hexdigest()
+def text_hash(title: str, answer: str, summary: str | None = None) -> str:
+    """What a translation is made from: the Polish title, answer and short answer."""
+    text = f"{title}\n\n{answer}" + (f"\n\n{summary}" if summary else "")
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def cell(tr: Translation | None, polish: Translation | None) -> Cell:
@@ -38,7 +40,7 @@ def cell(tr: Translation | None, polish: Translation | None) -> Cell:
         tr.lang != SOURCE_LANGUAGE
         and polish is not None
         and tr.source_hash is not None
-        and tr.source_hash != text_hash(polish.title, polish.answer)
+        and tr.source_hash != text_hash(polish.title, polish.answer, polish.summary)
     ):
         return Cell.OUTDATED
     return Cell.REVIEWED if tr.status is Status.REVIEWED else Cell.DRAFT

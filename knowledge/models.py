@@ -129,7 +129,12 @@ class Translation(Reviewed, Base):
     topic_id: Mapped[int] = mapped_column(ForeignKey("topic.id", ondelete="CASCADE"), index=True)
     lang: Mapped[str] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str | None] = mapped_column(Text)
     answer: Mapped[str] = mapped_column(Text)
+    clerk_note: Mapped[str | None] = mapped_column(Text)
+    valid_until: Mapped[date | None] = mapped_column(
+        Date, doc="The last day the answer is known to be right; after it the bot warns."
+    )
     phrasings: Mapped[list[str]] = mapped_column(JSON, default=list)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     synced_hash: Mapped[str | None] = mapped_column(
@@ -157,8 +162,35 @@ class Source(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(String(300))
     url: Mapped[str] = mapped_column(String(1000))
+    homepage: Mapped[str | None] = mapped_column(
+        String(300), doc="Why a bare home page is cited on purpose."
+    )
+    valid_until: Mapped[date | None] = mapped_column(Date)
 
     translation: Mapped[Translation] = relationship(back_populates="sources")
+
+
+class LinkCheck(Base):
+    """What `witaj kb sources --check` last saw at a source's address.
+
+    Kept per URL, not per source row, because a save replaces a translation's source rows
+    while the page they cite stays the same.
+    """
+
+    __tablename__ = "link_check"
+
+    url: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    checked_at: Mapped[datetime]
+    status: Mapped[int | None] = mapped_column(
+        Integer, doc="The HTTP status of the last check; None when the site could not be reached."
+    )
+    problem: Mapped[str | None] = mapped_column(String(300))
+    page_hash: Mapped[str | None] = mapped_column(
+        String(64), doc="Hash of the page's visible text at the last successful fetch."
+    )
+    changed_at: Mapped[datetime | None] = mapped_column(
+        doc="When a check last found the text different from the one before."
+    )
 
 
 class Revision(Snapshot, Base):
@@ -376,6 +408,11 @@ class Ticket(Base):
     undeliverable: Mapped[bool] = mapped_column(
         default=False, doc="The person blocked the bot: replies cannot reach them."
     )
+    urgent: Mapped[bool] = mapped_column(
+        default=False,
+        doc="Opened from a safety reply, or a message in it tripped the safety check: first in "
+        "every list, marked in the group.",
+    )
 
     messages: Mapped[list[TicketMessage]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketMessage.id"
@@ -481,3 +518,14 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None]
 
     announcement: Mapped[Announcement] = relationship(back_populates="deliveries")
+
+
+class UsageCount(Base):
+    """Anonymous usage figures for the city team's reports: how often something happened in a
+    week, nothing else — no person, no text."""
+
+    __tablename__ = "usage_count"
+
+    week: Mapped[date] = mapped_column(Date, primary_key=True, doc="The Monday of the week.")
+    event: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -20,10 +20,16 @@ def translation_doc(row: Translation) -> TranslationDoc:
         status=row.status,
         reviewed_at=row.reviewed_at,
         reviewer=row.reviewer,
+        valid_until=row.valid_until,
+        summary=row.summary,
         answer=row.answer,
+        clerk_note=row.clerk_note,
         phrasings=tuple(row.phrasings),
         keywords=tuple(row.keywords),
-        sources=tuple(SourceDoc(title=s.title, url=s.url) for s in row.sources),
+        sources=tuple(
+            SourceDoc(title=s.title, url=s.url, homepage=s.homepage, valid_until=s.valid_until)
+            for s in row.sources
+        ),
     )
 
 
@@ -73,13 +79,19 @@ def _snapshot(row: Translation) -> dict[str, object]:
 
 def _apply(row: Translation, doc: TranslationDoc, actor: str) -> None:
     row.title = doc.title
+    row.summary = doc.summary
     row.answer = doc.answer
+    row.clerk_note = doc.clerk_note
+    row.valid_until = doc.valid_until
     row.phrasings = list(doc.phrasings)
     row.keywords = list(doc.keywords)
     row.status = doc.status
     row.reviewed_at = doc.reviewed_at
     row.reviewer = doc.reviewer
-    row.sources = [Source(position=i, title=s.title, url=s.url) for i, s in enumerate(doc.sources)]
+    row.sources = [
+        Source(position=i, title=s.title, url=s.url, homepage=s.homepage, valid_until=s.valid_until)
+        for i, s in enumerate(doc.sources)
+    ]
     row.updated_at = utcnow()
     row.updated_by = actor
 
@@ -149,7 +161,7 @@ async def import_topics(
         by_lang = {tr.lang: tr for tr in topic.translations}
         polish = doc.translations.get(SOURCE_LANGUAGE)
         # A file's translations were made from the Polish text in the same file.
-        source_hash = text_hash(polish.title, polish.answer) if polish else None
+        source_hash = text_hash(polish.title, polish.answer, polish.summary) if polish else None
         for lang, tr_doc in doc.translations.items():
             key = f"{doc.slug}/{lang}"
             incoming = tr_doc.fingerprint()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ast
+import html
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -152,3 +153,28 @@ def test_arabic_card_isolates_numbers_and_links(topics: list[TopicDoc]) -> None:
     assert f"{LRI}" in card.html and f"{PDI}" in card.html
     for run in re.findall(f"{LRI}(.*?){PDI}", card.html):
         assert run.strip() and not any("\u0600" <= ch <= "\u06ff" for ch in run)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_answer_past_its_date_says_it_may_have_changed(
+    topics: list[TopicDoc], lang: str
+) -> None:
+    """The day is injected: the test means the same whatever the calendar says."""
+    topic = next(tp for tp in topics if tp.slug == "temporary-protection")
+    until = date(2027, 3, 4)
+    dated = topic.model_copy(
+        update={
+            "translations": {
+                code: tr.model_copy(update={"valid_until": until})
+                for code, tr in topic.translations.items()
+            }
+        }
+    )
+    t = I18n().get(lang)
+    before = answer_card(dated, t, today=until)
+    after = answer_card(dated, t, today=until + timedelta(days=1))
+    warning = t.gettext("⚠️ This may have changed after {date}. Please ask a person to be sure.")
+    assert "⚠️" not in before.html
+    assert html.escape(warning.format(date=t.date(until))) in after.html
+    if lang != "en":
+        assert warning != "⚠️ This may have changed after {date}. Please ask a person to be sure."

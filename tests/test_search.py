@@ -149,3 +149,11 @@ def test_independent_validation_set_stays_above_the_bar(index: SearchIndex) -> N
     report = evaluate(index, read_jsonl(path.read_text(encoding="utf-8").splitlines()))
     assert report.accuracy >= 0.9, report.misses
     assert min(acc for _, acc in report.by_lang.values()) >= 0.8, report.by_lang
+
+
+def test_an_also_slug_counts_as_right(index: SearchIndex) -> None:
+    """A question two topics answer equally well names both; either is a hit."""
+    line = {"id": "a", "lang": "pl", "text": "numer alarmowy policja", "slug": "pesel"}
+    strict = evaluate(index, read_jsonl([json.dumps(line)]))
+    lenient = evaluate(index, read_jsonl([json.dumps({**line, "also": ["emergency-numbers"]})]))
+    assert (strict.correct, lenient.correct) == (0, 1)

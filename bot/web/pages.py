@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,6 @@ def render(request: web.Request, name: str, *, status: int = 200, **context: Any
         user=request.get(USER),
         csrf=request[SESSION]["csrf"],
         path=request.path,
-        **context,
+        **{"today": date.today(), **context},
     )
     return web.Response(text=html, content_type="text/html", status=status)

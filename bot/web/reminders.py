@@ -8,7 +8,7 @@ from datetime import date
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 
-from bot.i18n import WORKSPACE_DOMAIN, WORKSPACE_LANGUAGES, I18n
+from bot.i18n import WORKSPACE_DOMAIN, WORKSPACE_LANGUAGES, I18n, Translator
 from knowledge import gaps
 from knowledge.accounts import list_users
 from knowledge.service import Knowledge
@@ -32,7 +32,7 @@ async def send_reminders(bot: Bot, knowledge: Knowledge, i18n: I18n, today: date
                 "{n} topics you own are due for review:",
                 len(topics),
             ).format(n=len(topics)),
-            *(f"• {d.slug} ({t.date(d.review_due)})" for d in topics if d.review_due),
+            *(_line(t, d, today) for d in topics),
         ]
         try:
             await bot.send_message(telegram_id, "\n".join(lines), parse_mode=None)
@@ -40,6 +40,15 @@ async def send_reminders(bot: Bot, knowledge: Knowledge, i18n: I18n, today: date
         except TelegramAPIError as exc:
             log.warning("review reminder to an owner failed: %s", exc)
     return sent
+
+
+def _line(t: Translator, due: gaps.Due, today: date) -> str:
+    reasons = []
+    if due.review_due is not None and due.review_due < today:
+        reasons.append(t.gettext("review due {date}").format(date=t.date(due.review_due)))
+    if due.expires is not None and due.expiring(today):
+        reasons.append(t.gettext("facts expire {date}").format(date=t.date(due.expires)))
+    return f"• {due.slug} ({'; '.join(reasons)})"
 
 
 def workspace_i18n(default: str) -> I18n:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.web.pages import render
 from bot.web.session import KNOWLEDGE, bypasses, current_user, start_session, translator
-from knowledge import accounts, announcements, editing, gaps, matrix
+from knowledge import accounts, announcements, editing, gaps, lint, matrix, source_check
 from knowledge.accounts import LoginThrottle
 from knowledge.content import SLUG_RE, SourceDoc, TranslationDoc
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
@@ -45,21 +45,60 @@ def refresh(request: web.Request) -> None:
     task.add_done_callback(_refreshes.discard)
 
 
+def _text(value: Any) -> str | None:
+    """A multi-line field as stored: Unix line ends, no surrounding blanks, None when empty."""
+    return str(value or "").replace("\r\n", "\n").strip() or None
+
+
 def _lines(value: Any) -> tuple[str, ...]:
     return tuple(line.strip() for line in str(value or "").splitlines() if line.strip())
 
 
+SOURCE_EXTRAS = {"homepage": "homepage", "until": "valid_until"}
+"""What a source line may carry after its address: `| homepage: why`, `| until: 2027-03-04`."""
+
+
 def _sources(value: Any) -> tuple[SourceDoc, ...]:
-    """One source per line: "title | https://…" (a bare URL is its own title)."""
+    """One source per line: "title | https://…", then any extras (a bare URL is its own title)."""
     found = []
     for line in _lines(value):
-        title, _, url = line.rpartition("|")
-        found.append(SourceDoc(title=title.strip() or url.strip(), url=url.strip()))
+        parts = [part.strip() for part in line.split("|")]
+        at = next((i for i, part in enumerate(parts) if "://" in part), min(1, len(parts) - 1))
+        fields: dict[str, Any] = {"title": " | ".join(parts[:at]) or parts[at], "url": parts[at]}
+        for extra in parts[at + 1 :]:
+            key, _, text = extra.partition(":")
+            if key.strip().casefold() in SOURCE_EXTRAS and text.strip():
+                fields[SOURCE_EXTRAS[key.strip().casefold()]] = text.strip()
+        found.append(SourceDoc.model_validate(fields))
     return tuple(found)
 
 
 def _sources_text(doc: TranslationDoc | None) -> str:
-    return "\n".join(f"{s.title} | {s.url}" for s in doc.sources) if doc else ""
+    if doc is None:
+        return ""
+    lines = []
+    for s in doc.sources:
+        extras = [f"homepage: {s.homepage}"] if s.homepage else []
+        extras += [f"until: {s.valid_until.isoformat()}"] if s.valid_until else []
+        lines.append(" | ".join([s.title, s.url, *extras]))
+    return "\n".join(lines)
+
+
+def _source_problems(t: Any, sources: tuple[SourceDoc, ...]) -> list[str]:
+    """Addresses a person could not check a fact against, in the editor's words."""
+    problems = []
+    for source in sources:
+        problem = lint.source_problem(source)
+        if problem is lint.SourceProblem.MALFORMED:
+            message = t.gettext("“{url}” is not a web address: use one starting with https://.")
+            problems.append(message.format(url=source.url))
+        elif problem is lint.SourceProblem.HOMEPAGE:
+            message = t.gettext(
+                "“{url}” is a site's home page: cite the page that states the fact, "
+                "or add “| homepage: why” to the line."
+            )
+            problems.append(message.format(url=source.url))
+    return problems
 
 
 # ---------------------------------------------------------------- login
@@ -137,6 +176,17 @@ def _editor_context(
     }
 
 
+async def _source_states(session: Any, row: Any) -> list[tuple[Any, str, Any]]:
+    """Each cited page with what the last link check says about it for this text."""
+    if row is None:
+        return []
+    checks = await source_check.checks_for(session, (s.url for s in row.sources))
+    since = source_check.vouched_at(row)
+    return [
+        (s, source_check.state(checks.get(s.url), since), checks.get(s.url)) for s in row.sources
+    ]
+
+
 async def _topic(request: web.Request, session: Any) -> tuple[Any, str]:
     lang = request.match_info["lang"]
     if lang not in LANGUAGES:
@@ -152,6 +202,7 @@ async def editor_page(request: web.Request) -> web.Response:
     async with _knowledge(request).sessions() as session:
         topic, lang = await _topic(request, session)
         context = _editor_context(topic, lang)
+        context["source_states"] = await _source_states(session, context["row"])
     user = current_user(request)
     notified = request.query.get("notified", "")
     return render(
@@ -178,7 +229,10 @@ async def editor_save(request: web.Request) -> web.Response:
         try:
             draft = TranslationDoc(
                 title=str(form.get("title", "")).strip(),
-                answer=str(form.get("answer", "")).replace("\r\n", "\n").strip(),
+                summary=_text(form.get("summary")),
+                answer=_text(form.get("answer")) or "",
+                clerk_note=_text(form.get("clerk_note")) if lang == SOURCE_LANGUAGE else None,
+                valid_until=str(form.get("valid_until", "")).strip() or None,
                 phrasings=_lines(form.get("phrasings")),
                 keywords=_lines(form.get("keywords")),
                 sources=_sources(form.get("sources")),
@@ -191,6 +245,8 @@ async def editor_save(request: web.Request) -> web.Response:
                 f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()
             )
             return _editor_error(request, topic, lang, form, problems)
+        if refused := _source_problems(t, draft.sources):
+            return _editor_error(request, topic, lang, form, " ".join(refused))
         base = str(form.get("version", ""))
         action = str(form.get("action", "save"))
         if action == "preview":
@@ -249,8 +305,8 @@ def _editor_error(
 ) -> web.Response:
     """The form comes back with everything typed in it, and what is wrong."""
     context = _editor_context(topic, lang)
-    context["typed"] = {k: str(form.get(k, "")) for k in ("title", "answer", "phrasings")}
-    context["typed"].update(keywords=str(form.get("keywords", "")))
+    typed = ("title", "summary", "answer", "clerk_note", "valid_until", "phrasings", "keywords")
+    context["typed"] = {k: str(form.get(k, "")) for k in typed}
     context["sources_text"] = str(form.get("sources", ""))
     context["version"] = str(form.get("version", ""))
     return render(request, "editor.html", status=400, can_edit=True, error=problem, **context)
@@ -388,6 +444,7 @@ async def reviews_page(request: web.Request) -> web.Response:
         "reviews.html",
         plan=plan,
         late={d.slug for d in gaps.overdue(plan, today)},
+        expiring={d.slug for d in gaps.expiring(plan, today)},
         today=today,
         owners=[u.name for u in users],
     )

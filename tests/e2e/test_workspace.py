@@ -21,12 +21,19 @@ async def form(h: Harness, slug: str, lang: str, **changes: str) -> dict[str, st
     fields = {
         "version": str(version),
         "title": doc.title,
+        "summary": doc.summary or "",
         "answer": doc.answer,
+        "valid_until": doc.valid_until.isoformat() if doc.valid_until else "",
         "phrasings": "\n".join(doc.phrasings),
         "keywords": "\n".join(doc.keywords),
-        "sources": "\n".join(f"{s.title} | {s.url}" for s in doc.sources),
+        "sources": "\n".join(
+            " | ".join([s.title, s.url] + ([f"homepage: {s.homepage}"] if s.homepage else []))
+            for s in doc.sources
+        ),
         "action": "save",
     }
+    if lang == "pl":
+        fields["clerk_note"] = doc.clerk_note or ""
     fields.update(changes)
     return fields
 
@@ -311,3 +318,85 @@ async def test_webhook_mode_serves_the_workspace_on_the_same_port(webhook: Harne
         assert 'data-slug="pesel"' in page
     reply = await webhook.client.ask(8831, "Jak wyrobić numer PESEL?", language_code="pl")
     assert "PESEL" in reply["text"]  # the bot's updates still arrive through the webhook
+
+
+async def test_editor_keeps_every_field_and_refuses_sources_nobody_can_check(
+    polling: Harness,
+) -> None:
+    await add_user(polling, "anna", "editor")
+    async with workspace(polling) as ws:
+        await ws.login("anna")
+        edit = await form(
+            polling,
+            "pesel",
+            "pl",
+            summary="Krótko: PESEL nadaje urząd gminy.",
+            clerk_note="Dzień dobry, ta osoba chce złożyć wniosek o nadanie numeru PESEL.",
+            valid_until="2027-03-04",
+        )
+        status, _ = await ws.post("/t/pesel/pl", edit)
+        assert status == 200
+        doc, _ = await stored(polling, "pesel", "pl")
+        assert doc.summary == "Krótko: PESEL nadaje urząd gminy."
+        assert doc.clerk_note and doc.clerk_note.startswith("Dzień dobry")
+        assert doc.valid_until is not None and doc.valid_until.isoformat() == "2027-03-04"
+
+        for bad, message in (
+            ("Skrypt | javascript:alert(1)", "is not a web address"),
+            ("Dane | data:text/html,hi", "is not a web address"),
+            ("Rząd | https://www.gov.pl", "home page"),
+        ):
+            before = await stored(polling, "pesel", "pl")
+            attempt = await form(polling, "pesel", "pl", sources=bad, answer="Zmienione.")
+            status, page = await ws.post("/t/pesel/pl", attempt)
+            assert status == 400 and message in page, bad
+            assert await stored(polling, "pesel", "pl") == before
+        reasoned = await form(
+            polling, "pesel", "pl", sources="Portal | https://www.gov.pl | homepage: portal usług"
+        )
+        status, _ = await ws.post("/t/pesel/pl", reasoned)
+        assert status == 200
+        doc, _ = await stored(polling, "pesel", "pl")
+        cited = [(s.url, s.homepage) for s in doc.sources]
+        assert cited == [("https://www.gov.pl", "portal usług")]
+
+
+async def test_a_source_that_changed_after_the_review_is_flagged(polling: Harness) -> None:
+    from datetime import timedelta
+
+    from knowledge import source_check
+    from knowledge.models import LinkCheck, utcnow
+
+    await add_user(polling, "anna", "editor")
+    async with workspace(polling) as ws:
+        await ws.login("anna")
+        await ws.post("/t/pesel/uk", await form(polling, "pesel", "uk", action="review"))
+        doc, _ = await stored(polling, "pesel", "uk")
+        changed, steady = doc.sources[0].url, doc.sources[1].url
+        later = utcnow() + timedelta(minutes=5)
+        async with polling.knowledge.sessions.begin() as session:
+            session.add(LinkCheck(url=changed, checked_at=later, status=200, changed_at=later))
+            session.add(LinkCheck(url=steady, checked_at=later, status=200, page_hash="x"))
+        _status, page = await ws.get("/t/pesel/uk")
+        assert page.count("source changed since you reviewed") == 1
+        assert "unchanged at the last check" in page
+        async with polling.knowledge.sessions() as session:
+            cited = await source_check.citations(session)
+        assert (cited[0].state, cited[0].url) == (source_check.SourceState.CHANGED, changed)
+
+
+async def test_reviews_put_topics_whose_facts_expire_first(polling: Harness) -> None:
+    from datetime import date, timedelta
+
+    await add_user(polling, "anna", "editor")
+    async with workspace(polling) as ws:
+        await ws.login("anna")
+        soon = date.today() + timedelta(days=10)
+        await ws.post(
+            "/t/bank-account/en",
+            await form(polling, "bank-account", "en", valid_until=soon.isoformat()),
+        )
+        _status, page = await ws.get("/reviews")
+        rows = page.split('id="review-')
+        assert rows[1].startswith("bank-account"), rows[1][:40]
+        assert "expires on" in rows[1].split("</tr>")[0]
