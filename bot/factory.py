@@ -24,10 +24,22 @@ from bot.i18n import I18n
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.session import JsonSession, RetryMiddleware
-from flows import answer, ask, browse, handoff, language, menu, privacy, schools, subscribe
+from flows import (
+    answer,
+    ask,
+    browse,
+    handoff,
+    language,
+    menu,
+    privacy,
+    safety,
+    schools,
+    subscribe,
+)
 from flows.message_manager import KeepingMessageManager
 from knowledge.handoff import Hours
 from knowledge.languages import LANGUAGES
+from knowledge.safety import SafetyCheck, default_check
 from knowledge.service import Knowledge
 
 log = logging.getLogger(__name__)
@@ -80,7 +92,10 @@ def build_dispatcher(
     *,
     bot_username: str,
     redis: Any | None = None,
+    safety_check: SafetyCheck | None = None,
 ) -> Dispatcher:
+    """`safety_check` defaults to the one built from the packaged crisis file."""
+    safety_check = safety_check or default_check()
     storage, isolation = _state(settings, redis)
     dp = Dispatcher(storage=storage, events_isolation=isolation, bot_username=bot_username)
     dp.update.outer_middleware(ThrottlingMiddleware(settings.throttle_seconds))
@@ -91,6 +106,7 @@ def build_dispatcher(
         i18n,
         settings.practitioner_language,
     )
+    dp["safety_check"] = safety_check
     dp.include_routers(
         errors.make_router(),
         handoff_handlers.make_router(),
@@ -108,6 +124,7 @@ def build_dispatcher(
         privacy.make_dialog(),
         schools.make_dialog(),
         subscribe.make_dialog(),
+        safety.make_dialog(),
     )
     setup_dialogs(dp, events_isolation=isolation, message_manager=KeepingMessageManager())
     return dp

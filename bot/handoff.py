@@ -96,11 +96,17 @@ class Handoff:
         lang: str,
         topic: str | None,
         text: str,
+        urgent: bool = False,
     ) -> Ticket:
-        """Open (or continue) the person's ticket and post the message in the group."""
+        """Open (or continue) the person's ticket and post the message in the group.
+
+        `urgent`: the person got a safety reply (112 and a helpline); the post says so first.
+        """
         if self.group is None:
             raise HandoffUnavailableError("PRACTITIONER_CHAT_ID is not set")
-        ticket, new = await handoff.open_ticket(session, user_key, chat_id, lang, topic)
+        ticket, new = await handoff.open_ticket(
+            session, user_key, chat_id, lang, topic, urgent=urgent
+        )
         try:
             if new:
                 post = await bot.send_message(
@@ -110,9 +116,10 @@ class Handoff:
                 )
             else:
                 root = next((m.group_message_id for m in ticket.messages if m.group_message_id), 0)
+                alarm = f"{self._urgent_line()}\n" if urgent else ""
                 post = await bot.send_message(
                     self.group,
-                    f"🎫 #{ticket.id} ↪\n\n{html.escape(clip(text))}",
+                    f"{alarm}🎫 #{ticket.id} ↪\n\n{html.escape(clip(text))}",
                     reply_parameters=ReplyParameters(
                         message_id=root, allow_sending_without_reply=True
                     ),
@@ -129,7 +136,8 @@ class Handoff:
         self, session: AsyncSession, knowledge: Knowledge, ticket: Ticket, text: str
     ) -> str:
         t = self.staff
-        lines = [f"🎫 <b>#{ticket.id}</b> · {html.escape(t.language_name(ticket.lang))}"]
+        lines = [self._urgent_line()] if ticket.urgent else []
+        lines.append(f"🎫 <b>#{ticket.id}</b> · {html.escape(t.language_name(ticket.lang))}")
         if ticket.topic and ticket.topic in knowledge.catalog:
             name = title(knowledge.catalog[ticket.topic], t.lang)
             lines.append("📄 " + html.escape(t.gettext("Last topic: {topic}").format(topic=name)))
@@ -146,6 +154,12 @@ class Handoff:
         how = html.escape(t.gettext(HOW_TO_ANSWER))
         lines += ["", html.escape(clip(text)), "", f"<i>{how}</i>"]
         return "\n".join(lines)
+
+    def _urgent_line(self) -> str:
+        note = self.staff.gettext(
+            "URGENT: this person may be in danger. The bot gave them 112 and a helpline."
+        )
+        return f"🚨 <b>{html.escape(note)}</b>"
 
     def _close_button(self, ticket: Ticket) -> InlineKeyboardMarkup:
         label = self.staff.gettext("✅ Close")

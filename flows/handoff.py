@@ -14,11 +14,15 @@ from aiogram_dialog.widgets.kbd import Button, Row, Start
 from aiogram_dialog.widgets.text import Format
 
 from bot.handoff import Handoff
+from bot.i18n import N_
 from flows.common import menu_button
 from flows.states import AnswerSG, HandoffSG
 from flows.widgets import Tr, translator
 
 ID_TALK = "person"
+URGENT_LATER = N_(
+    "\n⚠️ <b>Our team answers later. The helplines answer right now: in danger, call 112.</b>"
+)
 WAITING = frozenset({HandoffSG.write, HandoffSG.chat})
 """The windows in which typed text is a message for a person."""
 
@@ -42,7 +46,15 @@ async def get_write(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     service = _service(dialog_manager)
     lang = translator(dialog_manager).lang
     expect = service.expect_answer(lang) if service.available else None
-    return {"available": service.available, "expect": expect or ""}
+    return {"available": service.available, "expect": expect or "", **_urgency(dialog_manager)}
+
+
+def _urgency(manager: DialogManager) -> dict[str, bool]:
+    """After a safety reply: outside working hours, say plainly who answers when."""
+    data = manager.start_data if isinstance(manager.start_data, dict) else {}
+    urgent = bool(data.get("urgent"))
+    closed = _service(manager).expect_answer(translator(manager).lang) is not None
+    return {"urgent_later": urgent and closed}
 
 
 async def get_chat(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -53,6 +65,7 @@ async def get_chat(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
         "expect": _service(dialog_manager).expect_answer(lang) or "",
         "failed": bool(data.get("failed")),
         "answering": bool(data.get("answering")),
+        **_urgency(dialog_manager),
     }
 
 
@@ -66,6 +79,7 @@ def make_dialog() -> Dialog:
             ),
             Tr("They see your message and your language, not your name.", when="available"),
             Format("\n<i>{expect}</i>", when="expect"),
+            Tr(URGENT_LATER, when="urgent_later"),
             Tr(
                 "🙋 Talking to a person is not set up here yet.",
                 when=lambda data, *_: not data["available"],
@@ -103,6 +117,7 @@ def make_dialog() -> Dialog:
                 when="failed",
             ),
             Format("\n<i>{expect}</i>", when="expect"),
+            Tr(URGENT_LATER, when="urgent_later"),
             menu_button(),
             getter=get_chat,
             state=HandoffSG.chat,

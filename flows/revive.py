@@ -18,6 +18,7 @@ from aiogram_dialog.utils import CB_SEP
 from flows.answer import ID_MORE, ID_POLISH, ID_VOTE, vote
 from flows.browse import ID_TOPICS
 from flows.common import ID_FIND, ID_MENU, knowledge_of, slug_of
+from flows.safety import ID_PERSON, ID_TOPIC
 from flows.schools import ID_DISTRICTS, ID_SCHOOLS, find_district
 from flows.states import (
     AnswerSG,
@@ -38,6 +39,7 @@ PLACES: dict[str, tuple[State, dict[str, Any] | None]] = {
     "school": (BrowseSG.topics, {"category": "school"}),
     "ask": (AskSG.prompt, None),
     "person": (HandoffSG.write, None),
+    ID_PERSON: (HandoffSG.write, {"urgent": True}),
     "language": (LanguageSG.choose, None),
     "choose_lang": (LanguageSG.choose, None),
     "privacy": (PrivacySG.about, None),
@@ -63,7 +65,7 @@ async def revive(callback: CallbackQuery, manager: DialogManager) -> bool:
     if widget == ID_FOLLOW and slug_of(manager, item) is not None:
         await follow(callback, None, manager, item)
         return True
-    if widget in (ID_MORE, ID_TOPICS, ID_POLISH):
+    if widget in (ID_MORE, ID_TOPICS, ID_POLISH, ID_TOPIC):
         slug = slug_of(manager, item)
         if slug is None:
             return False

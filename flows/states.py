@@ -43,3 +43,7 @@ class SchoolSG(StatesGroup):
 
 class SubscribeSG(StatesGroup):
     settings = State()
+
+
+class SafetySG(StatesGroup):
+    alert = State()

@@ -69,13 +69,23 @@ class Hours:
 
 
 async def open_ticket(
-    session: AsyncSession, user_key: str, chat_id: int, lang: str, topic: str | None
+    session: AsyncSession,
+    user_key: str,
+    chat_id: int,
+    lang: str,
+    topic: str | None,
+    *,
+    urgent: bool = False,
 ) -> tuple[Ticket, bool]:
-    """The person's open ticket, or a new one; True when it is new."""
+    """The person's open ticket, or a new one; True when it is new. An urgent message makes
+    the ticket urgent (it never becomes less urgent)."""
     ticket = await current_ticket(session, user_key)
     if ticket is not None:
+        ticket.urgent = ticket.urgent or urgent
         return ticket, False
-    ticket = Ticket(user_key=user_key, chat_id=chat_id, lang=lang, topic=topic, messages=[])
+    ticket = Ticket(
+        user_key=user_key, chat_id=chat_id, lang=lang, topic=topic, urgent=urgent, messages=[]
+    )
     session.add(ticket)
     await session.flush()
     return ticket, True
@@ -175,11 +185,11 @@ async def practitioner_by_telegram(session: AsyncSession, telegram_id: int) -> P
 
 
 async def list_tickets(session: AsyncSession, *, limit: int = 200) -> list[Ticket]:
-    """Open tickets first, newest first."""
+    """Open tickets first, urgent ones before the rest, newest first."""
     rows = await session.scalars(
         select(Ticket)
         .options(selectinload(Ticket.messages))
-        .order_by(Ticket.status.desc(), Ticket.id.desc())
+        .order_by(Ticket.status.desc(), Ticket.urgent.desc(), Ticket.id.desc())
         .limit(limit)
     )
     return list(rows)

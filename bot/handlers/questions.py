@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.filters import HasText, PrivateChat
 from bot.handoff import Handoff, HandoffUnavailableError
 from bot.i18n import I18n
+from flows import safety as safety_flow
 from flows.handoff import WAITING
-from flows.states import AnswerSG, HandoffSG
-from knowledge import people
+from flows.states import AnswerSG, HandoffSG, SafetySG
+from knowledge import people, safety, usage
 from knowledge.service import Knowledge
 
 
@@ -27,10 +28,18 @@ async def question(
     i18n: I18n,
     handoff: Handoff,
     bot: Bot,
+    safety_check: safety.SafetyCheck,
 ) -> None:
     text = message.text or ""
+    # Before anything else: a person in danger gets 112 and a helpline, whatever window is open.
+    alarm = safety_check.check(text)
     if handoff.available and _waiting_for_person(dialog_manager):
-        await to_person(message, dialog_manager, knowledge, session, user_key, handoff, bot)
+        await to_person(
+            message, dialog_manager, knowledge, session, user_key, handoff, bot, alarm=alarm
+        )
+        return
+    if alarm is not None:
+        await _alert(dialog_manager, knowledge, session, i18n, alarm, text, stored_lang)
         return
     result = knowledge.index.search(text, stored_lang)
     lang = stored_lang or result.language or dialog_manager.middleware_data["lang"]
@@ -61,11 +70,40 @@ async def question(
     )
 
 
+async def _alert(
+    manager: DialogManager,
+    knowledge: Knowledge,
+    session: AsyncSession,
+    i18n: I18n,
+    alarm: safety.Alarm,
+    text: str,
+    stored_lang: str | None,
+    ticket: int | None = None,
+) -> None:
+    """The safety reply, in the language the person wrote in. Counted, never logged."""
+    own = stored_lang or manager.middleware_data.get("telegram_lang")
+    lang = safety.reply_language(alarm, own, knowledge.index.detect_language(text))
+    manager.middleware_data.update(lang=lang, t=i18n.get(stored_lang or lang))
+    await usage.count(session, usage.SAFETY)
+    await session.commit()
+    await manager.start(
+        SafetySG.alert,
+        data=safety_flow.start_data(alarm, lang, ticket),
+        mode=StartMode.RESET_STACK,
+        show_mode=ShowMode.SEND,
+    )
+
+
 def _waiting_for_person(manager: DialogManager) -> bool:
+    """In a conversation with a person, typed text is for them (also under a safety reply
+    that was given inside that conversation)."""
     try:
-        return manager.current_context().state in WAITING
+        context = manager.current_context()
     except NoContextError:
         return False
+    if context.state == SafetySG.alert:
+        return isinstance(context.start_data, dict) and "ticket" in context.start_data
+    return context.state in WAITING
 
 
 async def to_person(
@@ -76,23 +114,41 @@ async def to_person(
     user_key: str,
     handoff: Handoff,
     bot: Bot,
+    *,
+    alarm: safety.Alarm | None = None,
 ) -> None:
-    """The text is for a person: into the ticket and the practitioners' group."""
+    """The text is for a person: into the ticket and the practitioners' group. A message that
+    trips the safety check makes the ticket urgent and gets the safety reply at once."""
     start = manager.current_context().start_data
-    topic = start.get("topic") if isinstance(start, dict) else None
+    start = start if isinstance(start, dict) else {}
+    topic = start.get("topic")
+    urgent = alarm is not None or bool(start.get("urgent"))
+    lang = manager.middleware_data["lang"]
     try:
         ticket = await handoff.ask(
             bot, session, knowledge,
-            user_key=user_key, chat_id=message.chat.id, lang=manager.middleware_data["lang"],
+            user_key=user_key, chat_id=message.chat.id, lang=lang,
             topic=topic if isinstance(topic, str) else None, text=message.text or "",
+            urgent=urgent,
         )  # fmt: skip
         await session.commit()
         data: dict[str, object] = {"ticket": ticket.id}
     except HandoffUnavailableError:
         await session.rollback()
         data = {"failed": True}
+    if alarm is not None:
+        i18n: I18n = manager.middleware_data["i18n"]
+        ticket_id = data.get("ticket")
+        await _alert(
+            manager, knowledge, session, i18n, alarm, message.text or "", lang,
+            ticket=ticket_id if isinstance(ticket_id, int) else None,
+        )  # fmt: skip
+        return
     await manager.start(
-        HandoffSG.chat, data=data, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
+        HandoffSG.chat,
+        data={**data, "urgent": urgent},
+        mode=StartMode.RESET_STACK,
+        show_mode=ShowMode.SEND,
     )
 
 

@@ -1,0 +1,380 @@
+"""The safety check: a message about suicide, violence or danger gets 112 and a helpline at once.
+
+It runs before the search on every free-text message. What it looks for is data, not code:
+`content/safety/crisis.yaml` holds, per language, trigger phrases made of word stems
+(`zabi* się`: the words in any order, close together, `*` ending a stem), phrases that cancel
+a trigger they overlap (`zabić nudę`), and the calm reply with its helplines. Words are compared
+on the search's spelling skeletons, so Cyrillic and its Latin transliteration, Polish with or
+without diacritics, and one-letter typos all meet.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from rapidfuzz.distance import Levenshtein
+
+from knowledge.languages import LANGUAGES
+from knowledge.models import Status
+from knowledge.search.normalize import clean, script, skeleton, words
+
+SAFETY_FILE = Path(__file__).resolve().parent / "content" / "safety" / "crisis.yaml"
+WINDOW_SLACK = 3
+"""A trigger's words must fall within its length plus this many words of each other."""
+RULE_WINDOW = 8
+"""A rule's concepts must all occur within this many words."""
+FUZZY_FROM = 5
+"""Stems at least this long also match with one typo (not in Arabic script, where one letter
+tells "wait" انتظر from "suicide" انتحر)."""
+_AR_PREFIXES = ("وال", "فال", "بال", "لل", "ال", "و", "ف", "ب", "ل", "س")
+
+
+class Kind(StrEnum):
+    """What the message is about, in the order the reply names the helplines."""
+
+    DANGER = "danger"
+    """Immediate danger right now: an attacker, a weapon, a fire, being locked in."""
+    THREAT = "threat"
+    VIOLENCE = "violence"
+    CHILD = "child"
+    SUICIDE = "suicide"
+
+
+class SafetyTexts(BaseModel):
+    """One language: what the bot says and what it listens for."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    status: Status = Status.DRAFT
+    reviewed_at: datetime | None = None
+    reviewer: str | None = None
+    opening: str = Field(min_length=1)
+    """First, calm, with 112."""
+    lines: dict[Kind, str]
+    """The helpline that fits each kind."""
+    closing: str = Field(min_length=1)
+    after_hours: str = Field(min_length=1)
+    """Outside working hours: the helplines answer now, practitioners later."""
+    triggers: dict[Kind, tuple[str, ...]]
+    """Phrases that alone say what is happening ("zabi* się")."""
+    concepts: dict[str, tuple[str, ...]] = {}
+    """Word families ("a close person", "hitting", "a child"), combined by the `rules`: a
+    message fires when a rule's concepts all occur close together, in whatever wording."""
+    unless: tuple[str, ...] = ()
+    """Everyday look-alikes ("kill time"): a trigger inside one of these does not count."""
+
+    @field_validator("lines", "triggers")
+    @classmethod
+    def _every_kind(cls, value: dict[Kind, object]) -> dict[Kind, object]:
+        missing = [kind.value for kind in Kind if not value.get(kind)]
+        if missing:
+            raise ValueError(f"missing for {', '.join(missing)}")
+        return value
+
+
+class SafetyDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    helplines: dict[Kind, tuple[str, ...]]
+    """The numbers each kind's line must show, the same in every language."""
+    topics: dict[Kind, str]
+    """The answer card each kind's button opens."""
+    rules: dict[Kind, tuple[tuple[str, ...], ...]] = {}
+    """Per kind, combinations of concepts that together mean it ("close-person" + "hitting")."""
+    translations: dict[str, SafetyTexts]
+
+    @model_validator(mode="after")
+    def _complete(self) -> SafetyDoc:
+        missing = [lang for lang in LANGUAGES if lang not in self.translations]
+        if missing:
+            raise ValueError(f"translations missing: {', '.join(missing)}")
+        for lang, texts in self.translations.items():
+            if "112" not in texts.opening:
+                raise ValueError(f"{lang}: the opening must give 112 first")
+            for kind, numbers in self.helplines.items():
+                absent = [n for n in numbers if n not in texts.lines[kind]]
+                if absent:
+                    raise ValueError(f"{lang}/{kind}: the line must show {', '.join(absent)}")
+            named = {name for combos in self.rules.values() for combo in combos for name in combo}
+            if undefined := sorted(named - set(texts.concepts)):
+                raise ValueError(f"{lang}: rules use undefined concepts {', '.join(undefined)}")
+        return self
+
+
+def load(path: Path = SAFETY_FILE) -> SafetyDoc:
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+    return SafetyDoc.model_validate(data)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@dataclass(frozen=True, slots=True)
+class _Stem:
+    key: str
+    prefix: bool
+
+    def matches(self, token: str) -> bool:
+        key = self.key
+        if token == key or (self.prefix and token.startswith(key)):
+            return True
+        if len(key) < FUZZY_FROM or abs(len(token) - len(key)) > (99 if self.prefix else 1):
+            return False
+        if not key.isascii():
+            return False
+        candidate = token[: len(key) + 1] if self.prefix else token
+        if self.prefix and len(candidate) > len(key):
+            # "suicde" against the stem "suicid*": compare with and without one more letter.
+            return (
+                min(
+                    Levenshtein.distance(key, candidate[: len(key)], score_cutoff=1),
+                    Levenshtein.distance(key, candidate, score_cutoff=1),
+                )
+                <= 1
+            )
+        return Levenshtein.distance(key, candidate, score_cutoff=1) <= 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    stems: tuple[_Stem, ...]
+    text: str
+    lang: str
+    kind: Kind | None = None
+    concept: str | None = None
+    """Set for a concept's phrase; neither kind nor concept: an `unless` phrase."""
+
+
+def _stems(phrase: str) -> tuple[_Stem, ...]:
+    stems = []
+    for raw in phrase.split():
+        prefix = raw.endswith("*")
+        for word in words(clean(raw.rstrip("*"))):
+            stems.append(_Stem(_key(word), prefix))
+    return tuple(stems)
+
+
+def _key(word: str) -> str:
+    return skeleton(word)
+
+
+def _token_keys(word: str) -> tuple[str, ...]:
+    """A message word's keys: its skeleton; for Latin script also the word without accents
+    (the skeleton folds "ts" to "c" for transliterated Cyrillic, which hides "beats" from the
+    stem "beat*"); for Arabic also the word without clitic prefixes."""
+    key = _key(word)
+    if script(word) == "latn":
+        plain = "".join(
+            ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch)
+        )
+        return (key,) if plain == key else (key, plain)
+    if script(word) != "arab":
+        return (key,)
+    bare = [key[len(p) :] for p in _AR_PREFIXES if key.startswith(p) and len(key) - len(p) >= 2]
+    return (key, *bare)
+
+
+def _positions(phrase: _Phrase, where_found: dict[_Stem, list[int]]) -> tuple[int, ...] | None:
+    """Where the phrase's stems occur close together (any order), or None."""
+    found: list[list[int]] = []
+    for stem in phrase.stems:
+        where = where_found.get(stem)
+        if not where:
+            return None
+        found.append(where)
+    span = len(phrase.stems) + WINDOW_SLACK
+    for start in found[0]:
+        chosen = [start]
+        for where in found[1:]:
+            near = [i for i in where if abs(i - start) < span and i not in chosen]
+            if not near:
+                break
+            chosen.append(min(near, key=lambda i: abs(i - start)))
+        else:
+            if max(chosen) - min(chosen) < span:
+                return tuple(chosen)
+    return None
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """What fired: the kinds (in reply order) and the languages whose triggers matched."""
+
+    kinds: tuple[Kind, ...]
+    languages: tuple[str, ...]
+    phrases: tuple[str, ...]
+
+
+class SafetyCheck:
+    """Every language's triggers at once: a message may be in any language, or several.
+
+    Stems are bucketed by their first two letters, so a message's words are compared only
+    with stems that could match them (a typo in the first two letters is not forgiven), and a
+    phrase is tried only when its first stem occurred.
+    """
+
+    def __init__(self, doc: SafetyDoc) -> None:
+        self.doc = doc
+        phrases = [
+            _Phrase(_stems(text), text, lang, kind=kind)
+            for lang, texts in doc.translations.items()
+            for kind, listed in texts.triggers.items()
+            for text in listed
+        ]
+        phrases += [
+            _Phrase(_stems(text), text, lang, concept=name)
+            for lang, texts in doc.translations.items()
+            for name, listed in texts.concepts.items()
+            for text in listed
+        ]
+        phrases += [
+            _Phrase(_stems(text), text, lang)
+            for lang, texts in doc.translations.items()
+            for text in texts.unless
+        ]
+        self._buckets: dict[str, set[_Stem]] = {}
+        self._by_first: dict[_Stem, list[_Phrase]] = {}
+        for phrase in phrases:
+            if not phrase.stems:
+                continue
+            for stem in phrase.stems:
+                self._buckets.setdefault(stem.key[:2], set()).add(stem)
+            self._by_first.setdefault(phrase.stems[0], []).append(phrase)
+
+    def _found(self, tokens: Sequence[tuple[str, ...]]) -> dict[_Stem, list[int]]:
+        found: dict[_Stem, list[int]] = {}
+        for i, keys in enumerate(tokens):
+            for key in keys:
+                for stem in self._buckets.get(key[:2], ()):
+                    if stem.matches(key):
+                        where = found.setdefault(stem, [])
+                        if not where or where[-1] != i:
+                            where.append(i)
+        return found
+
+    def check(self, text: str) -> Alarm | None:
+        tokens = [_token_keys(w) for w in words(clean(text))][:200]
+        found = self._found(tokens)
+        if not found:
+            return None
+        matched = [
+            (phrase, where)
+            for stem in found
+            for phrase in self._by_first.get(stem, ())
+            if (where := _positions(phrase, found)) is not None
+        ]
+        cancelled = {i for phrase, where in matched if phrase.kind is phrase.concept is None
+                     for i in where}  # fmt: skip
+        live = [(p, w) for p, w in matched if not cancelled.intersection(w)]
+        hits: list[tuple[Kind, str, str]] = [
+            (p.kind, p.lang, p.text) for p, w in live if p.kind is not None
+        ]
+        concepts: dict[str, list[tuple[tuple[int, ...], str]]] = {}
+        for p, w in live:
+            if p.concept is not None:
+                concepts.setdefault(p.concept, []).append((w, p.lang))
+        for kind, combos in self.doc.rules.items():
+            for combo in combos:
+                langs = _together(combo, concepts)
+                if langs is not None:
+                    hits.append((kind, langs[0], "+".join(combo)))
+        if not hits:
+            return None
+        kinds = tuple(kind for kind in Kind if any(h[0] is kind for h in hits))
+        languages = tuple(dict.fromkeys(h[1] for h in hits))
+        return Alarm(kinds, languages, tuple(h[2] for h in hits))
+
+
+def _together(
+    combo: Sequence[str], concepts: dict[str, list[tuple[tuple[int, ...], str]]]
+) -> list[str] | None:
+    """One occurrence of every concept, on different words, within `RULE_WINDOW` words: the
+    languages of the phrases that matched, or None."""
+    options = [concepts.get(name) for name in combo]
+    if not all(options):
+        return None
+
+    def search(i: int, used: set[int], low: int, high: int, langs: list[str]) -> list[str] | None:
+        if i == len(options):
+            return langs
+        for where, lang in options[i] or ():
+            if used.intersection(where):
+                continue
+            lo, hi = min(low, *where), max(high, *where)
+            if hi - lo < RULE_WINDOW:
+                found = search(i + 1, used | set(where), lo, hi, [*langs, lang])
+                if found is not None:
+                    return found
+        return None
+
+    return search(0, set(), 10**9, -1, [])
+
+
+@cache
+def default_check() -> SafetyCheck:
+    return SafetyCheck(load())
+
+
+# --------------------------------------------------------------------------- the reply
+
+
+@dataclass(frozen=True)
+class SafetyReply:
+    text: str
+    """In the content's format (`**bold**`, one paragraph per blank line)."""
+    topics: tuple[str, ...]
+    """The answer cards to offer as buttons, most fitting first."""
+    lang: str
+
+
+def reply(doc: SafetyDoc, alarm: Alarm, lang: str, *, after_hours: bool = False) -> SafetyReply:
+    texts = doc.translations[lang if lang in doc.translations else "en"]
+    parts = [texts.opening, *(texts.lines[kind] for kind in alarm.kinds)]
+    if after_hours:
+        parts.append(texts.after_hours)
+    parts.append(texts.closing)
+    topics = tuple(dict.fromkeys(doc.topics[kind] for kind in alarm.kinds if kind in doc.topics))
+    return SafetyReply("\n\n".join(parts), topics, lang)
+
+
+_NUMBER = re.compile(r"\+?\d[\d ]{1,14}\d")
+
+
+def phone_numbers(text: str) -> list[str]:
+    """The numbers a reply shows, as they would be dialled ("800 70 2222" -> "800702222")."""
+    return [m.group(0).replace(" ", "") for m in _NUMBER.finditer(text)]
+
+
+def reply_language(alarm: Alarm, user_lang: str | None, detected: str | None) -> str:
+    """The language to answer in: the person's own when the message matched phrases of it;
+    else the message's language, so a person in crisis who writes Russian gets Russian.
+    (Between Belarusian, Russian and Ukrainian a short message's detected language is a guess;
+    matching the person's own language's phrases is better evidence.)"""
+    if user_lang in alarm.languages:
+        return user_lang
+    if detected in LANGUAGES:
+        return detected
+    if user_lang in LANGUAGES:
+        return user_lang
+    return alarm.languages[0] if alarm.languages else "en"
+
+
+def lint(doc: SafetyDoc) -> Iterable[str]:
+    """Problems a reviewer must fix: triggers that can never match, empty stems."""
+    for lang, texts in doc.translations.items():
+        for kind, phrases in texts.triggers.items():
+            for phrase in phrases:
+                if not _stems(phrase):
+                    yield f"{lang}/{kind}: trigger {phrase!r} has no words"
+                elif all(len(s.key) < 3 and s.prefix for s in _stems(phrase)):
+                    yield f"{lang}/{kind}: trigger {phrase!r} is too short to be safe"

@@ -1,0 +1,147 @@
+"""The safety check: danger messages in six languages fire, everyday look-alikes stay quiet.
+
+`tests/data/safety/` holds two labelled halves written by someone other than the trigger file's
+author: `calibration.jsonl` was used to tune `knowledge/content/safety/crisis.yaml`, and
+`test.jsonl` was kept out of it — the figures that matter are the test half's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knowledge import safety
+from knowledge.languages import LANGUAGES
+from knowledge.search.normalize import clean, words
+
+DATA = Path(__file__).resolve().parent / "data" / "safety"
+RECALL_BAR = 0.95
+FALSE_ALARM_BAR = 0.05
+
+
+def _rows(name: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def check() -> safety.SafetyCheck:
+    return safety.default_check()
+
+
+def figures(
+    check: safety.SafetyCheck, rows: list[dict[str, Any]]
+) -> tuple[float, float, list[str]]:
+    danger = [r for r in rows if r["danger"]]
+    quiet = [r for r in rows if not r["danger"]]
+    missed = [r["id"] for r in danger if check.check(r["text"]) is None]
+    alarms = [r["id"] for r in quiet if check.check(r["text"]) is not None]
+    return 1 - len(missed) / len(danger), len(alarms) / len(quiet), missed + alarms
+
+
+def test_the_sets_are_big_enough_and_cover_six_languages() -> None:
+    for name in ("calibration.jsonl", "test.jsonl"):
+        rows = _rows(name)
+        assert sum(1 for r in rows if r["danger"]) >= 60, name
+        assert sum(1 for r in rows if not r["danger"]) >= 60, name
+        assert {r["lang"] for r in rows} == set(LANGUAGES), name
+
+
+@pytest.mark.parametrize("half", ["calibration.jsonl", "test.jsonl"])
+def test_recall_and_false_alarms(check: safety.SafetyCheck, half: str) -> None:
+    recall, false_alarms, wrong = figures(check, _rows(half))
+    print(f"{half}: recall {recall:.3f}, false alarms {false_alarms:.3f}")
+    assert recall >= RECALL_BAR, wrong
+    assert false_alarms <= FALSE_ALARM_BAR, wrong
+
+
+def test_the_blind_half_stayed_out_of_the_trigger_file() -> None:
+    """No test message (or a run of six of its words) appears in the trigger file."""
+    crisis = " ".join(words(clean(safety.SAFETY_FILE.read_text(encoding="utf-8"))))
+    for row in _rows("test.jsonl"):
+        tokens = words(clean(row["text"]))
+        runs = {" ".join(tokens[i : i + 6]) for i in range(max(1, len(tokens) - 5))}
+        assert not any(run and run in crisis for run in runs), row["id"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("chcę się zabić", safety.Kind.SUICIDE),
+        ("i want to end my life", safety.Kind.SUICIDE),
+        ("nie chce mi sie zyc", safety.Kind.SUICIDE),
+        ("ne khochu bilshe zhyty", safety.Kind.SUICIDE),
+        ("хочу умереть, больше не могу", safety.Kind.SUICIDE),
+        ("my husband hits me and the kids", safety.Kind.VIOLENCE),
+        ("мой муж меня бьет что делать", safety.Kind.VIOLENCE),
+        ("mój partner grozi że mnie zabije", safety.Kind.THREAT),
+        ("someone is following me with a knife right now", safety.Kind.DANGER),
+    ],
+)
+def test_the_messages_that_got_wrong_cards_now_fire(
+    check: safety.SafetyCheck, text: str, kind: safety.Kind
+) -> None:
+    alarm = check.check(text)
+    assert alarm is not None and kind in alarm.kinds, (text, alarm)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how to kill time in Wrocław",
+        "my phone battery died",
+        "jak zabić nudę w weekend",
+        "как убить время в очереди",
+        "where to buy a kitchen knife",
+        "how do I get a death certificate for my father",
+        "akt zgonu babci",
+        "what is the emergency number in Poland",
+    ],
+)
+def test_everyday_look_alikes_stay_quiet(check: safety.SafetyCheck, text: str) -> None:
+    assert check.check(text) is None
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_reply_gives_112_first_and_the_fitting_helpline(lang: str) -> None:
+    doc = safety.load()
+    for kinds, numbers in (
+        ((safety.Kind.SUICIDE,), ["116 123", "800 70 2222"]),
+        ((safety.Kind.VIOLENCE, safety.Kind.CHILD), ["800 120 002", "116 111"]),
+        ((safety.Kind.DANGER,), []),
+    ):
+        reply = safety.reply(doc, safety.Alarm(kinds, (lang,), ()), lang)
+        first = min(reply.text.index(n) for n in ["112", *numbers])
+        assert reply.text.index("112") == first, reply.text
+        for number in numbers:
+            assert number in reply.text
+        assert reply.topics and reply.lang == lang
+    late = safety.reply(doc, safety.Alarm((safety.Kind.SUICIDE,), (lang,), ()), lang,
+                        after_hours=True)  # fmt: skip
+    assert doc.translations[lang].after_hours in late.text
+
+
+def test_the_reply_speaks_the_language_of_the_message() -> None:
+    russian = safety.Alarm((safety.Kind.SUICIDE,), ("ru",), ())
+    assert safety.reply_language(russian, "uk", "ru") == "ru"
+    assert safety.reply_language(russian, None, "ru") == "ru"
+    both = safety.Alarm((safety.Kind.VIOLENCE,), ("ru", "be"), ())
+    assert safety.reply_language(both, "be", "ru") == "be"  # the person's own language matched
+    assert safety.reply_language(safety.Alarm((), ("pl",), ()), "en", None) == "en"
+
+
+def test_the_trigger_file_is_clean() -> None:
+    assert list(safety.lint(safety.load())) == []
+
+
+def test_numbers_in_every_language_are_the_same() -> None:
+    doc = safety.load()
+    numbers = {
+        lang: sorted(set(safety.phone_numbers(" ".join([t.opening, *t.lines.values()]))))
+        for lang, t in doc.translations.items()
+    }
+    assert len({tuple(n) for n in numbers.values()}) == 1, numbers
+    assert re.search(r"\b112\b", doc.translations["ar"].opening)
