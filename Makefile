@@ -46,10 +46,11 @@ clean:
 # Extract UI strings, merge them into every catalog (translators fill the new msgstr).
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F locales/babel.cfg -k Tr --no-location --sort-output --omit-header \
-		--ignore-dirs web -o locales/messages.pot bot flows
+		-o locales/messages.pot bot flows knowledge workspace/public
 	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-fuzzy-matching
 	$(BIN)/pybabel extract -F locales/workspace.cfg -k _ -k ngettext:1,2 --no-location \
-		--sort-output --omit-header -o locales/workspace.pot bot/web
+		--sort-output --omit-header --ignore-dirs public -o locales/workspace.pot \
+		workspace bot/reminders.py
 	for lang in pl uk; do $(BIN)/pybabel update -i locales/workspace.pot -D workspace -l $$lang \
 		-d locales --no-fuzzy-matching; done
 	$(BIN)/pybabel compile -d locales --statistics --use-fuzzy 2>&1 | tail -6; \

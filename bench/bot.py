@@ -29,9 +29,9 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import CONTENT_DIR  # noqa: E402
-from bot.sandbox.server import ChatLog, Sandbox, build_app  # noqa: E402
 from knowledge.content import load_dir  # noqa: E402
+from knowledge.settings import CONTENT_DIR  # noqa: E402
+from sandbox.server import ChatLog, Sandbox, build_app  # noqa: E402
 
 console = Console()
 TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "900"))

@@ -17,9 +17,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
 
-from bot.config import Settings
-from bot.runner import BotRuntime
-from bot.sandbox.server import DEFAULT_TOKEN
+from cli.serve import open_parts, runtime
+from knowledge.settings import Settings
+from sandbox.server import DEFAULT_TOKEN
 
 
 async def echo(api_url: str) -> None:
@@ -39,13 +39,15 @@ async def witaj(api_url: str, database_url: str) -> None:
     settings = Settings(
         database_url=database_url, throttle_seconds=0, log_level="WARNING", workspace=False
     )
-    runtime = BotRuntime(settings, DEFAULT_TOKEN, api_url)
-    await runtime.start()
+    store, librarian = await open_parts(settings, demo=False)
+    bot = runtime(settings, DEFAULT_TOKEN, api_url, store, librarian)
+    await bot.start()
     print("ready", flush=True)
     try:
         await asyncio.Event().wait()
     finally:
-        await runtime.stop()
+        await bot.stop()
+        await store.close()
 
 
 def main() -> None:

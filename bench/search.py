@@ -27,12 +27,12 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import CONTENT_DIR  # noqa: E402
 from knowledge.content import SourceDoc, TopicDoc, TranslationDoc, load_dir  # noqa: E402
+from knowledge.enums import Category  # noqa: E402
 from knowledge.evaluation import NONE, Question, read_jsonl  # noqa: E402
-from knowledge.models import Category  # noqa: E402
-from knowledge.search import SearchIndex  # noqa: E402
+from knowledge.library import build_index  # noqa: E402
 from knowledge.search.normalize import clean, words  # noqa: E402
+from knowledge.settings import CONTENT_DIR  # noqa: E402
 
 console = Console()
 
@@ -150,7 +150,7 @@ def main() -> None:
     rss_start = rss_mb()
 
     start = time.perf_counter()
-    index = SearchIndex.build(topics)
+    index = build_index(topics)
     build_s = time.perf_counter() - start
     for q in questions:  # warm caches (lemmatiser dictionaries, language models)
         index.search(q.text, q.lang)
@@ -196,7 +196,7 @@ def main() -> None:
     big_topics = topics + synthetic(topics, args.scale)
     made_s = time.perf_counter() - start
     start = time.perf_counter()
-    big = SearchIndex.build(big_topics)
+    big = build_index(big_topics)
     big_build_s = time.perf_counter() - start
     rss_big = rss_mb()
     big_ms = timed(lambda t: big.search(t), texts, args.repeat)

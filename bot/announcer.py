@@ -18,27 +18,17 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram_dialog.utils import CB_SEP
 
-from bot.i18n import N_, I18n
 from flows.answer import ID_MORE
-from flows.cards import title, topic_id
+from flows.cards import topic_id
 from knowledge import announcements
-from knowledge.content import TopicDoc
-from knowledge.languages import LANGUAGES
-from knowledge.models import Announcement, AnnouncementStatus, Delivery, DeliveryStatus
-from knowledge.service import Knowledge
+from knowledge.enums import AnnouncementStatus, DeliveryStatus
+from knowledge.i18n import I18n
+from knowledge.library import Librarian
+from knowledge.models import Announcement, Delivery
+from knowledge.store import Store
 
 log = logging.getLogger(__name__)
 BATCH = 25
-
-
-UPDATED = N_("🔄 The answer “{title}” has changed. Please read it again.")
-
-
-def topic_update_texts(i18n: I18n, topic: TopicDoc) -> dict[str, str]:
-    """The notice for people who follow a topic, in every language, with its title there."""
-    return {
-        lang: i18n.get(lang).gettext(UPDATED).format(title=title(topic, lang)) for lang in LANGUAGES
-    }
 
 
 class RateLimiter:
@@ -65,9 +55,12 @@ class RateLimiter:
 
 
 class Announcer:
-    def __init__(self, bot: Bot, knowledge: Knowledge, i18n: I18n, rate: float) -> None:
+    def __init__(
+        self, bot: Bot, store: Store, librarian: Librarian, i18n: I18n, rate: float
+    ) -> None:
         self.bot = bot
-        self.knowledge = knowledge
+        self.store = store
+        self.librarian = librarian
         self.i18n = i18n
         self.limiter = RateLimiter(rate)
 
@@ -84,7 +77,7 @@ class Announcer:
 
     async def run_once(self) -> bool:
         """Work on every announcement being sent; False when there was nothing to do."""
-        async with self.knowledge.sessions() as session:
+        async with self.store.sessions() as session:
             queue = await announcements.sending(session)
         for announcement in queue:
             await self.send(announcement)
@@ -92,7 +85,7 @@ class Announcer:
 
     async def send(self, announcement: Announcement) -> None:
         while True:
-            async with self.knowledge.sessions.begin() as session:
+            async with self.store.sessions.begin() as session:
                 current = await announcements.get(session, announcement.id)
                 if current is None or current.status is not AnnouncementStatus.SENDING:
                     return
@@ -104,7 +97,7 @@ class Announcer:
                 await self.limiter.wait()
                 status = await self.deliver(announcement, delivery)
                 self.limiter.sent()
-                async with self.knowledge.sessions.begin() as session:
+                async with self.store.sessions.begin() as session:
                     await announcements.finish(session, delivery.id, status)
                     if status is DeliveryStatus.BLOCKED:
                         await announcements.unsubscribe_chat(session, delivery.chat_id)
@@ -115,7 +108,7 @@ class Announcer:
         text = "📢 " + html.escape(announcement.texts.get(lang, ""))
         markup = None
         slug = announcement.topic
-        if slug and slug in self.knowledge.catalog:
+        if slug and slug in self.librarian.current.catalog:
             # The dialog-less button form (see flows.revive): it opens the topic's card.
             data = f"ann{CB_SEP}{ID_MORE}:{topic_id(slug)}"
             markup = InlineKeyboardMarkup(

@@ -16,11 +16,9 @@ from aiogram.methods.base import Response
 from aiogram.types import BotCommand
 from aiogram_dialog import setup_dialogs
 
-from bot.config import Settings
 from bot.handlers import commands, errors, other, questions
 from bot.handlers import handoff as handoff_handlers
 from bot.handoff import Handoff
-from bot.i18n import I18n
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.session import JsonSession, RetryMiddleware
@@ -37,10 +35,14 @@ from flows import (
     subscribe,
 )
 from flows.message_manager import KeepingMessageManager
-from knowledge.handoff import Hours
+from knowledge.handoff import Desk, Hours
+from knowledge.i18n import I18n
 from knowledge.languages import LANGUAGES
+from knowledge.library import Librarian
+from knowledge.profiles import Profiles
 from knowledge.safety import SafetyCheck, default_check
-from knowledge.service import Knowledge
+from knowledge.settings import Settings
+from knowledge.store import Store
 
 log = logging.getLogger(__name__)
 _METHODS = (
@@ -86,7 +88,8 @@ def _state(settings: Settings, redis: Any | None) -> tuple[BaseStorage, BaseEven
 
 def build_dispatcher(
     settings: Settings,
-    knowledge: Knowledge,
+    store: Store,
+    librarian: Librarian,
     i18n: I18n,
     secret: bytes,
     *,
@@ -94,17 +97,23 @@ def build_dispatcher(
     redis: Any | None = None,
     safety_check: SafetyCheck | None = None,
 ) -> Dispatcher:
-    """`safety_check` defaults to the one built from the packaged crisis file."""
+    """Every service goes in as dispatcher or middleware data; `safety_check` defaults to the
+    one built from the packaged crisis file."""
     safety_check = safety_check or default_check()
     storage, isolation = _state(settings, redis)
     dp = Dispatcher(storage=storage, events_isolation=isolation, bot_username=bot_username)
     dp.update.outer_middleware(ThrottlingMiddleware(settings.throttle_seconds))
-    dp.update.outer_middleware(ContextMiddleware(knowledge, i18n, settings, secret))
-    dp["handoff"] = Handoff(
-        settings.practitioner_chat_id,
+    dp.update.outer_middleware(
+        ContextMiddleware(store, librarian, Profiles(store), i18n, settings, secret)
+    )
+    desk = Desk(
+        settings.practitioner_chat_id is not None,
         Hours.parse(settings.working_hours, settings.timezone),
         i18n,
-        settings.practitioner_language,
+    )
+    dp["desk"] = desk
+    dp["handoff"] = Handoff(
+        settings.practitioner_chat_id, desk, i18n, settings.practitioner_language
     )
     dp["safety_check"] = safety_check
     dp.include_routers(

@@ -10,20 +10,19 @@ from __future__ import annotations
 import html
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
-from babel.dates import format_date, format_time
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, I18n, Translator
 from flows.cards import title
 from knowledge import handoff
-from knowledge.handoff import Hours
-from knowledge.models import Ticket, TicketStatus, utcnow
-from knowledge.service import Knowledge
+from knowledge.enums import TicketStatus
+from knowledge.handoff import DeliveryError, Desk, RecipientBlockedError
+from knowledge.i18n import N_, I18n, Translator
+from knowledge.library import Library
+from knowledge.models import Ticket, utcnow
 
 log = logging.getLogger(__name__)
 PREFIX = "hf"
@@ -39,6 +38,21 @@ the whole text, shown in the workspace."""
 
 def clip(text: str, limit: int = RELAYED_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@dataclass
+class BotMessenger:
+    """The workspace's way into a migrant's chat (`knowledge.handoff.Messenger`)."""
+
+    bot: Bot
+
+    async def send(self, chat_id: int, html_text: str) -> None:
+        try:
+            await self.bot.send_message(chat_id, html_text)
+        except TelegramForbiddenError as exc:
+            raise RecipientBlockedError(str(exc)) from exc
+        except TelegramAPIError as exc:
+            raise DeliveryError(str(exc)) from exc
 
 
 class HandoffUnavailableError(Exception):
@@ -58,8 +72,10 @@ def parse_button(data: str) -> tuple[str, int, str] | None:
 
 @dataclass
 class Handoff:
+    """Posts tickets in the group and relays the answers; `desk` is what the dialogs see."""
+
     group: int | None
-    hours: Hours
+    desk: Desk
     i18n: I18n
     group_lang: str
 
@@ -72,24 +88,11 @@ class Handoff:
         """The group's language."""
         return self.i18n.get(self.group_lang)
 
-    def expect_answer(self, lang: str, now: datetime | None = None) -> str | None:
-        """Outside working hours: when a person will answer, in the migrant's words."""
-        now = now or utcnow()
-        if self.hours.is_open(now):
-            return None
-        when = self.hours.next_open(now)
-        day = format_date(when, format="full", locale=lang)
-        return (
-            self.i18n.get(lang)
-            .gettext("It is outside our working hours. A person will answer from {when}.")
-            .format(when=f"{day}, {format_time(when, 'short', locale=lang)}")
-        )
-
     async def ask(
         self,
         bot: Bot,
         session: AsyncSession,
-        knowledge: Knowledge,
+        library: Library,
         *,
         user_key: str,
         chat_id: int,
@@ -111,7 +114,7 @@ class Handoff:
             if new:
                 post = await bot.send_message(
                     self.group,
-                    await self._question(session, knowledge, ticket, text),
+                    await self._question(session, library, ticket, text),
                     reply_markup=self._close_button(ticket),
                 )
             else:
@@ -133,13 +136,13 @@ class Handoff:
         return ticket
 
     async def _question(
-        self, session: AsyncSession, knowledge: Knowledge, ticket: Ticket, text: str
+        self, session: AsyncSession, library: Library, ticket: Ticket, text: str
     ) -> str:
         t = self.staff
         lines = [self._urgent_line()] if ticket.urgent else []
         lines.append(f"🎫 <b>#{ticket.id}</b> · {html.escape(t.language_name(ticket.lang))}")
-        if ticket.topic and ticket.topic in knowledge.catalog:
-            name = title(knowledge.catalog[ticket.topic], t.lang)
+        if ticket.topic and ticket.topic in library.catalog:
+            name = title(library.catalog[ticket.topic], t.lang)
             lines.append("📄 " + html.escape(t.gettext("Last topic: {topic}").format(topic=name)))
         people = await handoff.speakers(session, ticket.lang)
         if people:

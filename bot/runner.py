@@ -1,4 +1,9 @@
-"""Running the bot: polling or webhook, the same code against Telegram or the sandbox."""
+"""Running the bot: polling or webhook, the same code against Telegram or any Bot API server.
+
+The runtime is handed everything it needs — the store, the librarian, the Bot API's address,
+and (from the command line) a builder for the web app served on the same port, the
+practitioners' workspace — so it knows nothing of the sandbox or of the workspace's insides.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -15,19 +21,21 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.announcer import Announcer
-from bot.config import Settings
 from bot.factory import build_bot, build_dispatcher, pin_response_types, register_commands
-from bot.i18n import I18n
-from bot.sandbox.server import DEFAULT_TOKEN
-from bot.web.reminders import send_reminders, workspace_i18n
-from bot.web.session import EXEMPT
+from bot.reminders import send_reminders
 from knowledge import handoff, people
+from knowledge.i18n import I18n, workspace_i18n
+from knowledge.library import Librarian
 from knowledge.search import langid
-from knowledge.service import Knowledge
+from knowledge.settings import Settings
+from knowledge.store import Store
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 REFRESH_SECONDS = 5.0
+
+WebApp = Callable[[Bot, str], Awaitable[web.Application]]
+"""Builds the app served beside the bot, given the running bot and its @name."""
 
 
 @dataclass
@@ -36,31 +44,26 @@ class BotRuntime:
 
     settings: Settings
     token: str
-    api_url: str | None = None
-    knowledge: Knowledge | None = None
+    api_url: str | None
+    store: Store
+    librarian: Librarian
+    web_app: WebApp | None = None
     bot: Bot | None = None
     dp: Dispatcher | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _web: web.AppRunner | None = None
     _redis: Any = None
-    _own_knowledge: bool = False
     _response_types: list[Any] = field(default_factory=list)
     _reminded: date | None = None
     web_url: str | None = None
+    """Where the web app (and, in webhook mode, the webhook) listens, once started."""
     bot_username: str = ""
     announcer: Announcer | None = None
-    """Where the workspace (and, in webhook mode, the webhook) listens, once started."""
 
     async def start(self) -> None:
         settings = self.settings
-        if self.knowledge is None:
-            self.knowledge = await Knowledge.open(
-                settings.database_url, seed_dir=settings.content_dir, demo=settings.demo
-            )
-            self._own_knowledge = True
-        knowledge = self.knowledge
         await asyncio.to_thread(langid.warm_up)
-        async with knowledge.sessions.begin() as session:
+        async with self.store.transaction() as session:
             secret = await people.user_key_secret(session)
         if settings.redis_url:
             from redis.asyncio import Redis
@@ -72,24 +75,31 @@ class BotRuntime:
         self.bot_username = me.username or ""
         i18n = I18n(default=settings.default_language)
         self.dp = dp = build_dispatcher(
-            settings, knowledge, i18n, secret, bot_username=me.username or "", redis=self._redis
+            settings,
+            self.store,
+            self.librarian,
+            i18n,
+            secret,
+            bot_username=self.bot_username,
+            redis=self._redis,
         )
         await register_commands(bot, i18n)
-        self._tasks.append(asyncio.create_task(self._housekeeping(knowledge)))
-        self.announcer = Announcer(bot, knowledge, i18n, settings.announce_rate)
+        self._tasks.append(asyncio.create_task(self._housekeeping()))
+        self.announcer = Announcer(bot, self.store, self.librarian, i18n, settings.announce_rate)
         self._tasks.append(asyncio.create_task(self.announcer.run_forever()))
         if settings.bot_mode == "webhook":
             await self._start_webhook(bot, dp)
         else:
-            if self.settings.workspace:
-                await self._serve(await self._web_app(), settings.web_host, settings.web_port)
+            if self.web_app is not None:
+                app = await self.web_app(bot, self.bot_username)
+                await self._serve(app, settings.web_host, settings.web_port)
             await bot.delete_webhook()
             self._tasks.append(
                 asyncio.create_task(
                     dp.start_polling(bot, handle_signals=False, close_bot_session=False)
                 )
             )
-        # The index and the language models are built once and live as long as the process:
+        # The library and the language models are built once and live as long as the process:
         # keep them out of the garbage collector's full passes, which would otherwise walk
         # them every few dozen messages.
         gc.collect()
@@ -101,9 +111,8 @@ class BotRuntime:
         if not settings.webhook_url:
             raise ValueError("BOT_MODE=webhook needs WEBHOOK_URL")
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        # One aiohttp app, one port: Telegram's webhook and the practitioners' workspace.
-        app = await self._web_app()
-        app[EXEMPT] = {WEBHOOK_PATH}  # Telegram authenticates with its secret header instead
+        # One aiohttp app, one port: Telegram's webhook and the web app beside it.
+        app = await self.web_app(bot, self.bot_username) if self.web_app else web.Application()
         SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
             app, path=WEBHOOK_PATH
         )
@@ -112,18 +121,6 @@ class BotRuntime:
         url = settings.webhook_url.rstrip("/") + WEBHOOK_PATH
         await bot.set_webhook(url, secret_token=secret, drop_pending_updates=False)
 
-    async def _web_app(self) -> web.Application:
-        from bot.web.app import build_workspace
-
-        assert self.knowledge is not None
-        if self.settings.workspace:
-            # Against the sandbox, school pages link to its chat page to try a deep link.
-            sandbox = self.api_url if self.token == DEFAULT_TOKEN else None
-            return await build_workspace(
-                self.knowledge, self.settings, self.bot_username, sandbox, self.bot
-            )
-        return web.Application()
-
     async def _serve(self, app: web.Application, host: str, port: int) -> None:
         self._web = web.AppRunner(app, access_log=None)
         await self._web.setup()
@@ -131,7 +128,7 @@ class BotRuntime:
         bound = self._web.addresses[0][1]
         self.web_url = f"http://{host}:{bound}"
 
-    async def _housekeeping(self, knowledge: Knowledge) -> None:
+    async def _housekeeping(self) -> None:
         """Pick up content edited elsewhere; remind topic owners of overdue reviews once a day
         (per process); drop unanswered questions and closed tickets past retention."""
         ticks = 0
@@ -139,16 +136,19 @@ class BotRuntime:
             await asyncio.sleep(REFRESH_SECONDS)
             ticks += 1
             try:
-                await knowledge.refresh_index()
+                await self.librarian.refresh()
                 today = date.today()
                 if self.bot is not None and self._reminded != today:
                     self._reminded = today
                     await send_reminders(
-                        self.bot, knowledge, workspace_i18n(self.settings.default_language), today
+                        self.bot,
+                        self.store,
+                        workspace_i18n(self.settings.default_language),
+                        today,
                     )
                 if ticks % 720 == 1:
                     retention = timedelta(days=self.settings.retention_days)
-                    async with knowledge.sessions.begin() as session:
+                    async with self.store.transaction() as session:
                         await people.purge_unanswered(session, retention)
                         await handoff.purge_closed(session, retention)
             except Exception:
@@ -175,8 +175,6 @@ class BotRuntime:
             await self.bot.session.close()
         if self._redis is not None:
             await self._redis.aclose()
-        if self._own_knowledge and self.knowledge is not None:
-            await self.knowledge.close()
 
     @staticmethod
     async def _drain(dp: Dispatcher, grace: float = 10.0) -> None:

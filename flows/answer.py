@@ -9,15 +9,14 @@ from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot.i18n import I18n
 from flows.cards import answer_card, bilingual_card, title, topic_id
 from flows.common import (
     category_buttons,
     find_button,
-    knowledge_of,
+    library_of,
     menu_button,
     open_topic,
-    session_of,
+    services_of,
     slug_of,
     user_key_of,
 )
@@ -25,7 +24,7 @@ from flows.handoff import talk_button
 from flows.states import AnswerSG, LanguageSG
 from flows.subscribe import ID_FOLLOW, follow
 from flows.widgets import Links, Tr, labelled_select, translator
-from knowledge import people
+from knowledge.i18n import I18n
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 
 ID_MORE = "more"
@@ -42,7 +41,7 @@ def _start(manager: DialogManager) -> dict[str, Any]:
 
 def _more(manager: DialogManager, slug: str | None) -> list[tuple[str, str]]:
     """ "Did you mean" alternatives first, then related topics; never the card's own topic."""
-    kb = knowledge_of(manager)
+    kb = library_of(manager)
     lang = translator(manager).lang
     start = _start(manager)
     wanted = list(start.get("alternatives", []))
@@ -58,7 +57,7 @@ def _more(manager: DialogManager, slug: str | None) -> list[tuple[str, str]]:
 
 
 async def get_card(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    kb = knowledge_of(dialog_manager)
+    kb = library_of(dialog_manager)
     t = translator(dialog_manager)
     slug = _start(dialog_manager).get("slug")
     topic = kb.catalog.get(slug) if isinstance(slug, str) else None
@@ -103,7 +102,7 @@ def _language_offer(manager: DialogManager) -> dict[str, Any]:
 
 
 async def get_bilingual(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    kb = knowledge_of(dialog_manager)
+    kb = library_of(dialog_manager)
     topic = kb.catalog.get(_start(dialog_manager).get("slug", ""))
     if topic is None:
         return {
@@ -129,11 +128,9 @@ async def vote(
 ) -> bool:
     """Record 👍/👎 (once per person, topic and language) and thank the person."""
     t = translator(manager)
-    session = session_of(manager)
-    stored = await people.record_feedback(
-        session, user_key_of(manager), slug, t.lang, helpful=helpful
+    stored = await services_of(manager).record_feedback(
+        user_key_of(manager), slug, t.lang, helpful=helpful
     )
-    await session.commit()
     if stored:
         await callback.answer(t.gettext("Thank you for your feedback!"))
     return stored

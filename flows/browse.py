@@ -9,7 +9,7 @@ from aiogram_dialog.widgets.kbd import Cancel, Row, ScrollingGroup
 from aiogram_dialog.widgets.text import Format
 
 from flows.cards import title, topic_id
-from flows.common import knowledge_of, menu_button, open_topic
+from flows.common import library_of, menu_button, open_topic
 from flows.states import BrowseSG
 from flows.widgets import Tr, labelled_select, translator
 
@@ -23,7 +23,7 @@ async def get_topics(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     category = start.get("category", "everyday")
     t = translator(dialog_manager)
     lang = t.lang
-    topics = knowledge_of(dialog_manager).in_category(category)
+    topics = library_of(dialog_manager).in_category(category)
     return {
         "count": t.ngettext("{n} topic", "{n} topics", len(topics)).format(n=len(topics)),
         "school": category == "school",

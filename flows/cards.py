@@ -7,10 +7,11 @@ import html
 from dataclasses import dataclass
 from datetime import date
 
-from bot.i18n import N_, RLM, Translator
+from knowledge import languages
 from knowledge.content import TopicDoc, TranslationDoc
-from knowledge.languages import LANGUAGES, NATIVE_NAMES, RTL_LANGUAGES, SOURCE_LANGUAGE
-from knowledge.models import Status
+from knowledge.enums import Status
+from knowledge.i18n import N_, RLM, Translator
+from knowledge.languages import NATIVE_NAMES, RTL_LANGUAGES, SOURCE_LANGUAGE
 from knowledge.render import TELEGRAM_LIMIT, isolate_ltr, telegram_length, to_html
 from knowledge.schools import SchoolDoc, SchoolInfoDoc
 
@@ -21,11 +22,11 @@ def topic_id(slug: str) -> str:
 
 
 def pick(topic: TopicDoc, lang: str) -> tuple[str, TranslationDoc]:
-    """The reader's language, else English, else Polish, else whatever exists."""
-    for candidate in (lang, "en", SOURCE_LANGUAGE, *LANGUAGES):
-        if candidate in topic.translations:
-            return candidate, topic.translations[candidate]
-    raise LookupError(topic.slug)
+    """The reader's language, or its fallback (see `knowledge.languages.fallback_order`)."""
+    found = languages.pick(topic.translations, lang)
+    if found is None:
+        raise LookupError(topic.slug)
+    return found
 
 
 def title(topic: TopicDoc, lang: str) -> str:

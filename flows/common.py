@@ -7,13 +7,13 @@ from typing import Any
 from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager, StartMode
 from aiogram_dialog.widgets.kbd import Row, Start
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import I18n, Translator
 from flows.cards import topic_id
 from flows.states import AnswerSG, BrowseSG, MainSG, SchoolSG
 from flows.widgets import Tr
-from knowledge.service import Knowledge
+from knowledge.i18n import I18n, Translator
+from knowledge.library import Library
+from knowledge.services import Services
 
 ID_MENU = "menu"
 ID_FIND = "schools"
@@ -47,17 +47,18 @@ async def open_topic(
 
 def slug_of(manager: DialogManager, tid: str) -> str | None:
     """The topic a button's short id names, if it still exists."""
-    return next((s for s in knowledge_of(manager).catalog if topic_id(s) == tid), None)
+    return next((s for s in library_of(manager).catalog if topic_id(s) == tid), None)
 
 
-def knowledge_of(manager: DialogManager) -> Knowledge:
-    kb: Knowledge = manager.middleware_data["knowledge"]
-    return kb
+def library_of(manager: DialogManager) -> Library:
+    """The content snapshot of this update (one version, whatever is edited meanwhile)."""
+    library: Library = manager.middleware_data["library"]
+    return library
 
 
-def session_of(manager: DialogManager) -> AsyncSession:
-    session: AsyncSession = manager.middleware_data["session"]
-    return session
+def services_of(manager: DialogManager) -> Services:
+    services: Services = manager.middleware_data["services"]
+    return services
 
 
 def user_key_of(manager: DialogManager) -> str:

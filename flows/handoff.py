@@ -1,7 +1,7 @@
 """ "Talk to a person": write a message for the practitioners; the answer comes into this chat.
 
 While one of these windows is open, free text goes to the person's ticket (see
-`bot.handlers.questions`), not to the search.
+the bot's question handler), not to the search.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, Row, Start
 from aiogram_dialog.widgets.text import Format
 
-from bot.handoff import Handoff
-from bot.i18n import N_
 from flows.common import menu_button
 from flows.states import AnswerSG, HandoffSG
 from flows.widgets import Tr, translator
+from knowledge.handoff import Desk
+from knowledge.i18n import N_
 
 ID_TALK = "person"
 URGENT_LATER = N_(
@@ -37,9 +37,9 @@ async def _talk(_callback: CallbackQuery, _button: Button, manager: DialogManage
     await manager.start(HandoffSG.write, data={"topic": data.get("slug")})
 
 
-def _service(manager: DialogManager) -> Handoff:
-    service: Handoff = manager.middleware_data["handoff"]
-    return service
+def _service(manager: DialogManager) -> Desk:
+    desk: Desk = manager.middleware_data["desk"]
+    return desk
 
 
 async def get_write(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:

@@ -9,12 +9,12 @@ from aiogram_dialog import Dialog, DialogManager, StartMode, Window
 from aiogram_dialog.widgets.kbd import Column
 from aiogram_dialog.widgets.text import Format
 
-from bot.i18n import N_, I18n
-from bot.profiles import Profiles
 from flows.common import switch_language, user_key_of
 from flows.states import LanguageSG, MainSG, SchoolSG
 from flows.widgets import labelled_select
+from knowledge.i18n import N_, I18n
 from knowledge.languages import LANGUAGES, NATIVE_NAMES
+from knowledge.profiles import Profiles
 
 ID_LANGUAGES = "lang"
 PROMPT = N_("Choose your language")

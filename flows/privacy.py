@@ -8,10 +8,10 @@ from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 
-from bot.profiles import Profiles
 from flows.common import menu_button, user_key_of
 from flows.states import LanguageSG, PrivacySG
 from flows.widgets import Tr, translator
+from knowledge.profiles import Profiles
 
 
 async def get_about(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from aiogram_dialog.utils import CB_SEP
 
 from flows.answer import ID_MORE, ID_POLISH, ID_VOTE, vote
 from flows.browse import ID_TOPICS
-from flows.common import ID_FIND, ID_MENU, knowledge_of, slug_of
+from flows.common import ID_FIND, ID_MENU, library_of, slug_of
 from flows.safety import ID_PERSON, ID_TOPIC
 from flows.schools import ID_DISTRICTS, ID_SCHOOLS, find_district
 from flows.states import (
@@ -71,10 +71,10 @@ async def revive(callback: CallbackQuery, manager: DialogManager) -> bool:
             return False
         state = AnswerSG.bilingual if widget == ID_POLISH else AnswerSG.card
         place: tuple[State, dict[str, Any] | None] = (state, {"slug": slug})
-    elif widget == ID_SCHOOLS and item in knowledge_of(manager).schools:
+    elif widget == ID_SCHOOLS and item in library_of(manager).schools:
         place = (SchoolSG.card, {"code": item})
     elif widget == ID_DISTRICTS and item:
-        district = find_district(knowledge_of(manager).schools, item)
+        district = find_district(library_of(manager).schools, item)
         if district is None:
             return False
         place = (SchoolSG.schools, {"district": district})

@@ -14,13 +14,13 @@ from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, Column
 from aiogram_dialog.widgets.text import Format
 
-from bot.handoff import Handoff
-from bot.i18n import RLM
 from flows.cards import title, topic_id
-from flows.common import knowledge_of, menu_button, open_topic
+from flows.common import library_of, menu_button, open_topic
 from flows.states import HandoffSG, SafetySG
 from flows.widgets import Tr, labelled_select, translator
 from knowledge import safety
+from knowledge.handoff import Desk
+from knowledge.i18n import RLM
 from knowledge.languages import RTL_LANGUAGES
 from knowledge.render import isolate_ltr, to_html
 
@@ -43,7 +43,7 @@ def _data(manager: DialogManager) -> dict[str, Any]:
 
 async def get_alert(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     doc: safety.SafetyDoc = dialog_manager.middleware_data["safety_check"].doc
-    handoff: Handoff = dialog_manager.middleware_data["handoff"]
+    handoff: Desk = dialog_manager.middleware_data["desk"]
     data = _data(dialog_manager)
     kinds = tuple(safety.Kind(k) for k in data.get("kinds", ()) if k in set(safety.Kind))
     alarm = safety.Alarm(kinds or (safety.Kind.DANGER,), (), ())
@@ -51,7 +51,7 @@ async def get_alert(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     after_hours = handoff.available and handoff.expect_answer(lang) is not None
     reply = safety.reply(doc, alarm, lang, after_hours=after_hours)
     text = isolate_ltr(reply.text) if reply.lang in RTL_LANGUAGES else reply.text
-    catalog = knowledge_of(dialog_manager).catalog
+    catalog = library_of(dialog_manager).catalog
     t = translator(dialog_manager)
     return {
         "text": (RLM if reply.lang in RTL_LANGUAGES else "") + to_html(text),

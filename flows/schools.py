@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -15,7 +16,7 @@ from aiogram_dialog.widgets.text import Format
 
 from flows.answer import ID_MORE
 from flows.cards import school_card, title, topic_id
-from flows.common import ID_FIND, knowledge_of, menu_button, open_topic
+from flows.common import ID_FIND, library_of, menu_button, open_topic
 from flows.states import SchoolSG
 from flows.widgets import Links, Tr, labelled_select, translator
 from knowledge.schools import SchoolDoc
@@ -36,7 +37,7 @@ def district_id(district: str) -> str:
     return hashlib.blake2s(district.casefold().encode(), digest_size=4).hexdigest()
 
 
-def districts(schools: dict[str, SchoolDoc]) -> dict[str, list[SchoolDoc]]:
+def districts(schools: Mapping[str, SchoolDoc]) -> dict[str, list[SchoolDoc]]:
     """District name → its schools, both sorted by name."""
     found: dict[str, list[SchoolDoc]] = {}
     for school in sorted(schools.values(), key=lambda s: s.name.casefold()):
@@ -44,7 +45,7 @@ def districts(schools: dict[str, SchoolDoc]) -> dict[str, list[SchoolDoc]]:
     return dict(sorted(found.items(), key=lambda item: item[0].casefold()))
 
 
-def find_district(schools: dict[str, SchoolDoc], did: str) -> str | None:
+def find_district(schools: Mapping[str, SchoolDoc], did: str) -> str | None:
     return next((name for name in districts(schools) if district_id(name) == did), None)
 
 
@@ -54,7 +55,7 @@ def _start(manager: DialogManager) -> dict[str, Any]:
 
 
 async def get_districts(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    by_district = districts(knowledge_of(dialog_manager).schools)
+    by_district = districts(library_of(dialog_manager).schools)
     items = [
         (district_id(name), f"📍 {name} ({len(group)})") for name, group in by_district.items()
     ]
@@ -67,7 +68,7 @@ async def get_districts(dialog_manager: DialogManager, **_: Any) -> dict[str, An
 
 
 async def get_schools(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    schools = knowledge_of(dialog_manager).schools
+    schools = library_of(dialog_manager).schools
     district = dialog_manager.dialog_data.get("district") or _start(dialog_manager).get("district")
     group = districts(schools).get(district or "", [])
     return {
@@ -77,7 +78,7 @@ async def get_schools(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
 
 
 async def get_card(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    kb = knowledge_of(dialog_manager)
+    kb = library_of(dialog_manager)
     t = translator(dialog_manager)
     school = kb.schools.get(_start(dialog_manager).get("code", ""))
     if school is None:
@@ -104,7 +105,7 @@ async def get_card(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
 async def on_district(
     _callback: CallbackQuery, _widget: Any, manager: DialogManager, did: str
 ) -> None:
-    district = find_district(knowledge_of(manager).schools, did)
+    district = find_district(library_of(manager).schools, did)
     if district is not None:
         manager.dialog_data["district"] = district
         await manager.switch_to(SchoolSG.schools)
@@ -113,7 +114,7 @@ async def on_district(
 async def on_school(
     _callback: CallbackQuery, _widget: Any, manager: DialogManager, code: str
 ) -> None:
-    if code in knowledge_of(manager).schools:
+    if code in library_of(manager).schools:
         await manager.start(SchoolSG.card, data={"code": code})
 
 

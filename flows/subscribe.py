@@ -8,10 +8,9 @@ from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, Column
 
-from flows.common import menu_button, session_of, slug_of, user_key_of
+from flows.common import menu_button, services_of, slug_of, user_key_of
 from flows.states import SubscribeSG
 from flows.widgets import Tr, labelled_select, translator
-from knowledge import announcements
 
 ID_SUBSCRIBE = "sub"
 ID_FOLLOW = "follow"
@@ -20,11 +19,11 @@ CHOICES = ("news", "school", "everyday")
 
 async def get_settings(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     t = translator(dialog_manager)
-    row = await announcements.subscription(session_of(dialog_manager), user_key_of(dialog_manager))
+    mine = await services_of(dialog_manager).following(user_key_of(dialog_manager))
     on = {
-        "news": bool(row and row.news),
-        "school": bool(row and "school" in row.categories),
-        "everyday": bool(row and "everyday" in row.categories),
+        "news": mine.news,
+        "school": "school" in mine.categories,
+        "everyday": "everyday" in mine.categories,
     }
     labels = {
         "news": t.gettext("All news"),
@@ -34,7 +33,7 @@ async def get_settings(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
     return {
         "choices": [(key, ("✅ " if on[key] else "⬜ ") + labels[key]) for key in CHOICES],
         "subscribed": any(on.values()),
-        "following": len(row.topics) if row else 0,
+        "following": len(mine.topics),
     }
 
 
@@ -43,24 +42,17 @@ async def on_choice(
 ) -> None:
     if key not in CHOICES or callback.message is None:
         return
-    session = session_of(manager)
-    row = await announcements.subscription(session, user_key_of(manager))
+    services, key_ = services_of(manager), user_key_of(manager)
     chat_id, lang = callback.message.chat.id, translator(manager).lang
     if key == "news":
-        await announcements.subscribe(
-            session, user_key_of(manager), chat_id, lang, news=not (row and row.news)
-        )
+        news = not (await services.following(key_)).news
+        await services.subscribe(key_, chat_id, lang, news=news)
     else:
-        await announcements.subscribe(session, user_key_of(manager), chat_id, lang, category=key)
-    await session.commit()
+        await services.subscribe(key_, chat_id, lang, category=key)
 
 
 async def on_stop(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
-    session = session_of(manager)
-    row = await announcements.subscription(session, user_key_of(manager))
-    if row is not None:
-        await session.delete(row)
-        await session.commit()
+    await services_of(manager).unsubscribe(user_key_of(manager))
     await callback.answer(translator(manager).gettext("Done: you will get no news from me."))
 
 
@@ -70,18 +62,15 @@ async def follow(callback: CallbackQuery, _widget: Any, manager: DialogManager, 
     if slug is None or callback.message is None:
         return
     t = translator(manager)
-    session = session_of(manager)
-    row = await announcements.subscription(session, user_key_of(manager))
-    following = bool(row and slug in row.topics)
-    await announcements.subscribe(
-        session,
-        user_key_of(manager),
+    services, key = services_of(manager), user_key_of(manager)
+    following = slug in (await services.following(key)).topics
+    await services.subscribe(
+        key,
         callback.message.chat.id,
         t.lang,
         follow=None if following else slug,
         unfollow=slug if following else None,
     )
-    await session.commit()
     await callback.answer(
         t.gettext("You no longer follow this answer.")
         if following

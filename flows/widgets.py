@@ -16,7 +16,7 @@ from aiogram_dialog.widgets.common import WhenCondition
 from aiogram_dialog.widgets.kbd import Keyboard, Select
 from aiogram_dialog.widgets.text import Format, Text
 
-from bot.i18n import Translator
+from knowledge.i18n import Translator
 
 
 def translator(manager: DialogManager) -> Translator:

@@ -11,8 +11,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from knowledge.enums import Role
 from knowledge.languages import LANGUAGES
-from knowledge.models import Practitioner, Role, School
+from knowledge.models import Practitioner, School
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 10

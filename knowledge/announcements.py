@@ -13,16 +13,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
-from knowledge.models import (
-    Announcement,
-    AnnouncementStatus,
-    Category,
-    Delivery,
-    DeliveryStatus,
-    Subscription,
-    utcnow,
-)
+from knowledge import languages
+from knowledge.content import TopicDoc
+from knowledge.enums import AnnouncementStatus, Category, DeliveryStatus
+from knowledge.i18n import N_, I18n
+from knowledge.languages import LANGUAGES
+from knowledge.models import Announcement, Delivery, Subscription, utcnow
 
 MAX_TEXT = 3500
 """Room for the text in one Telegram message, with the header and a fallback note."""
@@ -73,6 +69,13 @@ async def subscribe(
     return row
 
 
+async def unsubscribe(session: AsyncSession, user_key: str) -> None:
+    row = await subscription(session, user_key)
+    if row is not None:
+        await session.delete(row)
+        await session.flush()
+
+
 async def unsubscribe_chat(session: AsyncSession, chat_id: int) -> None:
     """The person blocked the bot: stop writing to them."""
     for row in await session.scalars(select(Subscription).where(Subscription.chat_id == chat_id)):
@@ -111,11 +114,9 @@ async def recipients(session: AsyncSession, audience: str) -> list[Subscription]
 
 
 def fallback(texts: dict[str, str], lang: str) -> str | None:
-    """The language a recipient reads: theirs, else English, else Polish, else any."""
-    for candidate in (lang, "en", SOURCE_LANGUAGE, *LANGUAGES):
-        if texts.get(candidate, "").strip():
-            return candidate
-    return None
+    """The language a recipient reads: theirs, or its fallback (blank texts do not count)."""
+    found = languages.pick({k: v for k, v in texts.items() if v.strip()}, lang)
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -314,3 +315,16 @@ async def progress(session: AsyncSession, limit: int = 50) -> list[Progress]:
     for announcement_id, status, n in counts:
         by_id.setdefault(announcement_id, {})[DeliveryStatus(status)] = int(n)
     return [Progress(row, by_id.get(row.id, {})) for row in rows]
+
+
+UPDATED = N_("🔄 The answer “{title}” has changed. Please read it again.")
+
+
+def topic_update_texts(i18n: I18n, topic: TopicDoc) -> dict[str, str]:
+    """The notice for people who follow a topic, in every language, with its title there."""
+    texts = {}
+    for lang in LANGUAGES:
+        found = languages.pick(topic.translations, lang)
+        name = found[1].title if found else topic.slug
+        texts[lang] = i18n.get(lang).gettext(UPDATED).format(title=name)
+    return texts

@@ -14,9 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from knowledge.content import TranslationDoc
+from knowledge.enums import Status
 from knowledge.languages import SOURCE_LANGUAGE
 from knowledge.matrix import text_hash
-from knowledge.models import Snapshot, Status, Topic, Translation, utcnow
+from knowledge.models import Snapshot, Topic, Translation, utcnow
 from knowledge.repository import bump_content_version, save_translation, translation_doc
 
 

@@ -12,14 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from knowledge.content import EXPIRY_NOTICE, SourceDoc, TranslationDoc
-from knowledge.models import (
-    Category,
-    Feedback,
-    Practitioner,
-    Topic,
-    Translation,
-    UnansweredQuestion,
-)
+from knowledge.enums import Category
+from knowledge.models import Feedback, Practitioner, Topic, Translation, UnansweredQuestion
 from knowledge.repository import bump_content_version, save_translation, translation_doc
 from knowledge.search.normalize import clean
 

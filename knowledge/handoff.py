@@ -10,15 +10,34 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from knowledge.models import Practitioner, Ticket, TicketMessage, TicketStatus, utcnow
+from knowledge.enums import TicketStatus
+from knowledge.i18n import I18n
+from knowledge.models import Practitioner, Ticket, TicketMessage, utcnow
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class RecipientBlockedError(Exception):
+    """The person blocked the bot: nothing can reach them."""
+
+
+class DeliveryError(Exception):
+    """The messaging service refused the message; nothing was sent."""
+
+
+class Messenger(Protocol):
+    """Sends a message into a migrant's chat (the bot implements it; the workspace uses it)."""
+
+    async def send(self, chat_id: int, html: str) -> None:
+        """Raise `RecipientBlockedError` or `DeliveryError` when it cannot be delivered."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,29 @@ class Hours:
             if day.weekday() in self.days and opening > local:
                 return opening
         raise ValueError("no working day in the week")
+
+
+@dataclass
+class Desk:
+    """Whether a person can be reached, and when they answer: what the dialogs need to know
+    about talking to a person (the bot does the posting)."""
+
+    available: bool
+    hours: Hours
+    i18n: I18n
+
+    def expect_answer(self, lang: str, now: datetime | None = None) -> str | None:
+        """Outside working hours: when a person will answer, in the migrant's words."""
+        now = now or utcnow()
+        if self.hours.is_open(now):
+            return None
+        when = self.hours.next_open(now)
+        day = format_date(when, format="full", locale=lang)
+        return (
+            self.i18n.get(lang)
+            .gettext("It is outside our working hours. A person will answer from {when}.")
+            .format(when=f"{day}, {format_time(when, 'short', locale=lang)}")
+        )
 
 
 async def open_ticket(

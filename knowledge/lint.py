@@ -9,11 +9,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import yaml
+from pydantic import ValidationError
+
 from knowledge.content import EXPIRY_NOTICE, SUMMARY_LIMIT, SourceDoc, TopicDoc, TranslationDoc
+from knowledge.enums import Status
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
-from knowledge.models import Status
 from knowledge.render import (
     CARD_RESERVE,
     TELEGRAM_LIMIT,
@@ -194,4 +198,30 @@ def _cross_language(topic: TopicDoc) -> list[Finding]:
             found.append(
                 Finding(Severity.ERROR, topic.slug, lang, f"placeholders differ from {base_lang}")
             )
+    return found
+
+
+def check_safety(path: Path) -> list[Finding]:
+    """The safety file (`content/safety/crisis.yaml`): it loads, its triggers can match, and
+    every language has been reviewed by a practitioner."""
+    from knowledge import safety
+
+    try:
+        doc = safety.load(path)
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        reason = " ".join(str(exc).split())[:300]
+        return [Finding(Severity.ERROR, "safety", "", f"{path.name}: {reason}")]
+    found = [Finding(Severity.ERROR, "safety", "", problem) for problem in safety.lint(doc)]
+    drafts = [
+        lang for lang, texts in doc.translations.items() if texts.status is not Status.REVIEWED
+    ]
+    if drafts:
+        found.append(
+            Finding(
+                Severity.WARNING,
+                "safety",
+                ",".join(drafts),
+                "draft, not reviewed by a practitioner",
+            )
+        )
     return found

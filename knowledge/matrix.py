@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from knowledge.enums import Status
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
-from knowledge.models import Status, Topic, Translation
+from knowledge.models import Topic, Translation
 
 
 class Cell(StrEnum):

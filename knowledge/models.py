@@ -7,8 +7,8 @@ replaced, so no edit is ever lost.
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -26,6 +26,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
+from knowledge.enums import (
+    AnnouncementStatus,
+    Category,
+    DeliveryStatus,
+    Role,
+    Status,
+    TicketStatus,
+)
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -39,7 +48,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _enum(cls: type[enum.StrEnum]) -> Enum:
+def _enum(cls: type[StrEnum]) -> Enum:
     """Store enum values (not member names) as plain strings, the same on SQLite and PostgreSQL."""
     return Enum(
         cls,
@@ -53,17 +62,6 @@ def _enum(cls: type[enum.StrEnum]) -> Enum:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: DateTime(timezone=True)}
-
-
-class Category(enum.StrEnum):
-    EVERYDAY = "everyday"
-    SCHOOL = "school"
-
-
-class Status(enum.StrEnum):
-    DRAFT = "draft"
-    REVIEWED = "reviewed"
-    MACHINE = "machine"
 
 
 class Topic(Base):
@@ -272,13 +270,6 @@ class AppSecret(Base):
     value: Mapped[str] = mapped_column(String(256))
 
 
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    EDITOR = "editor"
-    TRANSLATOR = "translator"
-    SCHOOL = "school"
-
-
 class Practitioner(Base):
     """A workspace account: city staff, NGO workers, intercultural assistants, teachers."""
 
@@ -381,11 +372,6 @@ class SchoolOpen(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class TicketStatus(enum.StrEnum):
-    OPEN = "open"
-    CLOSED = "closed"
-
-
 class Ticket(Base):
     """A migrant's request to talk to a person, relayed through the practitioners' group.
 
@@ -458,13 +444,6 @@ class Subscription(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class AnnouncementStatus(enum.StrEnum):
-    DRAFT = "draft"
-    SENDING = "sending"
-    DONE = "done"
-    CANCELLED = "cancelled"
-
-
 class Announcement(Base):
     """A message per language to an audience, sent by a resumable background job."""
 
@@ -489,14 +468,6 @@ class Announcement(Base):
     deliveries: Mapped[list[Delivery]] = relationship(
         back_populates="announcement", cascade="all, delete-orphan"
     )
-
-
-class DeliveryStatus(enum.StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    BLOCKED = "blocked"
-    FAILED = "failed"
 
 
 class Delivery(Base):

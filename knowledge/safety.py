@@ -23,8 +23,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from rapidfuzz.distance import Levenshtein
 
+from knowledge.enums import Status
 from knowledge.languages import LANGUAGES
-from knowledge.models import Status
 from knowledge.search.normalize import clean, script, skeleton, words
 
 SAFETY_FILE = Path(__file__).resolve().parent / "content" / "safety" / "crisis.yaml"
@@ -108,6 +108,12 @@ class SafetyDoc(BaseModel):
             if undefined := sorted(named - set(texts.concepts)):
                 raise ValueError(f"{lang}: rules use undefined concepts {', '.join(undefined)}")
         return self
+
+
+def file_in(content_dir: Path) -> Path:
+    """The safety file beside a content folder's topics, else the packaged one."""
+    found = content_dir / "safety" / SAFETY_FILE.name
+    return found if found.exists() else SAFETY_FILE
 
 
 def load(path: Path = SAFETY_FILE) -> SafetyDoc:
@@ -285,9 +291,8 @@ class SafetyCheck:
                 concepts.setdefault(p.concept, []).append((w, p.lang))
         for kind, combos in self.doc.rules.items():
             for combo in combos:
-                langs = _together(combo, concepts)
-                if langs is not None:
-                    hits.append((kind, langs[0], "+".join(combo)))
+                if _together(combo, concepts):
+                    hits += [(kind, lang, "+".join(combo)) for lang in _shared(combo, concepts)]
         if not hits:
             return None
         kinds = tuple(kind for kind in Kind if any(h[0] is kind for h in hits))
@@ -295,29 +300,34 @@ class SafetyCheck:
         return Alarm(kinds, languages, tuple(h[2] for h in hits))
 
 
-def _together(
-    combo: Sequence[str], concepts: dict[str, list[tuple[tuple[int, ...], str]]]
-) -> list[str] | None:
-    """One occurrence of every concept, on different words, within `RULE_WINDOW` words: the
-    languages of the phrases that matched, or None."""
+def _together(combo: Sequence[str], concepts: dict[str, list[tuple[tuple[int, ...], str]]]) -> bool:
+    """One occurrence of every concept, on different words, within `RULE_WINDOW` words."""
     options = [concepts.get(name) for name in combo]
     if not all(options):
-        return None
+        return False
 
-    def search(i: int, used: set[int], low: int, high: int, langs: list[str]) -> list[str] | None:
+    def search(i: int, used: set[int], low: int, high: int) -> bool:
         if i == len(options):
-            return langs
-        for where, lang in options[i] or ():
+            return True
+        for where, _lang in options[i] or ():
             if used.intersection(where):
                 continue
             lo, hi = min(low, *where), max(high, *where)
-            if hi - lo < RULE_WINDOW:
-                found = search(i + 1, used | set(where), lo, hi, [*langs, lang])
-                if found is not None:
-                    return found
-        return None
+            if hi - lo < RULE_WINDOW and search(i + 1, used | set(where), lo, hi):
+                return True
+        return False
 
-    return search(0, set(), 10**9, -1, [])
+    return search(0, set(), 10**9, -1)
+
+
+def _shared(
+    combo: Sequence[str], concepts: dict[str, list[tuple[tuple[int, ...], str]]]
+) -> list[str]:
+    """The languages in which every concept of the rule matched (the message's language, as
+    far as the rule can tell); a mixed message gets all of them."""
+    per_concept = [{lang for _, lang in concepts[name]} for name in combo]
+    shared = set.intersection(*per_concept)
+    return sorted(shared or set.union(*per_concept))
 
 
 @cache

@@ -21,10 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from knowledge import languages
 from knowledge.editing import Change
+from knowledge.enums import Status
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.matrix import Cell, text_hash
-from knowledge.models import School, SchoolInfo, SchoolOpen, SchoolRevision, Status, utcnow
+from knowledge.models import School, SchoolInfo, SchoolOpen, SchoolRevision, utcnow
 from knowledge.repository import bump_content_version
 
 CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
@@ -119,11 +121,8 @@ class SchoolDoc(BaseModel):
         return {lang: info for lang, info in value.items() if not info.is_empty()}
 
     def pick(self, lang: str) -> tuple[str, SchoolInfoDoc] | None:
-        """The reader's language, else English, else Polish, else whatever exists."""
-        for candidate in (lang, "en", SOURCE_LANGUAGE, *LANGUAGES):
-            if candidate in self.infos:
-                return candidate, self.infos[candidate]
-        return None
+        """The reader's language, or its fallback (see `knowledge.languages.fallback_order`)."""
+        return languages.pick(self.infos, lang)
 
 
 FACTS = tuple(name for name in SchoolDoc.model_fields if name not in ("code", "infos", "demo"))

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real content, a search index built from it, and databases.
+"""Shared fixtures: the real content, one library built from it per test session, databases.
 
 Tests that need an outside service skip with a reason where it is absent — except when
 WITAJ_REQUIRE_SERVICES is set (CI), where an absent service is a failure.
@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import CONTENT_DIR
 from knowledge.content import TopicDoc, load_dir
+from knowledge.library import Library
 from knowledge.search import SearchIndex
-from knowledge.service import Knowledge
+from knowledge.settings import CONTENT_DIR
+from knowledge.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -47,8 +48,24 @@ def topics() -> list[TopicDoc]:
 
 
 @pytest.fixture(scope="session")
-def index(topics: list[TopicDoc]) -> SearchIndex:
-    return SearchIndex.build(topics)
+def library(topics: list[TopicDoc]) -> Library:
+    """Built once per test session and shared read-only (a Library never changes)."""
+    return shared_library()
+
+
+@pytest.fixture(scope="session")
+def index(library: Library) -> SearchIndex:
+    return library.index
+
+
+_SHARED: list[Library] = []
+
+
+def shared_library() -> Library:
+    """The seed's library, built on first use; e2e harnesses adopt it instead of rebuilding."""
+    if not _SHARED:
+        _SHARED.append(Library.build(load_dir(CONTENT_DIR)))
+    return _SHARED[0]
 
 
 async def _postgres_database() -> tuple[str, str]:
@@ -94,10 +111,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-async def knowledge(database_url: str) -> AsyncIterator[Knowledge]:
+async def store(database_url: str) -> AsyncIterator[Store]:
     """A migrated, seeded knowledge base on each kind of database."""
-    kb = await Knowledge.open(database_url, seed_dir=CONTENT_DIR)
+    opened = await Store.open(database_url, seed_dir=CONTENT_DIR)
     try:
-        yield kb
+        yield opened
     finally:
-        await kb.close()
+        await opened.close()

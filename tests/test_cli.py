@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.config import CONTENT_DIR
+from cli.app import app
 from knowledge import repository
 from knowledge.languages import LANGUAGES
-from knowledge.service import Knowledge
+from knowledge.settings import CONTENT_DIR
+from knowledge.store import Store
 
 runner = CliRunner()
 
@@ -82,7 +82,8 @@ def test_check_is_clean_and_export_json_has_the_documented_shape(db: Path) -> No
                 "status",
                 "reviewed_at",
             } <= set(tr)
-            assert all(set(s) == {"title", "url"} for s in tr["sources"])
+            for s in tr["sources"]:
+                assert {"title", "url"} <= set(s) <= {"title", "url", "homepage", "valid_until"}
 
 
 def test_yaml_export_round_trips(db: Path, tmp_path: Path) -> None:
@@ -110,7 +111,7 @@ def test_broken_yaml_import_is_one_line_and_changes_nothing(db: Path, tmp_path: 
 
 def test_import_reports_conflicts_with_exit_status(db: Path) -> None:
     async def practitioner_edits() -> None:
-        kb = await Knowledge.open(f"sqlite+aiosqlite:///{db}", seed_dir=CONTENT_DIR)
+        kb = await Store.open(f"sqlite+aiosqlite:///{db}", seed_dir=CONTENT_DIR)
         async with kb.sessions.begin() as session:
             row = await repository.get_translation(session, "pesel", "uk")
             assert row is not None

@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import yaml
 
-from bot.config import CONTENT_DIR
 from knowledge import lint
 from knowledge.content import ContentError, TopicDoc, dump_topic, parse_topic
+from knowledge.enums import Status
 from knowledge.languages import LANGUAGES
-from knowledge.models import Status
+from knowledge.settings import CONTENT_DIR
 from tests.conftest import shared_file
 
 

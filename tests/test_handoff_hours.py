@@ -6,16 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.handoff import Handoff
-from bot.i18n import I18n
-from knowledge.handoff import Hours
+from knowledge.handoff import Desk, Hours
+from knowledge.i18n import I18n
 
 SATURDAY_NOON = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)  # 12:00 in Wrocław
 TUESDAY_TEN = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-def service(hours: str = "mon-fri 08:00-16:00") -> Handoff:
-    return Handoff(-1, Hours.parse(hours), I18n(), "pl")
+def service(hours: str = "mon-fri 08:00-16:00") -> Desk:
+    return Desk(True, Hours.parse(hours), I18n())
 
 
 @pytest.mark.parametrize(

@@ -12,35 +12,38 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import DOMAIN, LOCALES_DIR, WORKSPACE_DOMAIN, WORKSPACE_LANGUAGES, I18n
 from flows.cards import answer_card
 from knowledge.content import TopicDoc
+from knowledge.i18n import DOMAIN, LOCALES_DIR, WORKSPACE_DOMAIN, WORKSPACE_LANGUAGES, I18n
 from knowledge.languages import LANGUAGES
 from knowledge.render import LRI, PDI
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"Tr": None, "gettext": None, "ngettext": (1, 2), "N_": None, "_": None}
-WEB = ROOT / "bot" / "web"
-PUBLIC_TEMPLATES = ROOT / "bot" / "public" / "templates"
-WORKSPACE_METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+WEB = ROOT / "workspace"
+PUBLIC = WEB / "public"
+PUBLIC_TEMPLATES = PUBLIC / "templates"
+REMINDERS = ROOT / "bot" / "reminders.py"
+PAGES = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 
 
 def extracted(domain: str = DOMAIN) -> set[str | tuple[str, str]]:
-    """What `make messages` extracts: the bot's strings, or the workspace's (bot/web)."""
+    """What `make messages` extracts: the bot's and parents' pages' strings, or the
+    workspace's (with the owners' reminders the bot sends)."""
     found: set[str | tuple[str, str]] = set()
     sources = (
-        [(WEB, WORKSPACE_METHODS)]
+        [(WEB, PAGES), (ROOT / "bot", [("**/reminders.py", "python")])]
         if domain == WORKSPACE_DOMAIN
-        else [
-            (ROOT / "bot", [("**.py", "python"), ("**/public/templates/**.html", "jinja2")]),
-            (ROOT / "flows", [("**.py", "python")]),
-        ]
+        else [(ROOT / part, PAGES) for part in ("bot", "flows", "knowledge")] + [(PUBLIC, PAGES)]
     )
     for folder, methods in sources:
         for filename, _line, message, _comments, _ctx in extract_from_dir(
             folder, method_map=methods, keywords=KEYWORDS, comment_tags=()
         ):
-            if domain == DOMAIN and (folder / filename).is_relative_to(WEB):
+            path = folder / filename
+            if domain == WORKSPACE_DOMAIN and path.is_relative_to(PUBLIC):
+                continue
+            if domain == DOMAIN and path == REMINDERS:
                 continue
             found.add(message if isinstance(message, str) else tuple(message[:2]))  # type: ignore[arg-type]
     return found

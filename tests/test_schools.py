@@ -9,11 +9,11 @@ from xml.etree import ElementTree
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.links import StartTarget, parse_payload, school_link
-from bot.sandbox.server import BOT_USERNAME
+from cli.app import app
 from knowledge import school_csv, schools
-from knowledge.service import DEMO_SCHOOLS, Knowledge
+from knowledge.links import StartTarget, parse_payload, school_link
+from knowledge.store import DEMO_SCHOOLS, Store
+from sandbox.server import BOT_USERNAME
 
 runner = CliRunner()
 HEADER = "code,name,district,assistant,staff_languages,how_to_apply_uk,how_to_apply_pl\n"
@@ -30,7 +30,7 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def stored(url: str) -> dict[str, schools.SchoolDoc]:
     async def load() -> dict[str, schools.SchoolDoc]:
-        kb = await Knowledge.open(url)
+        kb = await Store.open(url)
         try:
             async with kb.sessions() as session:
                 return await schools.load_directory(session, demo=True)
@@ -186,7 +186,7 @@ def test_announce_status_shows_progress(db: str) -> None:
     from knowledge import announcements
 
     async def prepare() -> None:
-        kb = await Knowledge.open(db)
+        kb = await Store.open(db)
         try:
             async with kb.sessions.begin() as session:
                 await announcements.subscribe(session, "k1", 1, "uk", news=True)

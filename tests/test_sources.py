@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 from typer.testing import CliRunner
 
-from bot.cli import app
+from cli.app import app
 from knowledge import source_check
 from knowledge.models import LinkCheck
 from knowledge.source_check import SourceState, page_text

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import PrivateChat, SlashCommand
-from bot.i18n import N_, Translator
-from bot.links import parse_payload
 from flows.states import LanguageSG, MainSG, PrivacySG, SchoolSG, SubscribeSG
-from knowledge import schools
-from knowledge.service import Knowledge
+from knowledge.i18n import N_, Translator
+from knowledge.library import Library
+from knowledge.links import parse_payload
+from knowledge.services import Services
 
 
 async def start(
@@ -25,13 +23,13 @@ async def start(
     dialog_manager: DialogManager,
     stored_lang: str | None,
     telegram_lang: str | None,
-    knowledge: Knowledge,
-    session: AsyncSession,
+    library: Library,
+    services: Services,
     t: Translator,
 ) -> None:
     """`/start [payload]`: a school's deep link opens its card, after the language if new."""
     target = parse_payload(command.args) if command.args else None
-    school = target.key if target and target.key in knowledge.schools else None
+    school = target.key if target and target.key in library.schools else None
     if command.args and school is None:
         await message.answer(
             t.gettext(
@@ -40,7 +38,7 @@ async def start(
         )
     then: dict[str, Any] | None = None
     if school is not None:
-        await schools.record_open(session, school, "bot", date.today())
+        await services.record_school_open(school, "bot")
         then = {"state": "school", "code": school}
     if stored_lang is None:
         await dialog_manager.start(

@@ -11,13 +11,13 @@ from aiogram.types import CallbackQuery, Message, ReplyParameters
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
 from bot.handoff import PREFIX, Handoff, parse_button
-from bot.i18n import Translator
 from flows.states import HandoffSG
 from knowledge import handoff as tickets
 from knowledge import message_templates
+from knowledge.i18n import Translator
 from knowledge.languages import LANGUAGES
+from knowledge.settings import Settings
 
 
 class PractitionersChat(Filter):

@@ -6,7 +6,7 @@ from aiogram import Router
 from aiogram.types import Message
 
 from bot.filters import GroupChat
-from bot.i18n import Translator
+from knowledge.i18n import Translator
 
 
 async def group_message(message: Message, t: Translator, bot_username: str) -> None:

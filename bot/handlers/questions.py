@@ -10,18 +10,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import HasText, PrivateChat
 from bot.handoff import Handoff, HandoffUnavailableError
-from bot.i18n import I18n
 from flows import safety as safety_flow
 from flows.handoff import WAITING
 from flows.states import AnswerSG, HandoffSG, SafetySG
-from knowledge import people, safety, usage
-from knowledge.service import Knowledge
+from knowledge import safety, usage
+from knowledge.i18n import I18n
+from knowledge.library import Library
+from knowledge.services import Services
 
 
 async def question(
     message: Message,
     dialog_manager: DialogManager,
-    knowledge: Knowledge,
+    library: Library,
+    services: Services,
     session: AsyncSession,
     user_key: str,
     stored_lang: str | None,
@@ -35,22 +37,21 @@ async def question(
     alarm = safety_check.check(text)
     if handoff.available and _waiting_for_person(dialog_manager):
         await to_person(
-            message, dialog_manager, knowledge, session, user_key, handoff, bot, alarm=alarm
+            message, dialog_manager, library, session, user_key, handoff, bot, alarm=alarm
         )
         return
     if alarm is not None:
-        await _alert(dialog_manager, knowledge, session, i18n, alarm, text, stored_lang)
+        await _alert(dialog_manager, library, services, i18n, alarm, text, stored_lang)
         return
-    result = knowledge.index.search(text, stored_lang)
+    result = library.index.search(text, stored_lang)
     lang = stored_lang or result.language or dialog_manager.middleware_data["lang"]
     if stored_lang is None:
         dialog_manager.middleware_data.update(lang=lang, t=i18n.get(lang))
     if result.slug is None:
         if text.strip():
-            await people.log_unanswered(
-                session, user_key, text, lang, result.score, [h.slug for h in result.hits]
+            await services.log_unanswered(
+                user_key, text, lang, result.score, [h.slug for h in result.hits]
             )
-            await session.commit()  # release the connection before talking to Telegram
         await dialog_manager.start(
             AnswerSG.unknown,
             data={"alternatives": list(result.alternatives) if result.score > 0.15 else []},
@@ -72,8 +73,8 @@ async def question(
 
 async def _alert(
     manager: DialogManager,
-    knowledge: Knowledge,
-    session: AsyncSession,
+    library: Library,
+    services: Services,
     i18n: I18n,
     alarm: safety.Alarm,
     text: str,
@@ -82,10 +83,9 @@ async def _alert(
 ) -> None:
     """The safety reply, in the language the person wrote in. Counted, never logged."""
     own = stored_lang or manager.middleware_data.get("telegram_lang")
-    lang = safety.reply_language(alarm, own, knowledge.index.detect_language(text))
+    lang = safety.reply_language(alarm, own, library.index.detect_language(text))
     manager.middleware_data.update(lang=lang, t=i18n.get(stored_lang or lang))
-    await usage.count(session, usage.SAFETY)
-    await session.commit()
+    await services.count(usage.SAFETY)
     await manager.start(
         SafetySG.alert,
         data=safety_flow.start_data(alarm, lang, ticket),
@@ -109,7 +109,7 @@ def _waiting_for_person(manager: DialogManager) -> bool:
 async def to_person(
     message: Message,
     manager: DialogManager,
-    knowledge: Knowledge,
+    library: Library,
     session: AsyncSession,
     user_key: str,
     handoff: Handoff,
@@ -126,7 +126,7 @@ async def to_person(
     lang = manager.middleware_data["lang"]
     try:
         ticket = await handoff.ask(
-            bot, session, knowledge,
+            bot, session, library,
             user_key=user_key, chat_id=message.chat.id, lang=lang,
             topic=topic if isinstance(topic, str) else None, text=message.text or "",
             urgent=urgent,
@@ -138,9 +138,10 @@ async def to_person(
         data = {"failed": True}
     if alarm is not None:
         i18n: I18n = manager.middleware_data["i18n"]
+        services: Services = manager.middleware_data["services"]
         ticket_id = data.get("ticket")
         await _alert(
-            manager, knowledge, session, i18n, alarm, message.text or "", lang,
+            manager, library, services, i18n, alarm, message.text or "", lang,
             ticket=ticket_id if isinstance(ticket_id, int) else None,
         )  # fmt: skip
         return

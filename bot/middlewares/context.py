@@ -1,4 +1,9 @@
-"""Per update: a database session, the person's pseudonymous key, language and translator."""
+"""Per update: the content snapshot, a unit of work, the person's pseudonymous key and language.
+
+The session behind `services` connects only when first used (most updates read the in-memory
+library alone) and is committed here once the update is handled — handlers and dialogs never
+commit.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,32 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 
-from bot.config import Settings
-from bot.i18n import I18n
-from bot.profiles import Profiles
 from knowledge import people
+from knowledge.i18n import I18n
 from knowledge.languages import from_telegram
-from knowledge.service import Knowledge
+from knowledge.library import Librarian
+from knowledge.profiles import Profiles
+from knowledge.services import Services
+from knowledge.settings import Settings
+from knowledge.store import Store
 
 
 class ContextMiddleware(BaseMiddleware):
-    def __init__(self, knowledge: Knowledge, i18n: I18n, settings: Settings, secret: bytes) -> None:
-        self.knowledge = knowledge
+    def __init__(
+        self,
+        store: Store,
+        librarian: Librarian,
+        profiles: Profiles,
+        i18n: I18n,
+        settings: Settings,
+        secret: bytes,
+    ) -> None:
+        self.store = store
+        self.librarian = librarian
+        self.profiles = profiles
         self.i18n = i18n
         self.settings = settings
         self.secret = secret
-        self.profiles = Profiles(knowledge)
 
     async def __call__(
         self,
@@ -35,7 +51,7 @@ class ContextMiddleware(BaseMiddleware):
             return None
         fallback = from_telegram(user.language_code) or self.settings.default_language
         data.update(
-            knowledge=self.knowledge,
+            library=self.librarian.current,
             i18n=self.i18n,
             settings=self.settings,
             telegram_lang=from_telegram(user.language_code),
@@ -52,10 +68,9 @@ class ContextMiddleware(BaseMiddleware):
             lang=lang,
             t=self.i18n.get(lang),
         )
-        # The session connects lazily: updates that only read the in-memory index never
-        # take a database connection at all.
-        async with self.knowledge.sessions() as session:
+        async with self.store.sessions() as session:
             data["session"] = session
+            data["services"] = Services(session)
             result = await handler(event, data)
             await session.commit()
             return result

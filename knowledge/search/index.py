@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
@@ -23,7 +23,6 @@ import numpy.typing as npt
 import yaml
 from rapidfuzz import fuzz, process
 
-from knowledge.content import TopicDoc
 from knowledge.languages import LANGUAGES
 from knowledge.search.langid import CYRILLIC, LATIN, lingua_best
 from knowledge.search.morphology import lemmas
@@ -73,6 +72,11 @@ class SearchResult:
 
 
 Features = dict[str, float]
+Entry = tuple[str, str]
+"""(kind, text): kind is "title", "keyword" or "phrasing" (weighted in that order)."""
+SearchDocument = tuple[str, Mapping[str, Sequence[Entry]]]
+"""A topic as the search sees it: its slug and, per language, its entries — plain data, so
+the search needs neither the exchange format nor the database."""
 
 
 @lru_cache(maxsize=500_000)
@@ -140,23 +144,15 @@ class SearchIndex:
     @classmethod
     def build(
         cls,
-        topics: Iterable[TopicDoc],
+        documents: Iterable[SearchDocument],
         version: int = 0,
         *,
         out_of_scope: dict[str, dict[str, list[str]]] | None = None,
     ) -> SearchIndex:
-        """Index topics; `out_of_scope` (default: the bundled list) is a decoy to lose against."""
+        """Index documents; `out_of_scope` (default: the bundled list) is a decoy to lose to."""
         if out_of_scope is None:
             out_of_scope = load_out_of_scope()
-        docs: list[tuple[str, dict[str, list[tuple[str, str]]]]] = []
-        for topic in topics:
-            by_lang = {}
-            for lang, tr in topic.translations.items():
-                entries = [("title", tr.title)]
-                entries += [("keyword", k) for k in tr.keywords]
-                entries += [("phrasing", p) for p in tr.phrasings]
-                by_lang[lang] = entries
-            docs.append((topic.slug, by_lang))
+        docs: list[SearchDocument] = list(documents)
         slugs = [slug for slug, _ in docs]
         if out_of_scope:
             decoy = {

@@ -27,7 +27,7 @@ async def test_a_person_chats_in_the_browser(page: tuple[Any, Harness], tmp_path
     await tab.get_by_text(t.gettext("🏙 Everyday life")).wait_for()
     await tab.fill("#text", "Як отримати PESEL?")
     await tab.press("#text", "Enter")
-    title = harness.knowledge.catalog["pesel"].translations["uk"].title
+    title = harness.library.catalog["pesel"].translations["uk"].title
     card = tab.locator(".msg.bot", has_text=title).last
     await card.wait_for()
     assert await card.locator("b").first.inner_text() == title  # entities rendered as markup

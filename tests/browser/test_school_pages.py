@@ -10,9 +10,9 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest_asyncio
 
-from bot.links import school_link
-from bot.sandbox.server import BOT_USERNAME
 from knowledge.languages import LANGUAGES, NATIVE_NAMES
+from knowledge.links import school_link
+from sandbox.server import BOT_USERNAME
 from tests.browser.conftest import chromium_and_bot
 from tests.browser.test_workspace_page import log_in
 from tests.e2e.conftest import Harness, add_user

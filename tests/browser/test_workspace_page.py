@@ -92,9 +92,9 @@ async def test_unanswered_question_linked_in_the_inbox(browser: tuple[Any, Harne
     await group.locator('select[name="slug"]').select_option("migrant-info-point")
     await group.locator("button.link").click()
     await tab.locator(".ok").wait_for()
-    async with h.knowledge.sessions() as session:
+    async with h.store.sessions() as session:
         assert await gaps.unanswered_groups(session) == []
-    title = h.knowledge.catalog["migrant-info-point"].translations["pl"].title
+    title = h.library.catalog["migrant-info-point"].translations["pl"].title
 
     async def answered() -> bool:
         reply = await h.client.ask(8903, question, language_code="pl")

@@ -14,14 +14,16 @@ import pytest
 import pytest_asyncio
 from aiohttp import ClientSession, CookieJar
 
-from bot.config import CONTENT_DIR, Settings
-from bot.i18n import I18n
 from bot.runner import BotRuntime
-from bot.sandbox.client import SandboxClient
-from bot.sandbox.run import SandboxServer
-from bot.sandbox.server import DEFAULT_TOKEN, PRACTITIONERS_CHAT
-from knowledge.service import Knowledge
-from tests.conftest import unavailable
+from cli.serve import runtime as compose
+from knowledge.i18n import I18n
+from knowledge.library import Librarian, Library
+from knowledge.settings import CONTENT_DIR, Settings
+from knowledge.store import Store
+from sandbox.client import SandboxClient
+from sandbox.run import SandboxServer
+from sandbox.server import DEFAULT_TOKEN, PRACTITIONERS_CHAT
+from tests.conftest import shared_library, unavailable
 
 REDIS_URL = os.environ.get("WITAJ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -38,17 +40,23 @@ class Harness:
     server: SandboxServer
     client: SandboxClient
     runtime: BotRuntime
-    knowledge: Knowledge
+    store: Store
+    librarian: Librarian
     i18n: I18n
 
     async def restart_bot(self) -> None:
         """Stop and start the bot process state (memory storage is lost, as after a crash)."""
         settings = self.runtime.settings
         await self.runtime.stop()
-        self.runtime = BotRuntime(
-            settings, DEFAULT_TOKEN, self.server.url, knowledge=self.knowledge
-        )
+        self.runtime = compose(
+            settings, DEFAULT_TOKEN, self.server.url, self.store, self.librarian,
+            sandbox_url=self.server.url,
+        )  # fmt: skip
         await self.runtime.start()
+
+    @property
+    def library(self) -> Library:
+        return self.librarian.current
 
 
 async def redis_available() -> bool:
@@ -86,17 +94,21 @@ async def start_harness(
         },
     )
     settings.webhook_url = f"http://127.0.0.1:{settings.webhook_port}"
-    knowledge = await Knowledge.open(settings.database_url, seed_dir=CONTENT_DIR, demo=demo)
-    runtime = BotRuntime(settings, DEFAULT_TOKEN, server.url, knowledge=knowledge)
+    store = await Store.open(settings.database_url, seed_dir=CONTENT_DIR, demo=demo)
+    # The seed's library is built once per test session; this database holds the same topics,
+    # so the librarian adopts it instead of building the index again.
+    librarian = Librarian(store, shared_library(), demo=demo)
+    await librarian.refresh()
+    runtime = compose(settings, DEFAULT_TOKEN, server.url, store, librarian, sandbox_url=server.url)
     await runtime.start()
     http = ClientSession()
-    return Harness(server, SandboxClient(server.url, http), runtime, knowledge, I18n())
+    return Harness(server, SandboxClient(server.url, http), runtime, store, librarian, I18n())
 
 
 async def stop_harness(h: Harness) -> None:
     await h.client.http.close()
     await h.runtime.stop()
-    await h.knowledge.close()
+    await h.store.close()
     await h.server.stop()
 
 
@@ -157,9 +169,9 @@ async def add_user(
     assistant: bool = False,
 ) -> None:
     from knowledge import accounts
-    from knowledge.models import Role
+    from knowledge.enums import Role
 
-    async with h.knowledge.sessions.begin() as session:
+    async with h.store.sessions.begin() as session:
         await accounts.add_user(
             session,
             name,

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.announcer import Announcer
-from bot.sandbox.server import Sandbox
 from knowledge import announcements
+from knowledge.enums import AnnouncementStatus, DeliveryStatus
 from knowledge.languages import NATIVE_NAMES
-from knowledge.models import AnnouncementStatus, Delivery, DeliveryStatus, Subscription
+from knowledge.models import Delivery, Subscription
+from sandbox.server import Sandbox
 from tests.e2e.conftest import Harness, add_user, workspace
 from tests.e2e.test_workspace import form
 
@@ -23,7 +24,7 @@ FIRST = 50_000
 async def subscribers(h: Harness, n: int, lang: str = "uk") -> list[int]:
     """`n` people who subscribed to all news (their chats exist in the sandbox)."""
     ids = list(range(FIRST, FIRST + n))
-    async with h.knowledge.sessions.begin() as session:
+    async with h.store.sessions.begin() as session:
         for uid in ids:
             h.server.sandbox.user(uid, language_code=lang)
             await announcements.subscribe(session, f"key-{uid}", uid, lang, news=True)
@@ -31,9 +32,9 @@ async def subscribers(h: Harness, n: int, lang: str = "uk") -> list[int]:
 
 
 async def announce(h: Harness, texts: dict[str, str], audience: str = "all") -> int:
-    async with h.knowledge.sessions.begin() as session:
+    async with h.store.sessions.begin() as session:
         row = await announcements.create(
-            session, texts, audience, created_by="test", topics=list(h.knowledge.catalog)
+            session, texts, audience, created_by="test", topics=list(h.library.catalog)
         )
         await announcements.start(session, row)
         return row.id
@@ -42,7 +43,7 @@ async def announce(h: Harness, texts: dict[str, str], audience: str = "all") -> 
 async def until_done(h: Harness, announcement_id: int, within: float = 30) -> dict[str, int]:
     deadline = time.monotonic() + within
     while True:
-        async with h.knowledge.sessions() as session:
+        async with h.store.sessions() as session:
             row = await announcements.get(session, announcement_id)
             assert row is not None
             statuses = Counter(
@@ -82,7 +83,7 @@ async def test_rate_limit_429_and_blocked_people(polling: Harness) -> None:
     assert busiest_second(times) <= 25
     (refused_at, retry_after), *_ = h.server.sandbox.refused
     assert min(times) - refused_at >= retry_after  # the 429 was waited out
-    async with h.knowledge.sessions() as session:
+    async with h.store.sessions() as session:
         left = {row.chat_id for row in await session.scalars(select(Subscription))}
     assert not left & set(people[:3])  # who blocked the bot is unsubscribed
     messages = await h.client.chat(people[5])
@@ -96,26 +97,26 @@ async def test_a_crash_mid_job_resumes_without_sending_twice(polling: Harness) -
         task.cancel()
     people = await subscribers(h, 40, lang="be")
     announcement = await announce(h, {"en": "Parents' meeting on Friday."})
-    job = Announcer(h.runtime.bot, h.knowledge, h.i18n, rate=200)  # type: ignore[arg-type]
+    job = Announcer(h.runtime.bot, h.store, h.librarian, h.i18n, rate=200)  # type: ignore[arg-type]
     crashed = asyncio.create_task(job.run_once())
     await h.client.wait_until(people[11], lambda ms: bool(ms))  # 12 got it, then it dies
     crashed.cancel()  # the process dies mid-batch
     await asyncio.gather(crashed, return_exceptions=True)
-    async with h.knowledge.sessions() as session:
+    async with h.store.sessions() as session:
         unconfirmed = {
             d.chat_id
             for d in await session.scalars(
                 select(Delivery).where(Delivery.status == DeliveryStatus.SENDING)
             )
         }
-    await Announcer(h.runtime.bot, h.knowledge, h.i18n, rate=200).run_once()  # type: ignore[arg-type]
+    await Announcer(h.runtime.bot, h.store, h.librarian, h.i18n, rate=200).run_once()  # type: ignore[arg-type]
     statuses = await until_done(h, announcement, within=5)
     got = received(h.server.sandbox, people)
     assert max(got.values()) == 1  # never twice
     assert len(got) + len(unconfirmed - set(got)) == 40
     assert statuses.get("pending", 0) == 0
     # Belarusian readers got the English text: the fallback the preview warned about.
-    async with h.knowledge.sessions() as session:
+    async with h.store.sessions() as session:
         seen = await announcements.preview(session, {"en": "x"}, "all")
     assert seen.missing == {"be": 40}
     chat = await h.client.chat(people[0])
@@ -137,7 +138,7 @@ async def test_subscribe_in_the_bot_follow_an_answer_and_hear_of_its_change(
     card = await c.ask(user, "كيف أحصل على رقم PESEL؟", language_code="ar")
     _, toast = await c.press(user, card, t.gettext("🔔 Tell me when this answer changes"))
     assert toast == t.gettext("I will write to you when this answer changes.")
-    async with h.knowledge.sessions() as session:
+    async with h.store.sessions() as session:
         row = await announcements.subscription(session, await _key(h, user))
     assert row is not None and row.categories == ["school"] and row.topics == ["pesel"]
 
@@ -149,9 +150,9 @@ async def test_subscribe_in_the_bot_follow_an_answer_and_hear_of_its_change(
         status, page = await ws.post("/t/pesel/ar", changed)
         assert status == 200 and 'id="notified"' in page
     notice = await _last(h, user, lambda m: m["text"].startswith("📢 "))
-    assert h.knowledge.catalog["pesel"].translations["ar"].title in notice["text"]
+    assert h.library.catalog["pesel"].translations["ar"].title in notice["text"]
     opened, _ = await c.press(user, notice, t.gettext("➡️ Open the answer"))
-    assert h.knowledge.catalog["pesel"].translations["ar"].title in opened["text"]
+    assert h.library.catalog["pesel"].translations["ar"].title in opened["text"]
 
     # School news reach them; everyday news do not.
     everyday = await announce(h, {"en": "Tram 2 runs again."}, "category:everyday")
@@ -164,14 +165,14 @@ async def test_subscribe_in_the_bot_follow_an_answer_and_hear_of_its_change(
     # /forget removes the subscription with everything else.
     privacy = await c.ask(user, "/forget", language_code="ar")
     await c.press(user, privacy, t.gettext("Yes, delete"))
-    async with h.knowledge.sessions() as session:
+    async with h.store.sessions() as session:
         assert await announcements.subscription(session, await _key(h, user)) is None
 
 
 async def _key(h: Harness, user: int) -> str:
     from knowledge import people
 
-    async with h.knowledge.sessions() as session:
+    async with h.store.sessions() as session:
         return people.user_key(await people.user_key_secret(session), user)
 
 
@@ -211,7 +212,7 @@ async def test_compose_preview_and_send_in_the_workspace(polling: Harness) -> No
 
 async def _more(h: Harness, n: int, lang: str) -> list[int]:
     ids = list(range(FIRST + 1000, FIRST + 1000 + n))
-    async with h.knowledge.sessions.begin() as session:
+    async with h.store.sessions.begin() as session:
         for uid in ids:
             h.server.sandbox.user(uid, language_code=lang)
             await announcements.subscribe(session, f"key-{uid}", uid, lang, news=True)

@@ -7,8 +7,8 @@ import time
 
 from sqlalchemy import select
 
-from bot.sandbox.client import buttons
 from knowledge.models import Feedback, Person, UnansweredQuestion
+from sandbox.client import buttons
 from tests.e2e.conftest import Harness
 
 
@@ -37,7 +37,7 @@ async def test_user_html_is_escaped_and_long_text_answered(polling: Harness) -> 
     assert reply["text"]  # the sandbox parsed the bot's HTML: nothing the user typed broke it
     long = await c.ask(9002, "pesel " + "ą" * 4090)
     assert long["text"]
-    async with polling.knowledge.sessions() as session:
+    async with polling.store.sessions() as session:
         stored = list(await session.scalars(select(UnansweredQuestion.text)))
     assert all("<" not in text or "script" in text for text in stored)
 
@@ -45,7 +45,7 @@ async def test_user_html_is_escaped_and_long_text_answered(polling: Harness) -> 
 async def test_unanswerable_question_is_logged_pseudonymously(polling: Harness) -> None:
     reply = await polling.client.ask(9003, "Who will win the football cup this year?")
     assert "🤔" in reply["text"]
-    async with polling.knowledge.sessions() as session:
+    async with polling.store.sessions() as session:
         rows = list(await session.scalars(select(UnansweredQuestion)))
         people = list(await session.scalars(select(Person)))
     assert [r.text for r in rows] == ["Who will win the football cup this year?"]
@@ -90,7 +90,7 @@ async def test_forged_truncated_and_stale_buttons_restart_politely(polling: Harn
 async def test_old_cards_keep_their_sources_and_working_buttons(polling: Harness) -> None:
     """A migrant scrolls back to an earlier answer, even after a restart, and uses it."""
     c, t = polling.client, polling.i18n.get("uk")
-    catalog = polling.knowledge.catalog
+    catalog = polling.library.catalog
     first = await c.ask(9008, "Як отримати номер PESEL?", language_code="uk")
     assert first["text"].startswith(catalog["pesel"].translations["uk"].title)
     second = await c.ask(9008, "numer alarmowy policja", language_code="uk")
@@ -105,7 +105,7 @@ async def test_old_cards_keep_their_sources_and_working_buttons(polling: Harness
     assert catalog["pesel"].translations["pl"].title in polish["text"]
     _, toast = await c.press(9008, old, t.gettext("👍 Helpful"))
     assert toast == t.gettext("Thank you for your feedback!")
-    async with polling.knowledge.sessions() as session:
+    async with polling.store.sessions() as session:
         votes = list(await session.scalars(select(Feedback)))
     assert [(v.lang, v.helpful) for v in votes] == [("uk", True)]
 

@@ -8,10 +8,10 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox.client import buttons, find_button
 from flows.cards import title
 from knowledge.languages import NATIVE_NAMES
 from knowledge.models import Feedback, Person
+from sandbox.client import buttons, find_button
 from tests.e2e.conftest import Harness
 
 QUESTIONS = {
@@ -28,7 +28,7 @@ async def count(h: Harness, model: type, expected: int) -> int:
     """Rows of `model`, waiting briefly for the bot's transaction (it commits after replying)."""
     deadline = time.monotonic() + 5
     while True:
-        async with h.knowledge.sessions() as session:
+        async with h.store.sessions() as session:
             n = int(await session.scalar(select(func.count()).select_from(model)) or 0)
         if n == expected or time.monotonic() > deadline:
             return n
@@ -53,7 +53,7 @@ async def test_commands_are_registered_in_every_language(polling: Harness) -> No
 async def converse(harness: Harness, lang: str, user: int) -> None:
     """Choose language, browse, open a card, vote, ask free text, show in Polish, forget."""
     c, t = harness.client, harness.i18n.get(lang)
-    catalog = harness.knowledge.catalog
+    catalog = harness.library.catalog
 
     prompt = await c.ask(user, "/start", language_code=lang)
     assert t.gettext("Choose your language") in prompt["text"]
@@ -63,7 +63,7 @@ async def converse(harness: Harness, lang: str, user: int) -> None:
     menu, _ = await c.press(user, prompt, NATIVE_NAMES[lang])
     assert t.gettext("Pick a topic, or just type your question in any language.") in menu["text"]
     topics, _ = await c.press(user, menu, t.gettext("🏙 Everyday life"))
-    everyday = harness.knowledge.in_category("everyday")
+    everyday = harness.library.in_category("everyday")
     assert buttons(topics)[0]["text"] == title(everyday[0], lang)
 
     card, _ = await c.press(user, topics, title(everyday[0], lang))

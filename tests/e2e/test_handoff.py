@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.sandbox.client import buttons, find_button
-from bot.sandbox.server import PRACTITIONERS_CHAT
 from flows.cards import title
 from knowledge.languages import NATIVE_NAMES
 from knowledge.models import Ticket
+from sandbox.client import buttons, find_button
+from sandbox.server import PRACTITIONERS_CHAT
 from tests.e2e.conftest import Harness, add_user
 
 SENT = (
@@ -50,7 +50,7 @@ async def last_bot_message(h: Harness, user: int, predicate: Any) -> dict[str, A
 async def ticket_row(h: Harness, ticket_id: int, check: Any = None) -> Ticket:
     deadline = time.monotonic() + 5
     while True:
-        async with h.knowledge.sessions() as session:
+        async with h.store.sessions() as session:
             row = await session.scalar(
                 select(Ticket).where(Ticket.id == ticket_id).options(selectinload(Ticket.messages))
             )
@@ -82,7 +82,7 @@ async def test_round_trip_with_follow_up_two_answers_close_and_rating(polling: H
 
     post = await group_post(h, lambda m: "#1" in m["text"] and "PESEL dla" not in m["text"])
     assert staff.language_name("uk") in post["text"]
-    assert title(h.knowledge.catalog["pesel"], "pl") in post["text"]
+    assert title(h.library.catalog["pesel"], "pl") in post["text"]
     assert "Допоможіть, будь ласка" in post["text"]
     assert "Olena" not in post["text"] and str(MIGRANT) not in post["text"]
     mentions = [e for e in post["entities"] if e["type"] == "text_mention" or e.get("url")]
@@ -238,7 +238,7 @@ async def test_without_a_practitioners_group_the_person_is_told_and_text_is_sear
         assert t.gettext("🙋 Talking to a person is not set up here yet.") in write["text"]
         find_button(write, t.gettext("ℹ️ Migrant info point"))
         card = await h.client.ask(MIGRANT, "jak dostać numer pesel", language_code="pl")
-        assert h.knowledge.catalog["pesel"].translations["pl"].title in card["text"]
+        assert h.library.catalog["pesel"].translations["pl"].title in card["text"]
         assert h.server.sandbox.chats[PRACTITIONERS_CHAT].messages == {}
 
 

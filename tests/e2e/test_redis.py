@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from bot.sandbox.client import buttons
+from sandbox.client import buttons
 from tests.e2e.conftest import REDIS_URL, Harness
 from tests.e2e.test_conversation import converse
 

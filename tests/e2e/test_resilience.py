@@ -22,7 +22,7 @@ async def test_429_retry_after_is_honoured_and_the_reply_arrives(polling: Harnes
 async def test_server_without_optional_methods_only_warns(
     tmp_path: Path, monkeypatch: object
 ) -> None:
-    from bot.sandbox import server as sandbox_server
+    from sandbox import server as sandbox_server
 
     original = sandbox_server.Sandbox._methods
 
@@ -71,20 +71,20 @@ async def test_a_database_that_went_away(tmp_path: Path) -> None:
     a parent's school page still opens; and everything works again when it is back."""
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-    from bot.sandbox.client import find_button
     from knowledge.languages import NATIVE_NAMES
+    from sandbox.client import find_button
     from tests.e2e.conftest import running, workspace
 
     async with running(tmp_path, "polling", demo=True) as h:
         c, t = h.client, h.i18n.get("uk")
         prompt = await c.ask(7700, "/start", language_code="uk")
         await c.press(7700, prompt, NATIVE_NAMES["uk"])
-        working = h.knowledge.sessions
+        working = h.store.sessions
         gone = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
-        h.knowledge.sessions = async_sessionmaker(gone)
+        h.store.sessions = async_sessionmaker(gone)
         try:
             card = await c.ask(7700, "як отримати pesel", language_code="uk")
-            title = h.knowledge.catalog["pesel"].translations["uk"].title
+            title = h.library.catalog["pesel"].translations["uk"].title
             assert title in card["text"]  # the search needs no database
             sorry = t.gettext(
                 "Sorry, something went wrong on my side. Please try again in a minute."
@@ -102,7 +102,7 @@ async def test_a_database_that_went_away(tmp_path: Path) -> None:
                 status, page = await ws.post("/login", {"name": "anna", "password": "x" * 12})
                 assert status == 503 and "database" in page.lower()
         finally:
-            h.knowledge.sessions = working
+            h.store.sessions = working
             await gone.dispose()
         _, toast = await c.press(7700, card, t.gettext("👍 Helpful"))
         assert toast == t.gettext("Thank you for your feedback!")

@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.sandbox.client import buttons
 from knowledge import usage
 from knowledge.handoff import Hours
 from knowledge.models import Ticket
 from knowledge.render import visible_text
 from knowledge.safety import load
+from sandbox.client import buttons
 from tests.e2e.conftest import Harness, add_user, workspace
 from tests.e2e.test_handoff import group_post, start_in, ticket_row
 
@@ -66,9 +66,9 @@ async def test_danger_gets_112_and_the_helpline_and_look_alikes_their_answer(
     for number, (lang, text, slug) in enumerate(LOOK_ALIKES):
         reply = await c.ask(7300 + number, text, language_code=lang)
         assert opening(lang) not in reply["text"], text
-        title = polling.knowledge.catalog[slug].translations[lang].title
+        title = polling.library.catalog[slug].translations[lang].title
         assert title in reply["text"], (text, reply["text"][:120])
-    async with polling.knowledge.sessions() as session:
+    async with polling.store.sessions() as session:
         counted = await usage.weekly(session, usage.SAFETY)
     assert sum(counted.values()) == len(DANGER)
 
@@ -124,10 +124,10 @@ async def test_danger_inside_a_conversation_with_a_person(polling: Harness) -> N
 
 async def test_outside_working_hours_the_helplines_answer_now(polling: Harness) -> None:
     h, c = polling, polling.client
-    handoff = h.runtime.dp["handoff"]  # type: ignore[index]
+    desk = h.runtime.dp["desk"]  # type: ignore[index]
     today = datetime.now(ZoneInfo("Europe/Warsaw")).weekday()
     closed = Hours(frozenset({(today + 3) % 7}), time(8), time(16), ZoneInfo("Europe/Warsaw"))
-    handoff.hours = closed  # the running dispatcher holds this very object
+    desk.hours = closed  # the running dispatcher holds this very object
     alert = await c.ask(7700, "i want to kill myself", language_code="en")
     assert CRISIS.translations["en"].after_hours in alert["text"]
     write, _ = await c.press(7700, alert, h.i18n.get("en").gettext("🙋 Talk to a person now"))

@@ -11,13 +11,13 @@ import pytest
 from aiohttp import ClientSession
 from sqlalchemy import func, select
 
-from bot.links import school_link
-from bot.sandbox.client import buttons, find_button
-from bot.sandbox.server import BOT_USERNAME
 from flows.cards import SCHOOL_SECTIONS, title
 from knowledge import schools
 from knowledge.languages import LANGUAGES, NATIVE_NAMES
+from knowledge.links import school_link
 from knowledge.models import School, SchoolOpen
+from sandbox.client import buttons, find_button
+from sandbox.server import BOT_USERNAME
 from tests.e2e.conftest import Harness, add_user, workspace
 
 CODE = "demo-krzyki"
@@ -28,7 +28,7 @@ async def opens(h: Harness, channel: str, expected: int) -> int:
     """This week's count for the demo school, waiting briefly for the bot's commit."""
     deadline = time.monotonic() + 5
     while True:
-        async with h.knowledge.sessions() as session:
+        async with h.store.sessions() as session:
             n = int(
                 await session.scalar(
                     select(func.coalesce(func.sum(SchoolOpen.count), 0))
@@ -54,11 +54,11 @@ async def test_deep_link_opens_the_school_card_after_choosing_a_language(
     assert NAME in card["text"]
     for label in SCHOOL_SECTIONS.values():
         assert t.gettext(label) in card["text"]
-    school = demo.knowledge.schools[CODE]
+    school = demo.library.schools[CODE]
     assert school.infos[lang].how_to_apply[:30] in card["text"]
     assert t.gettext("Demo school: invented for trying Witaj out.") in card["text"]
     # The general topics are one tap away, in the same language.
-    topic = demo.knowledge.catalog["preparatory-class"]
+    topic = demo.library.catalog["preparatory-class"]
     answer, _ = await c.press(user, card, title(topic, lang))
     assert title(topic, lang) in answer["text"]
     assert await opens(demo, "bot", 1) == 1
@@ -107,14 +107,14 @@ async def test_find_a_school_by_district(demo: Harness) -> None:
 
 
 async def test_real_bot_never_shows_demo_schools(tmp_path: object, demo: Harness) -> None:
-    assert CODE in demo.knowledge.schools
-    url = str(demo.knowledge.engine.url)
-    await demo.knowledge.close()
-    from knowledge.service import Knowledge
+    assert CODE in demo.library.schools
+    url = demo.store.engine.url.render_as_string(hide_password=False)
+    from knowledge.library import Librarian
+    from knowledge.store import Store
 
-    production = await Knowledge.open(url, demo=False)
+    production = await Store.open(url, demo=False)
     try:
-        assert production.schools == {}
+        assert (await Librarian.open(production, demo=False)).current.schools == {}
         async with production.sessions() as session:
             assert await schools.list_schools(session) == []
     finally:
@@ -169,7 +169,7 @@ def schools_version(page: str) -> str:
 
 async def until_school(h: Harness, check: object, seconds: float = 10) -> None:
     deadline = time.monotonic() + seconds
-    while not (CODE in h.knowledge.schools and check(h.knowledge.schools[CODE])):  # type: ignore[operator]
+    while not (CODE in h.library.schools and check(h.library.schools[CODE])):  # type: ignore[operator]
         assert time.monotonic() < deadline, "the bot's directory did not change"
         await asyncio.sleep(0.05)
 
@@ -201,7 +201,7 @@ async def test_admin_adds_a_school_and_downloads_its_qr_codes(demo: Harness) -> 
 
 async def until_school_code(h: Harness, code: str) -> None:
     deadline = time.monotonic() + 10
-    while code not in h.knowledge.schools:
+    while code not in h.library.schools:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.05)
 
@@ -222,6 +222,6 @@ async def test_public_page_counts_visits_and_switches_language(demo: Harness) ->
             page = await resp.text()
             assert resp.status == 404 and "<script>" not in page
     assert await opens(demo, "web", 1) == 1  # the language switch is the same visit
-    async with demo.knowledge.sessions() as session:
+    async with demo.store.sessions() as session:
         weeks = await schools.opens_by_week(session, date.today())
     assert sum(w.web for counts in weeks.values() for w in counts) == 1

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.web.reminders import send_reminders, workspace_i18n
+from bot.reminders import send_reminders
 from knowledge import gaps, lint, matrix
+from knowledge.i18n import workspace_i18n
 from knowledge.models import Practitioner
 from knowledge.repository import get_translation, load_topics, translation_doc
 from tests.e2e.conftest import Harness, add_user, workspace
@@ -14,7 +15,7 @@ from tests.e2e.conftest import Harness, add_user, workspace
 
 async def form(h: Harness, slug: str, lang: str, **changes: str) -> dict[str, str]:
     """The editor's form as the page would send it, with some fields changed."""
-    async with h.knowledge.sessions() as session:
+    async with h.store.sessions() as session:
         row = await get_translation(session, slug, lang)
         assert row is not None
         doc, version = translation_doc(row), row.version
@@ -39,7 +40,7 @@ async def form(h: Harness, slug: str, lang: str, **changes: str) -> dict[str, st
 
 
 async def stored(h: Harness, slug: str, lang: str) -> Any:
-    async with h.knowledge.sessions() as session:
+    async with h.store.sessions() as session:
         row = await get_translation(session, slug, lang)
         assert row is not None
         return translation_doc(row), row.version
@@ -109,7 +110,7 @@ async def test_review_history_diff_and_restore(polling: Harness) -> None:
         assert doc.status.value == "reviewed" and doc.reviewer == "anna"
         _status, page = await ws.get("/t/pesel/en")
         assert "+Short new text." in page and "anna" in page
-        async with polling.knowledge.sessions() as session:
+        async with polling.store.sessions() as session:
             row = await get_translation(session, "pesel", "en")
             assert row is not None
             first = row.revisions[0].id
@@ -170,7 +171,7 @@ async def test_polish_change_makes_translations_outdated_and_kb_check_agrees(
         await ws.post("/t/pesel/uk", await form(polling, "pesel", "uk", action="review"))
         _, page = await ws.get("/")
         assert 'data-slug="pesel" data-lang="uk" data-status="reviewed"' in page
-    async with polling.knowledge.sessions() as session:
+    async with polling.store.sessions() as session:
         rows = await matrix.load_matrix(session)
         topics = await load_topics(session)
     findings = lint.check(topics, outdated=matrix.outdated(rows))
@@ -193,7 +194,7 @@ async def test_unanswered_question_linked_to_a_topic_is_answered_next_time(
     for user in (8811, 8812):
         reply = await polling.client.ask(user, question, language_code="pl")
         assert "🤔" in reply["text"]
-    async with polling.knowledge.sessions() as session:
+    async with polling.store.sessions() as session:
         groups = await gaps.unanswered_groups(session)
     assert len(groups) == 1 and len(groups[0].questions) == 2
     async with workspace(polling) as ws:
@@ -208,7 +209,7 @@ async def test_unanswered_question_linked_to_a_topic_is_answered_next_time(
 
     async def answered() -> bool:
         reply = await polling.client.ask(8813, question, language_code="pl")
-        title = polling.knowledge.catalog["migrant-info-point"].translations["pl"].title
+        title = polling.library.catalog["migrant-info-point"].translations["pl"].title
         return bool(reply["text"].startswith(title))
 
     await until(answered)
@@ -217,7 +218,7 @@ async def test_unanswered_question_linked_to_a_topic_is_answered_next_time(
 async def test_feedback_report_lists_the_worst_first(polling: Harness) -> None:
     from knowledge import people
 
-    async with polling.knowledge.sessions.begin() as session:
+    async with polling.store.sessions.begin() as session:
         for i, helpful in enumerate([True, True, False]):
             await people.record_feedback(session, f"k{i}", "pesel", "uk", helpful=helpful)
         await people.record_feedback(session, "k9", "bank-account", "en", helpful=False)
@@ -234,7 +235,7 @@ async def test_overdue_topics_are_listed_and_owners_reminded(polling: Harness) -
 
     await add_user(polling, "anna", "admin")
     await polling.client.ask(7777, "/start")  # a bot can only write to people who started it
-    async with polling.knowledge.sessions.begin() as session:
+    async with polling.store.sessions.begin() as session:
         owner = await session.get(Practitioner, 1)
         assert owner is not None
         owner.telegram_id = 7777
@@ -249,7 +250,7 @@ async def test_overdue_topics_are_listed_and_owners_reminded(polling: Harness) -
         assert 'class="late"' in page
     assert polling.runtime.bot is not None
     sent = await send_reminders(
-        polling.runtime.bot, polling.knowledge, workspace_i18n("en"), date(2026, 11, 24)
+        polling.runtime.bot, polling.store, workspace_i18n("en"), date(2026, 11, 24)
     )
     assert sent == 1
     chat = await polling.client.chat(7777)
@@ -258,20 +259,23 @@ async def test_overdue_topics_are_listed_and_owners_reminded(polling: Harness) -
 
 
 async def test_another_replica_picks_up_an_edit_by_the_content_version(polling: Harness) -> None:
-    from knowledge.service import Knowledge
+    from knowledge.library import Librarian
+    from knowledge.store import Store
 
-    replica = await Knowledge.open(polling.runtime.settings.database_url)
+    store = await Store.open(polling.runtime.settings.database_url)
     try:
+        replica = await Librarian.open(store)
         await add_user(polling, "anna", "editor")
         async with workspace(polling) as ws:
             await ws.login("anna")
             edit = await form(polling, "pesel", "en", title="PESEL, the national ID number")
             await ws.post("/t/pesel/en", edit)
-        assert await replica.refresh_index()  # what its housekeeping does every few seconds
-        assert replica.catalog["pesel"].translations["en"].title == "PESEL, the national ID number"
-        assert not await replica.refresh_index()  # nothing new: no rebuild
+        assert await replica.refresh()  # what its housekeeping does every few seconds
+        title = replica.current.catalog["pesel"].translations["en"].title
+        assert title == "PESEL, the national ID number"
+        assert not await replica.refresh()  # nothing new: no rebuild
     finally:
-        await replica.close()
+        await store.close()
 
 
 async def test_new_topic_from_the_inbox_and_dismiss(polling: Harness) -> None:
@@ -279,7 +283,7 @@ async def test_new_topic_from_the_inbox_and_dismiss(polling: Harness) -> None:
     kayak = "Gdzie wypożyczyć kajak na Odrze?"
     await polling.client.ask(8821, kayak, language_code="pl")
     await polling.client.ask(8822, "Who will win the football cup this year?", language_code="en")
-    async with polling.knowledge.sessions() as session:
+    async with polling.store.sessions() as session:
         groups = {g.text: g.ids for g in await gaps.unanswered_groups(session)}
     async with workspace(polling) as ws:
         await ws.login("anna")
@@ -299,7 +303,7 @@ async def test_new_topic_from_the_inbox_and_dismiss(polling: Harness) -> None:
         football = ",".join(map(str, groups["Who will win the football cup this year?"]))
         status, page = await ws.post("/unanswered/dismiss", {"ids": football})
         assert status == 200
-    async with polling.knowledge.sessions() as session:
+    async with polling.store.sessions() as session:
         assert await gaps.unanswered_groups(session) == []
         rows = {r.slug: r for r in await matrix.load_matrix(session)}
     assert rows["kayak-rental"].cells["pl"] is matrix.Cell.DRAFT
@@ -374,13 +378,13 @@ async def test_a_source_that_changed_after_the_review_is_flagged(polling: Harnes
         doc, _ = await stored(polling, "pesel", "uk")
         changed, steady = doc.sources[0].url, doc.sources[1].url
         later = utcnow() + timedelta(minutes=5)
-        async with polling.knowledge.sessions.begin() as session:
+        async with polling.store.sessions.begin() as session:
             session.add(LinkCheck(url=changed, checked_at=later, status=200, changed_at=later))
             session.add(LinkCheck(url=steady, checked_at=later, status=200, page_hash="x"))
         _status, page = await ws.get("/t/pesel/uk")
         assert page.count("source changed since you reviewed") == 1
         assert "unchanged at the last check" in page
-        async with polling.knowledge.sessions() as session:
+        async with polling.store.sessions() as session:
             cited = await source_check.citations(session)
         assert (cited[0].state, cited[0].url) == (source_check.SourceState.CHANGED, changed)
 

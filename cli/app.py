@@ -1,0 +1,35 @@
+"""The `witaj` command: the composition root, the one place that wires the parts.
+
+Each group lives in its own module and imports what it uses only when it runs, so `witaj
+--help` and the commands that need no search start at once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from cli.announce import announce_app
+from cli.db import db_app
+from cli.kb import kb_app
+from cli.schools import school_app
+from cli.search import search_app
+from cli.serve import serve_app
+from cli.users import user_app
+
+app = typer.Typer(
+    help="Witaj: a multilingual assistant for migrants in Wrocław.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+app.add_typer(kb_app, name="kb")
+app.add_typer(user_app, name="user")
+app.add_typer(school_app, name="school")
+app.add_typer(announce_app, name="announce")
+for group in (search_app, serve_app):
+    app.registered_commands += group.registered_commands
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()

@@ -1,0 +1,174 @@
+"""`witaj run`, `witaj sandbox`, `witaj web`: the composition root of the running parts.
+
+The bot, the workspace and the sandbox know nothing of each other; here they are wired: the
+store and library are opened once, the workspace is handed to the bot's runner to serve on
+its port, and the sandbox gives the runner its token and address like any Bot API server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import typer
+
+from cli.base import bot_username, explain, fail, load_settings, out
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+    from aiohttp import web
+
+    from bot.runner import BotRuntime
+    from knowledge.library import Librarian
+    from knowledge.settings import Settings
+    from knowledge.store import Store
+
+serve_app = typer.Typer()
+
+
+def _serve_forever(main: object) -> None:
+    """Run until Ctrl-C; a failure a person can fix becomes one line and exit status 2."""
+    try:
+        asyncio.run(main)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        pass
+    except Exception as exc:
+        message = explain(exc) or (str(exc) if isinstance(exc, ValueError) else None)
+        if message is None:
+            raise
+        raise fail(message) from None
+
+
+async def open_parts(settings: Settings, *, demo: bool) -> tuple[Store, Librarian]:
+    from knowledge.library import Librarian
+    from knowledge.store import Store
+
+    store = await Store.open(settings.database_url, seed_dir=settings.content_dir, demo=demo)
+    try:
+        return store, await Librarian.open(store, demo=demo)
+    except BaseException:
+        await store.close()
+        raise
+
+
+def runtime(
+    settings: Settings,
+    token: str,
+    api_url: str | None,
+    store: Store,
+    librarian: Librarian,
+    *,
+    sandbox_url: str | None = None,
+) -> BotRuntime:
+    """The bot, with the workspace on its port when `WORKSPACE` is on."""
+    from bot.handoff import BotMessenger
+    from bot.runner import WEBHOOK_PATH, BotRuntime
+    from workspace.app import build_workspace
+
+    async def workspace(bot: Bot, username: str) -> web.Application:
+        return await build_workspace(
+            store,
+            librarian,
+            settings,
+            username,
+            sandbox_url,
+            BotMessenger(bot),
+            exempt=frozenset({WEBHOOK_PATH}),
+        )
+
+    return BotRuntime(
+        settings,
+        token,
+        api_url,
+        store,
+        librarian,
+        web_app=workspace if settings.workspace else None,
+    )
+
+
+@serve_app.command()
+def run() -> None:
+    """Run the bot against Telegram (or TELEGRAM_API_URL), in polling or webhook mode."""
+    settings = load_settings()
+    logging.getLogger().setLevel(settings.log_level)
+    if settings.bot_token is None:
+        raise fail("BOT_TOKEN is not set (try `witaj sandbox`)")
+    token = settings.bot_token.get_secret_value()
+
+    async def main() -> None:
+        store, librarian = await open_parts(settings, demo=settings.demo)
+        try:
+            bot = runtime(settings, token, settings.telegram_api_url, store, librarian)
+            await bot.run_forever()
+        finally:
+            await store.close()
+
+    _serve_forever(main())
+
+
+@serve_app.command()
+def sandbox() -> None:
+    """The local Telegram sandbox with the real bot, and a web chat page to talk to it."""
+    settings = load_settings()
+    logging.getLogger().setLevel(settings.log_level)
+
+    async def main() -> None:
+        from sandbox.run import SandboxServer
+        from sandbox.server import DEFAULT_TOKEN, PRACTITIONERS_CHAT
+
+        server = await SandboxServer.start(settings.sandbox_host, settings.sandbox_port)
+        local = settings.model_copy(
+            update={
+                "bot_mode": "polling",
+                "demo": True,
+                "practitioner_chat_id": settings.practitioner_chat_id or PRACTITIONERS_CHAT,
+            }
+        )
+        store, librarian = await open_parts(local, demo=True)
+        bot = runtime(local, DEFAULT_TOKEN, server.url, store, librarian, sandbox_url=server.url)
+        try:
+            await bot.start()
+            out.print(f"Witaj sandbox: open {server.url} and chat with the bot (Ctrl-C to stop).")
+            out.print(
+                f"Practitioners' group (answer 'talk to a person'): {server.url}/?group=1&user=9001"
+            )
+            if bot.web_url:
+                out.print(
+                    f"Practitioners' workspace: {bot.web_url} (add a user: witaj user add NAME)."
+                )
+            await asyncio.Event().wait()
+        finally:
+            await bot.stop()
+            await store.close()
+            await server.stop()
+
+    _serve_forever(main())
+
+
+@serve_app.command("web")
+def web_() -> None:
+    """Only the practitioners' workspace (no bot), on WEB_HOST:WEB_PORT."""
+    settings = load_settings()
+    logging.getLogger().setLevel(settings.log_level)
+
+    async def main() -> None:
+        from aiohttp import web
+
+        from workspace.app import build_workspace
+
+        store, librarian = await open_parts(settings, demo=settings.demo)
+        runner = None
+        try:
+            app = await build_workspace(store, librarian, settings, await bot_username(settings))
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+            out.print(f"Witaj workspace: http://{settings.web_host}:{settings.web_port}")
+            await asyncio.Event().wait()
+        finally:
+            if runner is not None:
+                await runner.cleanup()
+            await store.close()
+
+    _serve_forever(main())

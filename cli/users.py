@@ -1,0 +1,88 @@
+"""`witaj user`: the practitioners' workspace accounts."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from cli.base import CliError, command, out, with_store
+from knowledge.enums import Role
+
+if TYPE_CHECKING:
+    from knowledge.store import Store
+
+user_app = typer.Typer(help="Workspace accounts.", no_args_is_help=True)
+
+
+@user_app.command("add")
+@command
+async def user_add(
+    name: Annotated[str, typer.Argument(help="Login name: a-z, 0-9, '.', '_', '-'.")],
+    role: Annotated[Role, typer.Option(help="What the account may do.")] = Role.EDITOR,
+    languages: Annotated[
+        str, typer.Option(help="Comma-separated languages the person works in (translators).")
+    ] = "",
+    telegram_id: Annotated[
+        int | None, typer.Option(help="Telegram user id for review reminders.")
+    ] = None,
+    school: Annotated[
+        str | None, typer.Option(help="For --role school: the code of the school it edits.")
+    ] = None,
+    intercultural_assistant: Annotated[
+        bool, typer.Option(help="Named first on tickets in the languages they speak.")
+    ] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Create a workspace account (the password is asked for, or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    codes = [c.strip() for c in languages.split(",") if c.strip()]
+
+    from knowledge import accounts
+
+    async def add(store: Store) -> None:
+        async with store.transaction() as session:
+            await accounts.add_user(
+                session,
+                name,
+                role,
+                password,
+                languages=codes,
+                telegram_id=telegram_id,
+                school=school,
+                intercultural_assistant=intercultural_assistant,
+            )
+
+    try:
+        await with_store(add, seed=False)
+    except accounts.AccountError as exc:
+        raise CliError(str(exc)) from None
+    out.print(f"user {name.casefold()} added ({role.value})")
+
+
+@user_app.command("list")
+@command
+async def user_list() -> None:
+    """Workspace accounts."""
+
+    from rich.table import Table
+
+    from knowledge import accounts
+
+    async def load(store: Store) -> list[tuple[str, str, str]]:
+        async with store.sessions() as session:
+            users = await accounts.list_users(session)
+        return [(u.name, u.role.value, ",".join(u.languages)) for u in users]
+
+    table = Table(title="workspace users")
+    for column in ("name", "role", "languages"):
+        table.add_column(column)
+    for row in await with_store(load, seed=False):
+        table.add_row(*row)
+    out.print(table)

@@ -1,0 +1,125 @@
+"""What the bot answers from: an immutable snapshot of the content, swapped whole after an edit.
+
+A `Library` holds the catalogue of topics, the search index built from them, the schools and
+the content version they are all from; it never changes once built, so an update handled
+while a practitioner saves reads one consistent version. The `Librarian` keeps the current one
+and, when the database's content version moves (an edit here or on another replica), builds
+the next in a thread and swaps it in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from knowledge import repository, schools
+from knowledge.content import TopicDoc
+from knowledge.schools import SchoolDoc
+from knowledge.search import SearchDocument, SearchIndex
+from knowledge.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def search_documents(topics: Iterable[TopicDoc]) -> list[SearchDocument]:
+    """The search's plain input: per topic and language, its titles, keywords and phrasings."""
+    return [
+        (
+            topic.slug,
+            {
+                lang: [
+                    ("title", tr.title),
+                    *(("keyword", k) for k in tr.keywords),
+                    *(("phrasing", p) for p in tr.phrasings),
+                ]
+                for lang, tr in topic.translations.items()
+            },
+        )
+        for topic in topics
+    ]
+
+
+def build_index(topics: Iterable[TopicDoc], version: int = 0) -> SearchIndex:
+    return SearchIndex.build(search_documents(topics), version)
+
+
+@dataclass(frozen=True)
+class Library:
+    version: int
+    catalog: Mapping[str, TopicDoc]
+    """The topics, by slug: what answer cards are rendered from."""
+    index: SearchIndex
+    schools: Mapping[str, SchoolDoc] = field(default_factory=dict)
+    """The schools with preparatory classes, by code."""
+
+    @classmethod
+    def build(
+        cls,
+        topics: Iterable[TopicDoc],
+        schools_: Mapping[str, SchoolDoc] | None = None,
+        version: int = 0,
+    ) -> Library:
+        topics = list(topics)
+        return cls(
+            version,
+            MappingProxyType({t.slug: t for t in topics}),
+            build_index(topics, version),
+            MappingProxyType(dict(schools_ or {})),
+        )
+
+    def with_schools(self, schools_: Mapping[str, SchoolDoc], version: int) -> Library:
+        """The same topics and index with another schools directory (a school was edited)."""
+        return Library(version, self.catalog, self.index, MappingProxyType(dict(schools_)))
+
+    def in_category(self, category: str) -> list[TopicDoc]:
+        return [doc for doc in self.catalog.values() if doc.category == category]
+
+
+class Librarian:
+    """Keeps this process's current `Library` and replaces it when the content moved on."""
+
+    def __init__(self, store: Store, library: Library, *, demo: bool = False) -> None:
+        self.store = store
+        self.demo = demo
+        """Whether example schools are shown (the sandbox) or kept out (the real bot)."""
+        self._library = library
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, store: Store, *, demo: bool = False) -> Librarian:
+        librarian = cls(store, Library.build([]), demo=demo)
+        await librarian.refresh(force=True)
+        return librarian
+
+    @property
+    def current(self) -> Library:
+        return self._library
+
+    async def refresh(self, *, force: bool = False) -> bool:
+        """Build the next library when the content version moved (or always, with `force`).
+
+        Only what changed is rebuilt: a school's edit keeps the topics' index.
+        """
+        async with self._lock:
+            async with self.store.sessions() as session:
+                version = await repository.content_version(session)
+                if not force and version == self._library.version:
+                    return False
+                topics = await repository.load_topics(session)
+                directory = await schools.load_directory(session, demo=self.demo)
+            current = self._library
+            if not force and _same_topics(current, topics):
+                self._library = current.with_schools(directory, version)
+            else:
+                self._library = await asyncio.to_thread(Library.build, topics, directory, version)
+        log.info("library built: %d topics, content version %d", len(topics), version)
+        return True
+
+
+def _same_topics(library: Library, topics: list[TopicDoc]) -> bool:
+    return len(topics) == len(library.catalog) and all(
+        library.catalog.get(t.slug) == t for t in topics
+    )

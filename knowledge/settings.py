@@ -1,0 +1,123 @@
+"""Settings of the whole application, from environment variables and `.env`, validated once.
+
+The command line reads them and hands each part its own: the store its database URL, the bot
+its token and webhook, the workspace its address and cookies.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from knowledge.languages import LANGUAGES
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/witaj.sqlite3"
+CONTENT_DIR = Path(__file__).resolve().parent / "content"
+
+
+class Settings(BaseSettings):
+    """Everything configurable; unset values fall back to the embedded defaults."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+    )
+    default_language: str = Field(default="en", description="Fallback UI and content language.")
+    content_dir: Path = Field(default=CONTENT_DIR, description="YAML seed of the knowledge base.")
+    review_max_age_days: int = Field(
+        default=365, ge=1, description="`kb check` warns when a review is older than this."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # --- Telegram
+    bot_token: SecretStr | None = Field(
+        default=None, description="Unset: `make run` opens the sandbox."
+    )
+    telegram_api_url: str | None = Field(
+        default=None, description="Base URL of a Bot API server; unset = Telegram's own."
+    )
+    bot_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = Field(default=None, description="Public URL Telegram posts to.")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Checked against X-Telegram-Bot-Api-Secret-Token."
+    )
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8081
+    redis_url: str | None = Field(default=None, description="Shared dialog state for replicas.")
+
+    # --- behaviour
+    throttle_seconds: float = Field(
+        default=0.3, ge=0, description="Minimum spacing of one user's messages before dropping."
+    )
+    retention_days: int = Field(
+        default=90, ge=1, description="Unanswered questions kept this long."
+    )
+
+    # --- practitioners' workspace
+    workspace: bool = Field(default=True, description="Serve the workspace beside the bot.")
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8090, description="Workspace port (with polling, or alone).")
+    web_secure_cookies: bool = Field(
+        default=False, description="Mark the session cookie Secure: set it behind HTTPS."
+    )
+
+    # --- talking to a person
+    practitioner_chat_id: int | None = Field(
+        default=None,
+        description="The practitioners' Telegram group for handed-over conversations; unset = "
+        "no handoff (the sandbox brings its own group).",
+    )
+    practitioner_language: str = Field(
+        default="pl", description="Language of the bot's posts in the practitioners' group."
+    )
+    working_hours: str = Field(
+        default="mon-fri 08:00-16:00",
+        description="When practitioners answer; outside them a migrant is told when to expect one.",
+    )
+    timezone: str = Field(default="Europe/Warsaw", description="The city's time zone.")
+    announce_rate: float = Field(
+        default=25.0,
+        gt=0,
+        le=30,
+        description="Announcement messages per second (Telegram allows about 30).",
+    )
+
+    # --- links and schools
+    bot_username: str | None = Field(
+        default=None,
+        description="For t.me links made without the bot running (`witaj web`, `witaj school "
+        "qr`); the running bot asks Telegram.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Public base URL of the web pages (school pages /s/<code>); unset = the "
+        "workspace's own address.",
+    )
+    demo: bool = Field(
+        default=False,
+        description="Load the invented example schools (the sandbox does); off, they are deleted.",
+    )
+
+    # --- local sandbox
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8080
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        from knowledge.handoff import Hours
+
+        Hours.parse(value)
+        return value
+
+    @field_validator("default_language", "practitioner_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value

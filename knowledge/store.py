@@ -1,0 +1,106 @@
+"""The database side of the knowledge base: engine, sessions, schema, and seeding it.
+
+Opening a `Store` connects and migrates — nothing more. The search index and the catalogue live
+in a `Library` (see `knowledge.library`), built only by the parts that answer questions, so a
+command such as `witaj user list` never pays for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from knowledge import repository, school_csv, schools
+from knowledge.content import TopicDoc, load_dir
+from knowledge.db import make_engine, make_session_factory, upgrade
+from knowledge.repository import ImportReport
+
+DEMO_SCHOOLS = Path(__file__).resolve().parent / "demo" / "schools.csv"
+"""Invented schools for trying links and posters in the sandbox; never in production."""
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Store:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    async def open(
+        cls, database_url: str, *, seed_dir: Path | None = None, demo: bool | None = None
+    ) -> Store:
+        """Connect, migrate, and bring the seed in (an empty database gets everything).
+
+        `demo=True` loads the example schools (the sandbox), `demo=False` deletes them (the bot
+        runs for real); `None` leaves them as they are.
+        """
+        engine = make_engine(database_url)
+        try:
+            await upgrade(engine)
+            store = cls(engine, make_session_factory(engine))
+            if seed_dir is not None:
+                await store.seed(seed_dir)
+            if demo is not None:
+                await store.set_up_demo(enabled=demo)
+        except BaseException:
+            await engine.dispose()
+            raise
+        return store
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        async with self.sessions.begin() as session:
+            yield session
+
+    async def seed(self, directory: Path) -> ImportReport:
+        """Bring the seed's changes in without touching what practitioners edited.
+
+        Runs on every start: an empty database gets everything, an existing one gets the
+        translations that changed in the seed and were not edited since (the rest are reported
+        as conflicts and keep the database text).
+        """
+        docs = load_dir(directory)
+        async with self.transaction() as session:
+            report = await repository.import_topics(session, docs, actor="seed")
+        if report.changed:
+            log.info(
+                "seed %s: %d created, %d updated",
+                directory,
+                len(report.created),
+                len(report.updated),
+            )
+        if report.conflicts:
+            log.warning("seed kept newer database edits of %s", ", ".join(report.conflicts))
+        return report
+
+    async def import_dir(self, directory: Path, *, force: bool = False) -> ImportReport:
+        """Validate every file first, then upsert all of them in one transaction."""
+        docs = load_dir(directory)
+        async with self.transaction() as session:
+            return await repository.import_topics(session, docs, force=force)
+
+    async def set_up_demo(self, *, enabled: bool) -> None:
+        async with self.transaction() as session:
+            if enabled:
+                docs = school_csv.parse(DEMO_SCHOOLS.read_bytes(), demo=True)
+                await schools.import_schools(session, docs, actor="demo")
+            elif removed := await schools.remove_demo(session):
+                log.info("removed %d demo schools: the bot runs for real", removed)
+
+    async def topics(self) -> list[TopicDoc]:
+        async with self.sessions() as session:
+            return await repository.load_topics(session)
+
+    async def content_version(self) -> int:
+        async with self.sessions() as session:
+            return await repository.content_version(session)

@@ -1,0 +1,92 @@
+"""The workspace application: `witaj web`, beside the sandbox in `make run`, and in the same
+aiohttp app as the webhook in production (the command line composes them)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy.exc import SQLAlchemyError
+
+from knowledge import people
+from knowledge.accounts import LoginThrottle
+from knowledge.handoff import Messenger
+from knowledge.i18n import I18n, workspace_i18n
+from knowledge.library import Librarian
+from knowledge.links import LinkBase
+from knowledge.settings import Settings
+from knowledge.store import Store
+from workspace import announcements, auth, inbox, ready_messages, schools, tickets, topics, users
+from workspace.pages import STATIC, render
+from workspace.public import pages as public
+from workspace.session import (
+    EXEMPT,
+    I18N,
+    LIBRARIAN,
+    LINKS,
+    SECURE,
+    SIGNER,
+    STORE,
+    bypasses,
+    session_middleware,
+    translator,
+)
+
+COOKIE_KEY_NAME = "workspace-cookie-key"
+"""Name of the signing key in the app_secret table (the key itself is random)."""
+log = logging.getLogger(__name__)
+
+
+async def build_workspace(
+    store: Store,
+    librarian: Librarian,
+    settings: Settings,
+    bot_username: str,
+    sandbox_url: str | None = None,
+    messenger: Messenger | None = None,
+    exempt: frozenset[str] = frozenset(),
+) -> web.Application:
+    """`messenger`: how to reach a migrant's chat, when the bot runs in the same process;
+    `exempt`: paths the same app serves that are not workspace pages (the Telegram webhook,
+    which authenticates with its own secret instead of a session)."""
+    async with store.transaction() as session:
+        secret = await people.app_secret(session, COOKIE_KEY_NAME)
+    app = web.Application(middlewares=[database_errors, session_middleware])
+    app[EXEMPT] = set(exempt)
+    app[STORE] = store
+    app[LIBRARIAN] = librarian
+    app[I18N] = workspace_i18n(settings.default_language)
+    app[SIGNER] = URLSafeTimedSerializer(secret, salt="workspace-session")
+    app[SECURE] = settings.web_secure_cookies
+    app[auth.THROTTLE] = LoginThrottle()
+    app[LINKS] = LinkBase(bot_username, settings.public_url, sandbox_url)
+    app[public.PUBLIC_I18N] = I18n(default=settings.default_language)
+    if messenger is not None:
+        app[ready_messages.MESSENGER] = messenger
+    for module in (auth, topics, inbox, users, schools, tickets, announcements, ready_messages):
+        app.add_routes(module.routes)
+    app.add_routes(public.routes)
+    app.router.add_static("/static", STATIC)
+    return app
+
+
+@web.middleware
+async def database_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A database that went away gets a page saying so, not a stack trace."""
+    if bypasses(request):
+        response: web.StreamResponse = await handler(request)
+        return response
+    try:
+        page: web.StreamResponse = await handler(request)
+        return page
+    except SQLAlchemyError:
+        log.exception("workspace: database error")
+        t = translator(request)
+        return render(
+            request,
+            "message.html",
+            status=503,
+            message=t.gettext("The database is not reachable. Nothing was saved; try again."),
+        )

@@ -1,0 +1,61 @@
+"""What every workspace page shares: the store and library, answers, form fields."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from knowledge import accounts
+from knowledge.library import Library
+from knowledge.store import Store
+from workspace.pages import render
+from workspace.session import LIBRARIAN, STORE, current_user, translator
+
+_refreshes: set[asyncio.Task[Any]] = set()
+
+
+def redirect(location: str) -> web.Response:
+    """A 303 the session middleware can still put a cookie on (raising would skip it)."""
+    return web.Response(status=303, headers={"Location": location})
+
+
+def store(request: web.Request) -> Store:
+    return request.app[STORE]
+
+
+def library(request: web.Request) -> Library:
+    """The content snapshot this request reads (swapped whole after an edit)."""
+    return request.app[LIBRARIAN].current
+
+
+def refresh(request: web.Request) -> None:
+    """Rebuild this process's library now; other replicas see the content version move."""
+    task = asyncio.create_task(request.app[LIBRARIAN].refresh())
+    _refreshes.add(task)
+    task.add_done_callback(_refreshes.discard)
+
+
+def forbidden(request: web.Request, message: str) -> web.Response:
+    return render(request, "message.html", status=403, message=message)
+
+
+def managers_only(request: web.Request) -> web.Response | None:
+    """Editors and admins manage the inbox and reviews; others get a refusal page."""
+    if accounts.can_manage(current_user(request)):
+        return None
+    return forbidden(request, translator(request).gettext("Only editors and admins can do this."))
+
+
+def text_field(value: Any) -> str | None:
+    """A multi-line field as stored: Unix line ends, no surrounding blanks, None when empty."""
+    return str(value or "").replace("\r\n", "\n").strip() or None
+
+
+def line_field(value: Any) -> tuple[str, ...]:
+    return tuple(line.strip() for line in str(value or "").splitlines() if line.strip())
+
+
+def ids_field(form: Any) -> list[int]:
+    return [int(x) for x in str(form.get("ids", "")).split(",") if x.strip().isdigit()]

@@ -1,0 +1,142 @@
+"""Closing the gaps: unanswered questions, feedback, review plans."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from knowledge import accounts, gaps
+from knowledge.content import SLUG_RE, SourceDoc
+from knowledge.enums import Category
+from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
+from workspace.common import ids_field, library, managers_only, redirect, refresh, store
+from workspace.pages import render
+from workspace.session import current_user, translator
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/unanswered")
+async def unanswered_page(request: web.Request) -> web.Response:
+    async with store(request).sessions() as session:
+        groups = await gaps.unanswered_groups(session)
+    topics = sorted(
+        (doc.slug, doc.translations[SOURCE_LANGUAGE].title if SOURCE_LANGUAGE in doc.translations
+         else doc.slug)
+        for doc in library(request).catalog.values()
+    )  # fmt: skip
+    return render(
+        request,
+        "unanswered.html",
+        groups=groups,
+        topics=topics,
+        categories=[c.value for c in Category],
+        notice=request.query.get("notice"),
+    )
+
+
+@routes.post("/unanswered/link")
+async def unanswered_link(request: web.Request) -> web.Response:
+    if (refused := managers_only(request)) is not None:
+        return refused
+    form = await request.post()
+    try:
+        async with store(request).sessions.begin() as session:
+            missing = await gaps.answer_with_topic(
+                session,
+                ids_field(form),
+                str(form.get("slug", "")),
+                actor=current_user(request).name,
+            )
+    except LookupError:
+        raise web.HTTPNotFound() from None
+    refresh(request)
+    notice = "missing:" + ",".join(missing) if missing else "linked"
+    return redirect(f"/unanswered?notice={notice}")
+
+
+@routes.post("/unanswered/new")
+async def unanswered_new(request: web.Request) -> web.Response:
+    if (refused := managers_only(request)) is not None:
+        return refused
+    t = translator(request)
+    form = await request.post()
+    slug = str(form.get("slug", "")).strip()
+    lang = str(form.get("lang", ""))
+    try:
+        if not SLUG_RE.match(slug) or lang not in LANGUAGES:
+            raise ValueError(t.gettext("A topic id is lower-case words joined by hyphens."))
+        async with store(request).sessions.begin() as session:
+            await gaps.new_topic(
+                session,
+                ids_field(form),
+                slug=slug,
+                category=Category(str(form.get("category", ""))),
+                lang=lang,
+                title=str(form.get("title", "")).strip(),
+                answer=str(form.get("answer", "")).strip(),
+                source=SourceDoc(
+                    title=str(form.get("source_title", "")).strip() or "—",
+                    url=str(form.get("source_url", "")).strip(),
+                ),
+                actor=current_user(request).name,
+            )
+    except (ValueError, ValidationError) as exc:
+        return render(request, "message.html", status=400, message=str(exc))
+    refresh(request)
+    return redirect(f"/t/{slug}/{lang}")
+
+
+@routes.post("/unanswered/dismiss")
+async def unanswered_dismiss(request: web.Request) -> web.Response:
+    if (refused := managers_only(request)) is not None:
+        return refused
+    form = await request.post()
+    async with store(request).sessions.begin() as session:
+        await gaps.dismiss(session, ids_field(form))
+    return redirect("/unanswered?notice=dismissed")
+
+
+@routes.get("/feedback")
+async def feedback_page(request: web.Request) -> web.Response:
+    async with store(request).sessions() as session:
+        lines = await gaps.feedback_report(session)
+    return render(request, "feedback.html", lines=lines)
+
+
+@routes.get("/reviews")
+async def reviews_page(request: web.Request) -> web.Response:
+    async with store(request).sessions() as session:
+        plan = await gaps.review_plan(session)
+        users = await accounts.list_users(session)
+    today = date.today()
+    return render(
+        request,
+        "reviews.html",
+        plan=plan,
+        late={d.slug for d in gaps.overdue(plan, today)},
+        expiring={d.slug for d in gaps.expiring(plan, today)},
+        today=today,
+        owners=[u.name for u in users],
+    )
+
+
+@routes.post("/reviews/{slug}")
+async def reviews_set(request: web.Request) -> web.Response:
+    if (refused := managers_only(request)) is not None:
+        return refused
+    form = await request.post()
+    due_text = str(form.get("review_due", "")).strip()
+    try:
+        due = date.fromisoformat(due_text) if due_text else None
+        async with store(request).sessions.begin() as session:
+            await gaps.plan_review(
+                session, request.match_info["slug"], str(form.get("owner", "")) or None, due
+            )
+    except ValueError as exc:
+        return render(request, "message.html", status=400, message=str(exc))
+    except LookupError:
+        raise web.HTTPNotFound() from None
+    return redirect("/reviews")

@@ -1,0 +1,133 @@
+"""Signed session cookies, CSRF tokens, login checks and the page language — one middleware.
+
+The cookie holds only the account id and the CSRF token, signed with a key kept in the
+database (so every replica accepts it). Every POST must echo the token: a form on another
+site cannot, and neither can a request that never loaded a page of ours.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from knowledge.i18n import I18n, Translator
+from knowledge.library import Librarian
+from knowledge.links import LinkBase
+from knowledge.models import Practitioner
+from knowledge.store import Store
+
+COOKIE = "witaj_session"
+LANG_COOKIE = "witaj_lang"
+MAX_AGE = 12 * 3600
+PUBLIC = frozenset({"/login"})
+PUBLIC_PREFIX = "/s/"
+"""Parents' pages (workspace.public): no session, no cookie, no login."""
+
+STORE = web.AppKey("store", Store)
+LIBRARIAN = web.AppKey("librarian", Librarian)
+I18N = web.AppKey("workspace_i18n", I18n)
+SIGNER = web.AppKey("signer", URLSafeTimedSerializer)
+SECURE = web.AppKey("secure_cookies", bool)
+LINKS = web.AppKey("links", LinkBase)
+EXEMPT = web.AppKey("exempt_paths", set)
+"""Paths served by the same app that are not workspace pages (the Telegram webhook)."""
+
+T = web.RequestKey("t", Translator)
+SESSION = web.RequestKey("session", dict)
+USER = web.RequestKey("user", Practitioner)
+SESSION_CHANGED = web.RequestKey("session_changed", bool)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def translator(request: web.Request) -> Translator:
+    return request[T]
+
+
+def current_user(request: web.Request) -> Practitioner:
+    if USER not in request:
+        raise web.HTTPForbidden()
+    return request[USER]
+
+
+def _language(request: web.Request, i18n: I18n) -> str:
+    wanted = request.query.get("lang") or request.cookies.get(LANG_COOKIE)
+    if wanted in i18n.languages:
+        return wanted
+    for part in request.headers.get("Accept-Language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in i18n.languages:
+            return code
+    return i18n.default
+
+
+def _public(path: str) -> bool:
+    return path in PUBLIC or path.startswith("/static/")
+
+
+def bypasses(request: web.Request) -> bool:
+    """Paths that are not workspace pages: the webhook, and the public pages for parents."""
+    return request.path in request.app.get(EXEMPT, ()) or request.path.startswith(PUBLIC_PREFIX)
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    app = request.app
+    if bypasses(request):
+        return await handler(request)
+    signer = app[SIGNER]
+    lang = _language(request, app[I18N])
+    request[T] = app[I18N].get(lang)
+    data: dict[str, Any] = {}
+    raw = request.cookies.get(COOKIE)
+    if raw:
+        try:
+            loaded = signer.loads(raw, max_age=MAX_AGE)
+            data = loaded if isinstance(loaded, dict) else {}
+        except BadSignature:
+            data = {}
+    fresh = "csrf" not in data
+    if fresh:
+        data = {"csrf": secrets.token_urlsafe(24)}
+    request[SESSION] = data
+    user = None
+    if isinstance(data.get("uid"), int):
+        async with app[STORE].sessions() as session:
+            user = await session.get(Practitioner, data["uid"])
+    if user is not None:
+        request[USER] = user
+    if request.method == "POST":
+        form = await request.post()
+        token = form.get("csrf")
+        if not isinstance(token, str) or not secrets.compare_digest(token, data["csrf"]):
+            raise web.HTTPForbidden(text=request[T].gettext("This form has expired. Reload."))
+    if user is None and not _public(request.path):
+        if request.method == "GET":
+            raise web.HTTPFound(f"/login?next={request.path_qs}")
+        raise web.HTTPForbidden(text=request[T].gettext("Please log in."))
+    response = await handler(request)
+    if fresh or request.get(SESSION_CHANGED):
+        response.set_cookie(
+            COOKIE,
+            signer.dumps(request[SESSION]),
+            max_age=MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=app[SECURE],
+        )
+    if request.query.get("lang") == lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax")
+    return response
+
+
+def start_session(request: web.Request, user: Practitioner | None) -> None:
+    """A new token on every login and logout (no fixation of an old session)."""
+    session: dict[str, Any] = {"csrf": secrets.token_urlsafe(24)}
+    if user is not None:
+        session["uid"] = user.id
+    request[SESSION] = session
+    request[SESSION_CHANGED] = True
