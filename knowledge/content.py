@@ -25,6 +25,13 @@ from knowledge.languages import LANGUAGES
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
+def text_hash(*parts: str | None) -> str:
+    """The identity of a text: what a translation remembers of the Polish text it was made from
+    (title, answer and short answer; an absent part leaves the hash as it was without it)."""
+    text = "\n\n".join(part for part in parts if part)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 class ContentError(Exception):
     """A content file that cannot be used, with where and why."""
 
@@ -87,6 +94,10 @@ class TranslationDoc(BaseModel):
         if any(not item.strip() for item in value):
             raise ValueError("entries must not be empty")
         return value
+
+    def made_from(self) -> str:
+        """The hash a translation made from this (Polish) text keeps."""
+        return text_hash(self.title, self.answer, self.summary)
 
     def fingerprint(self) -> str:
         """Identity of everything a practitioner can change, review stamp included."""

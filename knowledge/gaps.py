@@ -14,8 +14,9 @@ from sqlalchemy.orm import selectinload
 from knowledge.content import EXPIRY_NOTICE, SourceDoc, TranslationDoc
 from knowledge.enums import Category
 from knowledge.models import Feedback, Practitioner, Topic, Translation, UnansweredQuestion
-from knowledge.repository import bump_content_version, save_translation, translation_doc
+from knowledge.repository import save_translation, translation_doc
 from knowledge.search.normalize import clean
+from knowledge.versions import bump_content_version
 
 SIMILAR = 72
 """rapidfuzz token-set ratio from which two questions count as the same question."""

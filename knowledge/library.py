@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from knowledge import repository, schools
+from knowledge import repository, schools, versions
 from knowledge.content import TopicDoc
 from knowledge.schools import SchoolDoc
 from knowledge.search import SearchDocument, SearchIndex
@@ -105,7 +105,7 @@ class Librarian:
         """
         async with self._lock:
             async with self.store.sessions() as session:
-                version = await repository.content_version(session)
+                version = await versions.content_version(session)
                 if not force and version == self._library.version:
                     return False
                 topics = await repository.load_topics(session)

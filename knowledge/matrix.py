@@ -7,44 +7,22 @@ since; Polish is the source language and is never outdated.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from knowledge.enums import Status
+from knowledge import reviewing
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.models import Topic, Translation
-
-
-class Cell(StrEnum):
-    MISSING = "missing"
-    DRAFT = "draft"
-    REVIEWED = "reviewed"
-    OUTDATED = "outdated"
-
-
-def text_hash(title: str, answer: str, summary: str | None = None) -> str:
-    """What a translation is made from: the Polish title, answer and short answer."""
-    text = f"{title}\n\n{answer}" + (f"\n\n{summary}" if summary else "")
-    return hashlib.sha256(text.encode()).hexdigest()
+from knowledge.repository import TRANSLATIONS
+from knowledge.reviewing import Cell
 
 
 def cell(tr: Translation | None, polish: Translation | None) -> Cell:
-    if tr is None:
-        return Cell.MISSING
-    if (
-        tr.lang != SOURCE_LANGUAGE
-        and polish is not None
-        and tr.source_hash is not None
-        and tr.source_hash != text_hash(polish.title, polish.answer, polish.summary)
-    ):
-        return Cell.OUTDATED
-    return Cell.REVIEWED if tr.status is Status.REVIEWED else Cell.DRAFT
+    return reviewing.cell(TRANSLATIONS, tr, polish)
 
 
 @dataclass(frozen=True)

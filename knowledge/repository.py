@@ -8,10 +8,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from knowledge.content import SourceDoc, TopicDoc, TranslationDoc
+from knowledge import reviewing
+from knowledge.content import SourceDoc, TopicDoc, TranslationDoc, text_hash
 from knowledge.languages import SOURCE_LANGUAGE
-from knowledge.matrix import text_hash
-from knowledge.models import ContentState, Revision, Source, Topic, Translation, utcnow
+from knowledge.models import Revision, Source, Topic, Translation, utcnow
+from knowledge.versions import bump_content_version
 
 
 def translation_doc(row: Translation) -> TranslationDoc:
@@ -57,27 +58,8 @@ async def count_topics(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(Topic)) or 0)
 
 
-async def content_version(session: AsyncSession) -> int:
-    """The counter a search index compares with to know it is stale."""
-    return int(await session.scalar(select(ContentState.version).where(ContentState.id == 1)) or 0)
-
-
-async def bump_content_version(session: AsyncSession) -> int:
-    state = await session.get(ContentState, 1)
-    if state is None:
-        state = ContentState(id=1, version=0)
-        session.add(state)
-    state.version += 1
-    state.changed_at = utcnow()
-    await session.flush()
-    return state.version
-
-
-def _snapshot(row: Translation) -> dict[str, object]:
-    return translation_doc(row).model_dump(mode="json")
-
-
-def _apply(row: Translation, doc: TranslationDoc, actor: str) -> None:
+def write_translation(row: Translation, doc: TranslationDoc) -> None:
+    """Copy a document's text, sources and review stamp into the row."""
     row.title = doc.title
     row.summary = doc.summary
     row.answer = doc.answer
@@ -92,8 +74,36 @@ def _apply(row: Translation, doc: TranslationDoc, actor: str) -> None:
         Source(position=i, title=s.title, url=s.url, homepage=s.homepage, valid_until=s.valid_until)
         for i, s in enumerate(doc.sources)
     ]
-    row.updated_at = utcnow()
-    row.updated_by = actor
+
+
+def translation_lines(doc: TranslationDoc) -> list[str]:
+    """A translation as lines, for the history's diffs."""
+    return [
+        doc.title,
+        *([f"⏳ {doc.valid_until.isoformat()}"] if doc.valid_until else []),
+        "",
+        *(f"» {line}" for line in (doc.summary or "").splitlines()),
+        "",
+        *doc.answer.splitlines(),
+        "",
+        *(f"🏛 {line}" for line in (doc.clerk_note or "").splitlines()),
+        *(f"? {p}" for p in doc.phrasings),
+        *(f"# {k}" for k in doc.keywords),
+        *(f"🔗 {s.title} {s.url}" for s in doc.sources),
+        f"[{doc.status.value}]",
+    ]
+
+
+TRANSLATIONS: reviewing.Kind[Translation, TranslationDoc] = reviewing.Kind(
+    doc_type=TranslationDoc,
+    read=translation_doc,
+    write=write_translation,
+    new_row=lambda lang: Translation(lang=lang, sources=[], revisions=[]),
+    revision=lambda row, **fields: Revision(translation=row, **fields),
+    lines=translation_lines,
+    made_from=lambda row: text_hash(row.title, row.answer, row.summary),
+)
+"""Topics' translations, for the reviewed-editing core."""
 
 
 async def save_translation(
@@ -105,18 +115,13 @@ async def save_translation(
     action: str,
     keep_old: bool = True,
 ) -> None:
-    """Replace a translation's text, keeping the replaced text as a revision."""
+    """Replace a translation's text as it is (import, learned phrasings), keeping the replaced
+    text as a revision; the editor's saves go through `knowledge.editing`."""
     if keep_old:
-        session.add(
-            Revision(
-                translation=row,
-                version=row.version,
-                changed_by=actor,
-                action=action,
-                snapshot=_snapshot(row),
-            )
-        )
-    _apply(row, doc, actor)
+        reviewing.keep_revision(session, TRANSLATIONS, row, actor=actor, action=action)
+    write_translation(row, doc)
+    row.updated_at = utcnow()
+    row.updated_by = actor
     await session.flush()
 
 
@@ -161,14 +166,15 @@ async def import_topics(
         by_lang = {tr.lang: tr for tr in topic.translations}
         polish = doc.translations.get(SOURCE_LANGUAGE)
         # A file's translations were made from the Polish text in the same file.
-        source_hash = text_hash(polish.title, polish.answer, polish.summary) if polish else None
+        source_hash = polish.made_from() if polish else None
         for lang, tr_doc in doc.translations.items():
             key = f"{doc.slug}/{lang}"
             incoming = tr_doc.fingerprint()
             row = by_lang.get(lang)
             if row is None:
                 row = Translation(lang=lang, sources=[])
-                _apply(row, tr_doc, actor)
+                write_translation(row, tr_doc)
+                row.updated_by = actor
                 row.synced_hash = incoming
                 row.source_hash = _source(lang, source_hash)
                 topic.translations.append(row)

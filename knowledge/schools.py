@@ -8,7 +8,7 @@ import, `witaj school add`, and the in-memory directory the bot reads from.
 
 from __future__ import annotations
 
-import difflib
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -21,13 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from knowledge import languages
-from knowledge.editing import Change
+from knowledge import languages, reviewing
 from knowledge.enums import Status
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
-from knowledge.matrix import Cell, text_hash
-from knowledge.models import School, SchoolInfo, SchoolOpen, SchoolRevision, utcnow
-from knowledge.repository import bump_content_version
+from knowledge.models import School, SchoolInfo, SchoolOpen, SchoolRevision
+from knowledge.reviewing import Cell
+from knowledge.versions import bump_content_version
 
 CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
 """A school code is the tail of a Telegram start payload, whose alphabet it keeps."""
@@ -132,16 +131,6 @@ class SchoolError(ValueError):
     """What a practitioner asked for that the school rules refuse; the message says why."""
 
 
-class EditConflictError(Exception):
-    """Someone else saved this school's text meanwhile; nothing was written."""
-
-    def __init__(self, stored: SchoolInfoDoc, version: int, by: str) -> None:
-        super().__init__(f"saved meanwhile by {by} (version {version})")
-        self.stored = stored
-        self.version = version
-        self.by = by
-
-
 # --- reading
 
 
@@ -190,26 +179,41 @@ async def load_directory(session: AsyncSession, *, demo: bool) -> dict[str, Scho
 
 
 def info(school: School, lang: str) -> SchoolInfo | None:
-    return next((row for row in school.infos if row.lang == lang), None)
+    return reviewing.find(school.infos, lang)
 
 
 def info_hash(doc: SchoolInfoDoc) -> str:
-    return text_hash("\n".join(doc.text()), "")
+    # The form stored since the schools came in (schema 0004): the three texts, a blank line.
+    return hashlib.sha256(("\n".join(doc.text()) + "\n\n").encode()).hexdigest()
+
+
+def _write_info(row: SchoolInfo, doc: SchoolInfoDoc) -> None:
+    for name in (*INFO_FIELDS, "status", "reviewed_at", "reviewer"):
+        setattr(row, name, getattr(doc, name))
+
+
+def _lines(doc: SchoolInfoDoc) -> list[str]:
+    return [
+        line for name, text in zip(INFO_FIELDS, doc.text(), strict=True)
+        for line in (f"[{name}]", *text.splitlines())
+    ] + [f"[{doc.status.value}]"]  # fmt: skip
+
+
+INFOS: reviewing.Kind[SchoolInfo, SchoolInfoDoc] = reviewing.Kind(
+    doc_type=SchoolInfoDoc,
+    read=info_doc,
+    write=_write_info,
+    new_row=lambda lang: SchoolInfo(lang=lang, revisions=[]),
+    revision=lambda row, **fields: SchoolRevision(info=row, **fields),
+    lines=_lines,
+    made_from=lambda row: info_hash(info_doc(row)),
+)
+"""Schools' information per language, for the reviewed-editing core."""
 
 
 def cell(school: School, lang: str) -> Cell:
     """Missing, draft, reviewed or outdated — the topic matrix's rule, for a school's text."""
-    row, polish = info(school, lang), info(school, SOURCE_LANGUAGE)
-    if row is None:
-        return Cell.MISSING
-    if (
-        lang != SOURCE_LANGUAGE
-        and polish is not None
-        and row.source_hash is not None
-        and row.source_hash != info_hash(info_doc(polish))
-    ):
-        return Cell.OUTDATED
-    return Cell.REVIEWED if row.status is Status.REVIEWED else Cell.DRAFT
+    return reviewing.cell(INFOS, info(school, lang), info(school, SOURCE_LANGUAGE))
 
 
 # --- writing
@@ -261,9 +265,10 @@ async def _upsert(session: AsyncSession, school: School, doc: SchoolDoc, *, acto
     for lang, incoming in doc.infos.items():
         row = info(school, lang)
         if row is None or info_doc(row).text() != incoming.text():
-            await save_info(
-                session, school, lang, incoming, base_version=row.version if row else None,
-                actor=actor, reviewed=False, action="import",
+            await reviewing.save(
+                session, INFOS, school.infos, lang, incoming,
+                base_version=row.version if row else None, actor=actor, reviewed=False,
+                action="import",
             )  # fmt: skip
             changed = True
     if changed:
@@ -288,85 +293,6 @@ def update_facts(school: School, doc: SchoolDoc) -> bool:
             setattr(school, name, value)
             changed = True
     return changed
-
-
-async def save_info(
-    session: AsyncSession,
-    school: School,
-    lang: str,
-    doc: SchoolInfoDoc,
-    *,
-    base_version: int | None,
-    actor: str,
-    reviewed: bool,
-    action: str = "edit",
-) -> SchoolInfo:
-    """Store a school's text in one language, keeping the replaced text as a revision."""
-    if lang not in LANGUAGES:
-        raise SchoolError(f"unknown language {lang!r}")
-    row = info(school, lang)
-    if row is not None and base_version != row.version:
-        raise EditConflictError(info_doc(row), row.version, row.updated_by)
-    if reviewed:
-        doc = doc.model_copy(
-            update={"status": Status.REVIEWED, "reviewed_at": utcnow(), "reviewer": actor}
-        )
-    elif row is None or info_doc(row).text() != doc.text():
-        doc = doc.model_copy(update={"status": Status.DRAFT})
-    if row is None:
-        row = SchoolInfo(lang=lang, revisions=[])
-        school.infos.append(row)
-    else:
-        row.revisions.append(
-            SchoolRevision(
-                version=row.version,
-                changed_by=actor,
-                action=action,
-                snapshot=info_doc(row).model_dump(mode="json"),
-            )
-        )
-    for name in (*INFO_FIELDS, "status", "reviewed_at", "reviewer"):
-        setattr(row, name, getattr(doc, name))
-    row.updated_at = utcnow()
-    row.updated_by = actor
-    polish = info(school, SOURCE_LANGUAGE)
-    if lang != SOURCE_LANGUAGE and polish is not None:
-        row.source_hash = info_hash(info_doc(polish))
-    await session.flush()
-    await bump_content_version(session)
-    return row
-
-
-async def restore(
-    session: AsyncSession, school: School, lang: str, revision_id: int, *, actor: str
-) -> SchoolInfo:
-    row = info(school, lang)
-    revision = next((r for r in row.revisions if r.id == revision_id), None) if row else None
-    if row is None or revision is None:
-        raise LookupError(f"{school.code}/{lang} has no revision {revision_id}")
-    doc = SchoolInfoDoc.model_validate(revision.snapshot)
-    return await save_info(
-        session, school, lang, doc, base_version=row.version, actor=actor, reviewed=False,
-        action=f"restore {revision.version}",
-    )  # fmt: skip
-
-
-def history(row: SchoolInfo) -> list[Change]:
-    """Newest first: each revision's text against the text that replaced it."""
-    texts = [_lines(SchoolInfoDoc.model_validate(r.snapshot)) for r in row.revisions]
-    texts.append(_lines(info_doc(row)))
-    steps = [
-        Change(revision, list(difflib.unified_diff(texts[i], texts[i + 1], lineterm="", n=1))[2:])
-        for i, revision in enumerate(row.revisions)
-    ]
-    return steps[::-1]
-
-
-def _lines(doc: SchoolInfoDoc) -> list[str]:
-    return [
-        line for name, text in zip(INFO_FIELDS, doc.text(), strict=True)
-        for line in (f"[{name}]", *text.splitlines())
-    ] + [f"[{doc.status.value}]"]  # fmt: skip
 
 
 async def remove_demo(session: AsyncSession) -> int:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from knowledge import repository, school_csv, schools
+from knowledge import repository, school_csv, schools, versions
 from knowledge.content import TopicDoc, load_dir
 from knowledge.db import make_engine, make_session_factory, upgrade
 from knowledge.repository import ImportReport
@@ -103,4 +103,4 @@ class Store:
 
     async def content_version(self) -> int:
         async with self.sessions() as session:
-            return await repository.content_version(session)
+            return await versions.content_version(session)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from knowledge import repository
+from knowledge import repository, versions
 from knowledge.content import ContentError, TopicDoc, write_dir
 from knowledge.library import Librarian
 from knowledge.models import Revision, Translation
@@ -34,12 +34,12 @@ async def test_export_writes_back_exactly_what_was_imported(store: Store, tmp_pa
 
 async def test_reimport_is_idempotent(store: Store) -> None:
     async with store.sessions() as session:
-        version = await repository.content_version(session)
+        version = await versions.content_version(session)
     report = await store.import_dir(CONTENT_DIR)
     assert not report.created and not report.updated and not report.conflicts
     assert len(report.unchanged) == len(list(CONTENT_DIR.glob("*.yaml"))) * 6
     async with store.sessions() as session:
-        assert await repository.content_version(session) == version
+        assert await versions.content_version(session) == version
 
 
 async def _edit(store: Store, slug: str, lang: str, answer: str, actor: str) -> None:

@@ -9,11 +9,12 @@ from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge import accounts, schools
+from knowledge import accounts, reviewing, schools
 from knowledge.enums import Role
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.links import qr_bytes, qr_svg_inline
 from knowledge.models import Practitioner, School
+from knowledge.reviewing import EditConflictError
 from knowledge.schools import INFO_FIELDS, SchoolDoc, SchoolInfoDoc
 from workspace.common import forbidden, redirect, refresh
 from workspace.pages import render
@@ -161,7 +162,7 @@ def _info_context(
         "fields": INFO_FIELDS,
         "version": version if version is not None else (row.version if row else ""),
         "cell": schools.cell(school, lang),
-        "history": schools.history(row) if row else [],
+        "history": reviewing.history(schools.INFOS, row) if row else [],
         "can_edit": accounts.can_edit_school(current_user(request), school),
         "conflict": None,
     }
@@ -206,9 +207,10 @@ async def info_save(request: web.Request) -> web.Response:
         base = str(form.get("version", ""))
         try:
             doc = SchoolInfoDoc.model_validate(typed)
-            await schools.save_info(
+            await reviewing.save(
                 session,
-                school,
+                schools.INFOS,
+                school.infos,
                 lang,
                 doc,
                 base_version=int(base) if base.isdigit() else None,
@@ -219,7 +221,7 @@ async def info_save(request: web.Request) -> web.Response:
             context = _info_context(request, school, lang)
             context["doc"] = _unchecked(typed)
             return render(request, "school_info.html", status=400, error=_problem(exc), **context)
-        except schools.EditConflictError as conflict:
+        except EditConflictError as conflict:
             mine = _unchecked(typed)
             context = _info_context(request, school, lang, typed=mine, version=conflict.version)
             context["conflict"] = conflict
@@ -238,9 +240,10 @@ async def info_restore(request: web.Request) -> web.Response:
         if not accounts.can_edit_school(user, school):
             return forbidden(request, t.gettext("You may not edit this school."))
         try:
-            await schools.restore(
-                session, school, lang, int(request.match_info["revision"]), actor=user.name
-            )
+            await reviewing.restore(
+                session, schools.INFOS, school.infos, lang,
+                int(request.match_info["revision"]), actor=user.name,
+            )  # fmt: skip
         except LookupError:
             raise web.HTTPNotFound() from None
     refresh(request)

@@ -7,13 +7,14 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from knowledge import accounts, announcements, editing, lint, matrix, source_check
+from knowledge import accounts, announcements, editing, lint, matrix, reviewing, source_check
 from knowledge.announcements import topic_update_texts
 from knowledge.content import SourceDoc, TranslationDoc
 from knowledge.enums import Status
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.render import card_length, to_html
-from knowledge.repository import topic_doc, translation_doc
+from knowledge.repository import TRANSLATIONS, topic_doc, translation_doc
+from knowledge.reviewing import Cell
 from workspace.common import (
     forbidden,
     line_field,
@@ -79,8 +80,8 @@ def _source_problems(t: Any, sources: tuple[SourceDoc, ...]) -> list[str]:
 async def matrix_page(request: web.Request) -> web.Response:
     async with store(request).sessions() as session:
         rows = await matrix.load_matrix(session)
-    totals = {c: sum(1 for r in rows for v in r.cells.values() if v is c) for c in matrix.Cell}
-    return render(request, "matrix.html", rows=rows, totals=totals, Cell=matrix.Cell)
+    totals = {c: sum(1 for r in rows for v in r.cells.values() if v is c) for c in Cell}
+    return render(request, "matrix.html", rows=rows, totals=totals, Cell=Cell)
 
 
 def _editor_context(
@@ -101,7 +102,7 @@ def _editor_context(
         "cell": matrix.cell(row, polish),
         "preview": (f"<b>{to_html(shown.title)}</b>\n\n{to_html(shown.answer)}" if shown else None),
         "length": card_length(shown.title, shown.answer) if shown else 0,
-        "history": editing.history(row) if row else [],
+        "history": reviewing.history(TRANSLATIONS, row) if row else [],
     }
 
 
@@ -182,16 +183,17 @@ async def editor_save(request: web.Request) -> web.Response:
             context = _editor_context(topic, lang, draft=draft, version=int(base or 0))
             return render(request, "editor.html", can_edit=True, previewing=True, **context)
         try:
-            await editing.save(
+            await reviewing.save(
                 session,
-                topic,
+                TRANSLATIONS,
+                topic.translations,
                 lang,
                 draft,
                 base_version=int(base) if base.isdigit() else None,
                 actor=user.name,
                 reviewed=action == "review",
             )
-        except editing.EditConflictError as conflict:
+        except reviewing.EditConflictError as conflict:
             return render(
                 request,
                 "conflict.html",
@@ -247,9 +249,10 @@ async def restore(request: web.Request) -> web.Response:
     async with store(request).sessions.begin() as session:
         topic, lang = await _topic(request, session)
         try:
-            await editing.restore(
-                session, topic, lang, int(request.match_info["revision"]), actor=user.name
-            )
+            await reviewing.restore(
+                session, TRANSLATIONS, topic.translations, lang,
+                int(request.match_info["revision"]), actor=user.name,
+            )  # fmt: skip
         except LookupError:
             raise web.HTTPNotFound() from None
     refresh(request)

@@ -10,6 +10,7 @@ from knowledge import gaps, lint, matrix
 from knowledge.i18n import workspace_i18n
 from knowledge.models import Practitioner
 from knowledge.repository import get_translation, load_topics, translation_doc
+from knowledge.reviewing import Cell
 from tests.e2e.conftest import Harness, add_user, workspace
 
 
@@ -306,8 +307,8 @@ async def test_new_topic_from_the_inbox_and_dismiss(polling: Harness) -> None:
     async with polling.store.sessions() as session:
         assert await gaps.unanswered_groups(session) == []
         rows = {r.slug: r for r in await matrix.load_matrix(session)}
-    assert rows["kayak-rental"].cells["pl"] is matrix.Cell.DRAFT
-    assert rows["kayak-rental"].cells["uk"] is matrix.Cell.MISSING
+    assert rows["kayak-rental"].cells["pl"] is Cell.DRAFT
+    assert rows["kayak-rental"].cells["uk"] is Cell.MISSING
     doc, _ = await stored(polling, "kayak-rental", "pl")
     assert doc.phrasings == (kayak,)
 
