@@ -19,7 +19,7 @@ from aiogram.types import Message
 
 from cli.serve import open_parts, runtime
 from knowledge.settings import Settings
-from sandbox.server import DEFAULT_TOKEN
+from sandbox.identity import DEFAULT_TOKEN
 
 
 async def echo(api_url: str) -> None:

@@ -102,15 +102,17 @@ async def with_library(use: Callable[[Librarian], Awaitable[R]]) -> R:
     """For the commands that search: the store and the library built from it."""
     from knowledge.library import Librarian
 
+    cache = load_settings().index_cache
+
     async def build(store: Store) -> R:
-        return await use(await Librarian.open(store))
+        return await use(await Librarian.open(store, cache=cache))
 
     return await with_store(build)
 
 
 async def bot_username(settings: Settings) -> str:
     """The bot's @name for t.me links: as configured, as Telegram says, or the sandbox's."""
-    from sandbox.server import BOT_USERNAME
+    from sandbox.identity import BOT_USERNAME
 
     if settings.bot_username:
         return settings.bot_username.lstrip("@")

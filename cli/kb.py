@@ -200,3 +200,18 @@ def _required_slugs(path: Path) -> set[str]:
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise CliError(f"{path}: expected categories mapping to {{slug: description}}")
     return {slug for group in data.values() for slug in group}
+
+
+@kb_app.command("lemmas")
+def kb_lemmas(
+    directory: Annotated[Path | None, typer.Argument(help="Folder of topic YAML files.")] = None,
+) -> None:
+    """Remake the search's table of word forms for the seed's vocabulary (needs the dev
+    dependencies: it reads simplemma's full dictionaries, about 700 MB, for a few seconds)."""
+    from knowledge.content import load_dir
+    from knowledge.library import corpus_texts
+    from knowledge.search.morphology import TABLE, make_table, vocabulary
+
+    folder = directory or load_settings().content_dir
+    count = make_table(vocabulary(corpus_texts(load_dir(folder))))
+    out.print(f"{TABLE.name}: {count} word forms")

@@ -46,7 +46,7 @@ async def open_parts(settings: Settings, *, demo: bool) -> tuple[Store, Libraria
 
     store = await Store.open(settings.database_url, seed_dir=settings.content_dir, demo=demo)
     try:
-        return store, await Librarian.open(store, demo=demo)
+        return store, await Librarian.open(store, demo=demo, cache=settings.index_cache)
     except BaseException:
         await store.close()
         raise
@@ -114,8 +114,8 @@ def sandbox() -> None:
     logging.getLogger().setLevel(settings.log_level)
 
     async def main() -> None:
+        from sandbox.identity import DEFAULT_TOKEN, PRACTITIONERS_CHAT
         from sandbox.run import SandboxServer
-        from sandbox.server import DEFAULT_TOKEN, PRACTITIONERS_CHAT
 
         server = await SandboxServer.start(settings.sandbox_host, settings.sandbox_port)
         local = settings.model_copy(

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 
 from knowledge import repository, schools, versions
@@ -42,8 +43,24 @@ def search_documents(topics: Iterable[TopicDoc]) -> list[SearchDocument]:
     ]
 
 
-def build_index(topics: Iterable[TopicDoc], version: int = 0) -> SearchIndex:
-    return SearchIndex.build(search_documents(topics), version)
+def corpus_texts(topics: Iterable[TopicDoc]) -> list[str]:
+    """Every text the index learns words from (the topics and the out-of-scope decoy)."""
+    from knowledge.search.index import load_out_of_scope
+
+    texts = [text for _, by_lang in search_documents(topics) for entries in by_lang.values()
+             for _, text in entries]  # fmt: skip
+    for group in load_out_of_scope().values():
+        texts += group["phrasings"] + group["keywords"]
+    return texts
+
+
+def build_index(
+    topics: Iterable[TopicDoc], version: int = 0, cache: Path | None = None
+) -> SearchIndex:
+    """The search index of these topics; with `cache`, read from (or saved to) that folder."""
+    from knowledge.search import cache as index_cache
+
+    return index_cache.build(search_documents(topics), version, cache)
 
 
 @dataclass(frozen=True)
@@ -61,12 +78,13 @@ class Library:
         topics: Iterable[TopicDoc],
         schools_: Mapping[str, SchoolDoc] | None = None,
         version: int = 0,
+        cache: Path | None = None,
     ) -> Library:
         topics = list(topics)
         return cls(
             version,
             MappingProxyType({t.slug: t for t in topics}),
-            build_index(topics, version),
+            build_index(topics, version, cache),
             MappingProxyType(dict(schools_ or {})),
         )
 
@@ -81,16 +99,22 @@ class Library:
 class Librarian:
     """Keeps this process's current `Library` and replaces it when the content moved on."""
 
-    def __init__(self, store: Store, library: Library, *, demo: bool = False) -> None:
+    def __init__(
+        self, store: Store, library: Library, *, demo: bool = False, cache: Path | None = None
+    ) -> None:
         self.store = store
         self.demo = demo
         """Whether example schools are shown (the sandbox) or kept out (the real bot)."""
+        self.cache = cache
+        """Where built indexes are kept between starts (None: build every time)."""
         self._library = library
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, store: Store, *, demo: bool = False) -> Librarian:
-        librarian = cls(store, Library.build([]), demo=demo)
+    async def open(
+        cls, store: Store, *, demo: bool = False, cache: Path | None = None
+    ) -> Librarian:
+        librarian = cls(store, Library.build([]), demo=demo, cache=cache)
         await librarian.refresh(force=True)
         return librarian
 
@@ -114,7 +138,9 @@ class Librarian:
             if not force and _same_topics(current, topics):
                 self._library = current.with_schools(directory, version)
             else:
-                self._library = await asyncio.to_thread(Library.build, topics, directory, version)
+                self._library = await asyncio.to_thread(
+                    Library.build, topics, directory, version, self.cache
+                )
         log.info("library built: %d topics, content version %d", len(topics), version)
         return True
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -30,7 +30,9 @@ from knowledge.search.normalize import clean, script, skeleton, words
 SAFETY_FILE = Path(__file__).resolve().parent / "content" / "safety" / "crisis.yaml"
 WINDOW_SLACK = 3
 """A trigger's words must fall within its length plus this many words of each other."""
-RULE_WINDOW = 8
+MATCH_CACHE = 100_000
+"""How many distinct words' matches are remembered (then the memory starts afresh)."""
+RULE_WINDOW = 12
 """A rule's concepts must all occur within this many words."""
 FUZZY_FROM = 5
 """Stems at least this long also match with one typo (not in Arabic script, where one letter
@@ -129,12 +131,19 @@ def load(path: Path = SAFETY_FILE) -> SafetyDoc:
 class _Stem:
     key: str
     prefix: bool
+    suffix: bool = False
+    exact: bool = False
+    """Written with a final "!": no typo is forgiven (a word one letter from a common one)."""
 
     def matches(self, token: str) -> bool:
         key = self.key
+        if self.suffix:
+            return len(token) > len(key) and token.endswith(key)
         if token == key or (self.prefix and token.startswith(key)):
             return True
-        if len(key) < FUZZY_FROM or abs(len(token) - len(key)) > (99 if self.prefix else 1):
+        if self.exact or len(key) < FUZZY_FROM:
+            return False
+        if abs(len(token) - len(key)) > (99 if self.prefix else 1):
             return False
         if not key.isascii():
             return False
@@ -162,12 +171,21 @@ class _Phrase:
 
 
 def _stems(phrase: str) -> tuple[_Stem, ...]:
-    stems = []
-    for raw in phrase.split():
-        prefix = raw.endswith("*")
-        for word in words(clean(raw.rstrip("*"))):
-            stems.append(_Stem(_key(word), prefix))
-    return tuple(stems)
+    """`word` exact or one typo away; `stem*` any ending; `*ending` (an Arabic object pronoun
+    such as *ني "me"); a final `!` forgives no typo."""
+    return tuple(stem for raw in phrase.split() for stem in _token_stems(raw))
+
+
+@lru_cache(maxsize=50_000)
+def _token_stems(raw: str) -> tuple[_Stem, ...]:
+    """One written token's stems (the same token recurs across thousands of phrases)."""
+    exact = raw.endswith("!")
+    raw = raw.rstrip("!")
+    prefix, suffix = raw.endswith("*"), raw.startswith("*") and len(raw) > 1
+    return tuple(
+        _Stem(_key(word), prefix and not suffix, suffix, exact)
+        for word in words(clean(raw.strip("*")))
+    )
 
 
 def _key(word: str) -> str:
@@ -190,15 +208,17 @@ def _token_keys(word: str) -> tuple[str, ...]:
     return (key, *bare)
 
 
-def _positions(phrase: _Phrase, where_found: dict[_Stem, list[int]]) -> tuple[int, ...] | None:
-    """Where the phrase's stems occur close together (any order), or None."""
+def _placements(phrase: _Phrase, where_found: dict[_Stem, list[int]]) -> list[tuple[int, ...]]:
+    """Every place the phrase's stems occur close together (any order): one per occurrence of
+    its first stem."""
     found: list[list[int]] = []
     for stem in phrase.stems:
         where = where_found.get(stem)
         if not where:
-            return None
+            return []
         found.append(where)
     span = len(phrase.stems) + WINDOW_SLACK
+    placed = []
     for start in found[0]:
         chosen = [start]
         for where in found[1:]:
@@ -208,8 +228,8 @@ def _positions(phrase: _Phrase, where_found: dict[_Stem, list[int]]) -> tuple[in
             chosen.append(min(near, key=lambda i: abs(i - start)))
         else:
             if max(chosen) - min(chosen) < span:
-                return tuple(chosen)
-    return None
+                placed.append(tuple(chosen))
+    return placed
 
 
 @dataclass(frozen=True)
@@ -219,6 +239,9 @@ class Alarm:
     kinds: tuple[Kind, ...]
     languages: tuple[str, ...]
     phrases: tuple[str, ...]
+    strong: bool = True
+    """A trigger phrase said it outright; False when only concepts combined into a rule (the
+    bot then also answers the question, in case the alarm was a look-alike)."""
 
 
 class SafetyCheck:
@@ -248,24 +271,42 @@ class SafetyCheck:
             for lang, texts in doc.translations.items()
             for text in texts.unless
         ]
+        self._matches: dict[str, tuple[_Stem, ...]] = {}
         self._buckets: dict[str, set[_Stem]] = {}
+        self._endings: set[_Stem] = set()
         self._by_first: dict[_Stem, list[_Phrase]] = {}
         for phrase in phrases:
             if not phrase.stems:
                 continue
             for stem in phrase.stems:
-                self._buckets.setdefault(stem.key[:2], set()).add(stem)
+                if stem.suffix:
+                    self._endings.add(stem)
+                else:
+                    self._buckets.setdefault(stem.key[:2], set()).add(stem)
             self._by_first.setdefault(phrase.stems[0], []).append(phrase)
+
+    def _stems_of(self, key: str) -> tuple[_Stem, ...]:
+        """The stems a word's key matches; remembered, since people use the same words."""
+        known = self._matches.get(key)
+        if known is None:
+            known = tuple(
+                stem
+                for stem in (*self._buckets.get(key[:2], ()), *self._endings)
+                if stem.matches(key)
+            )
+            if len(self._matches) >= MATCH_CACHE:
+                self._matches.clear()
+            self._matches[key] = known
+        return known
 
     def _found(self, tokens: Sequence[tuple[str, ...]]) -> dict[_Stem, list[int]]:
         found: dict[_Stem, list[int]] = {}
         for i, keys in enumerate(tokens):
             for key in keys:
-                for stem in self._buckets.get(key[:2], ()):
-                    if stem.matches(key):
-                        where = found.setdefault(stem, [])
-                        if not where or where[-1] != i:
-                            where.append(i)
+                for stem in self._stems_of(key):
+                    where = found.setdefault(stem, [])
+                    if not where or where[-1] != i:
+                        where.append(i)
         return found
 
     def check(self, text: str) -> Alarm | None:
@@ -277,7 +318,7 @@ class SafetyCheck:
             (phrase, where)
             for stem in found
             for phrase in self._by_first.get(stem, ())
-            if (where := _positions(phrase, found)) is not None
+            for where in _placements(phrase, found)
         ]
         cancelled = {i for phrase, where in matched if phrase.kind is phrase.concept is None
                      for i in where}  # fmt: skip
@@ -285,6 +326,7 @@ class SafetyCheck:
         hits: list[tuple[Kind, str, str]] = [
             (p.kind, p.lang, p.text) for p, w in live if p.kind is not None
         ]
+        strong = bool(hits)
         concepts: dict[str, list[tuple[tuple[int, ...], str]]] = {}
         for p, w in live:
             if p.concept is not None:
@@ -297,7 +339,7 @@ class SafetyCheck:
             return None
         kinds = tuple(kind for kind in Kind if any(h[0] is kind for h in hits))
         languages = tuple(dict.fromkeys(h[1] for h in hits))
-        return Alarm(kinds, languages, tuple(h[2] for h in hits))
+        return Alarm(kinds, languages, tuple(h[2] for h in hits), strong)
 
 
 def _together(combo: Sequence[str], concepts: dict[str, list[tuple[tuple[int, ...], str]]]) -> bool:

@@ -1,8 +1,9 @@
 """What a conversation may ask of the knowledge base during one Telegram update.
 
-The bot's middleware opens one database session per update (it connects only when first used)
-and commits it once the update is handled; dialogs and handlers call these use cases and never
-see the session, build a query or commit.
+Dialogs and handlers call these use cases and never see a session, build a query or commit.
+Each call is its own short unit of work: the connection goes back to the pool (and SQLite's
+write lock is released) before the bot talks to Telegram, so one slow send never holds up
+another person's answer.
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from knowledge import announcements, people, schools, usage
+from knowledge.store import Store
 
 
 @dataclass(frozen=True)
@@ -29,27 +29,32 @@ class Following:
 
 
 class Services:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
     async def record_feedback(self, key: str, slug: str, lang: str, *, helpful: bool) -> bool:
         """One vote per person, topic and language (a new vote replaces the old)."""
-        return await people.record_feedback(self._session, key, slug, lang, helpful=helpful)
+        async with self._store.transaction() as session:
+            return await people.record_feedback(session, key, slug, lang, helpful=helpful)
 
     async def log_unanswered(
         self, key: str, text: str, lang: str | None, score: float, guesses: list[str]
     ) -> None:
-        await people.log_unanswered(self._session, key, text, lang, score, guesses)
+        async with self._store.transaction() as session:
+            await people.log_unanswered(session, key, text, lang, score, guesses)
 
     async def count(self, event: str) -> None:
         """An anonymous weekly count (no person, no text)."""
-        await usage.count(self._session, event)
+        async with self._store.transaction() as session:
+            await usage.count(session, event)
 
     async def record_school_open(self, code: str, channel: str) -> bool:
-        return await schools.record_open(self._session, code, channel, date.today())
+        async with self._store.transaction() as session:
+            return await schools.record_open(session, code, channel, date.today())
 
     async def following(self, key: str) -> Following:
-        row = await announcements.subscription(self._session, key)
+        async with self._store.sessions() as session:
+            row = await announcements.subscription(session, key)
         if row is None:
             return Following(False, (), ())
         return Following(row.news, tuple(row.categories), tuple(row.topics))
@@ -65,17 +70,19 @@ class Services:
         follow: str | None = None,
         unfollow: str | None = None,
     ) -> None:
-        await announcements.subscribe(
-            self._session,
-            key,
-            chat_id,
-            lang,
-            news=news,
-            category=category,
-            follow=follow,
-            unfollow=unfollow,
-        )
+        async with self._store.transaction() as session:
+            await announcements.subscribe(
+                session,
+                key,
+                chat_id,
+                lang,
+                news=news,
+                category=category,
+                follow=follow,
+                unfollow=unfollow,
+            )
 
     async def unsubscribe(self, key: str) -> None:
         """No news and no followed answers any more: the chat id is deleted."""
-        await announcements.unsubscribe(self._session, key)
+        async with self._store.transaction() as session:
+            await announcements.unsubscribe(session, key)

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
         default=365, ge=1, description="`kb check` warns when a review is older than this."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    index_cache: Path | None = Field(
+        default=Path("var/index"),
+        description="Where built search indexes are kept between starts (keyed by content).",
+    )
 
     # --- Telegram
     bot_token: SecretStr | None = Field(

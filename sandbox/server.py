@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
 
+from sandbox.identity import BOT_ID, BOT_USERNAME, DEFAULT_TOKEN, PRACTITIONERS_CHAT
 from sandbox.wire import (
     WireError,
     check_inline_keyboard,
@@ -32,12 +33,7 @@ from sandbox.wire import (
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
-BOT_ID = 700_000_001
-BOT_USERNAME = "witaj_sandbox_bot"
-DEFAULT_TOKEN = f"{BOT_ID}:SANDBOX-local-only"
 MAX_TEXT = 4096
-PRACTITIONERS_CHAT = -1001000000001
-"""The sandbox's practitioners' group, where handed-over conversations are posted."""
 JSON_FIELDS = frozenset(
     {"reply_markup", "entities", "commands", "scope", "link_preview_options", "menu_button",
      "allowed_updates", "caption_entities", "reply_parameters"}

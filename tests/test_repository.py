@@ -149,3 +149,13 @@ async def test_migrations_build_exactly_the_models(database_url: str) -> None:
     finally:
         await engine.dispose()
     assert diff == []
+
+
+def test_the_known_head_is_alembics_head() -> None:
+    """A database at `HEAD` starts without loading Alembic: the constant must follow new
+    migrations."""
+    from alembic.script import ScriptDirectory
+
+    from knowledge.db import HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from knowledge.content import TopicDoc
 from knowledge.evaluation import evaluate, read_jsonl
 from knowledge.search import SearchIndex
 from knowledge.search.normalize import clean, skeleton, words
@@ -157,3 +158,53 @@ def test_an_also_slug_counts_as_right(index: SearchIndex) -> None:
     strict = evaluate(index, read_jsonl([json.dumps(line)]))
     lenient = evaluate(index, read_jsonl([json.dumps({**line, "also": ["emergency-numbers"]})]))
     assert (strict.correct, lenient.correct) == (0, 1)
+
+
+def test_the_word_form_table_was_made_for_this_content(topics: list[TopicDoc]) -> None:
+    """After a content change, `witaj kb lemmas` remakes the table (else new words get no
+    dictionary forms: the search still finds them by spelling, a little less well)."""
+    from knowledge.library import corpus_texts
+    from knowledge.search.morphology import table_vocabulary_hash, vocabulary, vocabulary_hash
+
+    assert table_vocabulary_hash() == vocabulary_hash(vocabulary(corpus_texts(topics))), (
+        "run `witaj kb lemmas`"
+    )
+
+
+def test_inflected_forms_meet_their_dictionary_form() -> None:
+    from knowledge.search.morphology import lemmas
+
+    assert "karta" in lemmas("karty") and "дитина" in lemmas("дитини")
+
+
+def test_a_built_index_is_reused_until_the_content_changes(
+    topics: list[TopicDoc], tmp_path: Path
+) -> None:
+    import numpy as np
+
+    from knowledge.library import build_index
+
+    first = build_index(topics, 1, tmp_path)
+    again = build_index(topics, 2, tmp_path)
+    assert isinstance(again.arrays()["topics"].base, np.memmap)  # read from disk, not built
+    assert again.version == 2 and len(list(tmp_path.iterdir())) == 1
+    question = "jak zdobyć numer pesel we wrocławiu"
+    assert again.search(question).slug == first.search(question).slug == "pesel"
+
+    pesel = next(t for t in topics if t.slug == "pesel")
+    en = pesel.translations["en"]
+    changed_en = en.model_copy(update={"phrasings": (*en.phrasings, "zorblax quuxification")})
+    changed = [
+        t.model_copy(update={"translations": {**t.translations, "en": changed_en}})
+        if t.slug == "pesel"
+        else t
+        for t in topics
+    ]
+    rebuilt = build_index(changed, 3, tmp_path)
+    assert not isinstance(rebuilt.arrays()["topics"].base, np.memmap)  # a new key: built
+    assert rebuilt.search("zorblax quuxification").hits[0].slug == "pesel"
+    assert build_index(topics, 4, tmp_path).search("zorblax quuxification").slug is None
+
+    for folder in tmp_path.iterdir():  # a damaged cache is built again, not served
+        (folder / "idf.npy").write_bytes(b"garbage")
+    assert build_index(topics, 5, tmp_path).search(question).slug == "pesel"

@@ -11,7 +11,6 @@ from aiogram.types import ErrorEvent
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.revive import revive
 from flows.states import MainSG
@@ -30,17 +29,11 @@ def _chat_id(event: ErrorEvent) -> int | None:
     return None
 
 
-async def stale_button(
-    event: ErrorEvent, dialog_manager: DialogManager, i18n: I18n, session: AsyncSession
-) -> None:
+async def stale_button(event: ErrorEvent, dialog_manager: DialogManager, i18n: I18n) -> None:
     """A button from an old message or from before a restart: do what it says, or, when that
-    needs its lost dialog, start over politely.
-
-    The update's own unit of work was rolled back when the dialog failed; what the revived
-    button writes (a vote, a follow) is committed here."""
+    needs its lost dialog, start over politely."""
     callback = event.update.callback_query
     if callback is not None and await revive(callback, dialog_manager):
-        await session.commit()
         return
     if callback is not None:
         t = i18n.get(dialog_manager.middleware_data.get("lang"))

@@ -40,10 +40,13 @@ async def question(
             message, dialog_manager, library, session, user_key, handoff, bot, alarm=alarm
         )
         return
+    result = library.index.search(text, stored_lang)
     if alarm is not None:
         await _alert(dialog_manager, library, services, i18n, alarm, text, stored_lang)
-        return
-    result = library.index.search(text, stored_lang)
+        if alarm.strong or not result.sure or result.slug in _helps(safety_check, alarm):
+            return
+        # Only concepts combined (no phrase said it outright): the question may be an everyday
+        # one that looks alike, so its answer follows the safety reply.
     lang = stored_lang or result.language or dialog_manager.middleware_data["lang"]
     if stored_lang is None:
         dialog_manager.middleware_data.update(lang=lang, t=i18n.get(lang))
@@ -92,6 +95,11 @@ async def _alert(
         mode=StartMode.RESET_STACK,
         show_mode=ShowMode.SEND,
     )
+
+
+def _helps(check: safety.SafetyCheck, alarm: safety.Alarm) -> set[str]:
+    """The answers the safety reply already offers as buttons."""
+    return {check.doc.topics[kind] for kind in alarm.kinds if kind in check.doc.topics}
 
 
 def _waiting_for_person(manager: DialogManager) -> bool:

@@ -1,8 +1,8 @@
-"""Per update: the content snapshot, a unit of work, the person's pseudonymous key and language.
+"""Per update: the content snapshot, the use cases, the person's pseudonymous key and language.
 
-The session behind `services` connects only when first used (most updates read the in-memory
-library alone) and is committed here once the update is handled — handlers and dialogs never
-commit.
+Dialogs reach the database only through `services` (each call a short unit of work). The bot's
+own handlers for the practitioners' group get a session too, connected only when first used and
+committed here once the update is handled.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class ContextMiddleware(BaseMiddleware):
         self.i18n = i18n
         self.settings = settings
         self.secret = secret
+        self.services = Services(store)
 
     async def __call__(
         self,
@@ -70,7 +71,7 @@ class ContextMiddleware(BaseMiddleware):
         )
         async with self.store.sessions() as session:
             data["session"] = session
-            data["services"] = Services(session)
+            data["services"] = self.services
             result = await handler(event, data)
             await session.commit()
             return result

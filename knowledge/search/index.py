@@ -10,13 +10,17 @@ best topic: an "I don't know" is better than a confident wrong answer.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import sys
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import pairwise
+from itertools import chain, pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -71,7 +75,6 @@ class SearchResult:
         return self.slug is None
 
 
-Features = dict[str, float]
 Entry = tuple[str, str]
 """(kind, text): kind is "title", "keyword" or "phrasing" (weighted in that order)."""
 SearchDocument = tuple[str, Mapping[str, Sequence[Entry]]]
@@ -79,30 +82,65 @@ SearchDocument = tuple[str, Mapping[str, Sequence[Entry]]]
 the search needs neither the exchange format nor the database."""
 
 
+MASK64 = (1 << 64) - 1
+COUNT_SCALE = 2
+"""Entry weights are halves (title 2, keyword 1.5, phrasing 1): counts are kept as integers."""
+COUNT_BITS = 12
+COUNT_MASK = (1 << COUNT_BITS) - 1
+OWNER_BITS = 20
+OWNER_MASK = (1 << OWNER_BITS) - 1
+MAX_DOCUMENTS = OWNER_MASK
+"""A packed posting: 32 bits of feature id, 20 of topic, 12 of count (saturated anyway)."""
+LITTLE_ENDIAN = sys.byteorder == "little"
+_TF = np.arange(COUNT_MASK + 1, dtype=np.float32) / COUNT_SCALE
+SATURATED = (_TF * (K1 + 1) / (_TF + K1) / (K1 + 1)).astype(np.float16)
+WEIGHT_UNITS = {kind: round(weight * COUNT_SCALE) for kind, weight in ENTRY_WEIGHT.items()}
+
+
+def _hash(feature: str) -> int:
+    """A feature's stable 64-bit id (the same in every process, so an index can be cached)."""
+    return int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "little")
+
+
 @lru_cache(maxsize=500_000)
-def _word_features(word: str) -> tuple[tuple[str, float], ...]:
-    """Features of one cleaned word with their weights (best weight per feature)."""
+def _word_features(word: str) -> tuple[tuple[int, float, bool], ...]:
+    """Features of one cleaned word: (id, weight, whether it is a whole-word feature)."""
     key = skeleton(word)
-    feats: Features = {"w:" + key: 1.0, "s:" + stem(key): STEM_WEIGHT}
+    feats: dict[str, tuple[float, bool]] = {
+        "w:" + key: (1.0, True),
+        "s:" + stem(key): (STEM_WEIGHT, False),
+    }
     for lemma in lemmas(word):
         lemma_key = skeleton(lemma)
-        feats["w:" + lemma_key] = 1.0
-        feats.setdefault("s:" + stem(lemma_key), STEM_WEIGHT)
-    return tuple(feats.items())
+        feats["w:" + lemma_key] = (1.0, True)
+        feats.setdefault("s:" + stem(lemma_key), (STEM_WEIGHT, False))
+    return tuple((_hash(f), w, whole) for f, (w, whole) in feats.items())
 
 
-def _bigrams(word_list: Sequence[str]) -> list[str]:
-    stems = [stem(skeleton(w)) for w in word_list]
-    return [f"b:{a}|{b}" for a, b in pairwise(stems) if a != b]
+@lru_cache(maxsize=500_000)
+def _word_ids(word: str) -> tuple[int, ...]:
+    return tuple(feat for feat, _, _ in _word_features(word))
 
 
-def _entry_features(text: str) -> set[str]:
-    word_list = words(clean(text))
-    feats: set[str] = set()
-    for word in word_list:
-        feats.update(f for f, _ in _word_features(word))
-    feats.update(_bigrams(word_list))
-    return feats
+@lru_cache(maxsize=500_000)
+def _word_keys(word: str) -> tuple[str, ...]:
+    """The spelling keys a word is known by: its own and its dictionary forms'."""
+    return tuple(dict.fromkeys((skeleton(word), *(skeleton(lemma) for lemma in lemmas(word)))))
+
+
+@lru_cache(maxsize=500_000)
+def _stem_id(word: str) -> int:
+    return _hash("b:" + stem(skeleton(word)))
+
+
+def _bigrams(word_list: Sequence[str]) -> list[int]:
+    """Ids of neighbouring stems (a pair's id mixes its two stems' ids: no string is built)."""
+    stems = list(map(_stem_id, word_list))
+    return [
+        ((a * 0x9E3779B97F4A7C15) ^ (b + 0x632BE59BD9B4E019)) & MASK64
+        for a, b in pairwise(stems)
+        if a != b
+    ]
 
 
 class SearchIndex:
@@ -118,10 +156,10 @@ class SearchIndex:
         self,
         slugs: list[str],
         documents: int,
-        feature_ids: dict[str, int],
+        features: npt.NDArray[np.uint32],
         start: npt.NDArray[np.int64],
         topics: npt.NDArray[np.int32],
-        weight: npt.NDArray[np.float32],
+        weight: npt.NDArray[np.float16],
         idf: npt.NDArray[np.float32],
         vocabulary: dict[str, list[str]],
         lang_vocab: dict[str, set[str]],
@@ -129,7 +167,8 @@ class SearchIndex:
     ) -> None:
         self.slugs = slugs
         self._documents = documents
-        self._ids = feature_ids
+        self._features = features
+        """Sorted feature ids; a feature's row in the postings is its position here."""
         self._start = start
         self._topics = topics
         self._weight = weight
@@ -161,74 +200,137 @@ class SearchIndex:
                 for lang, group in out_of_scope.items()
             }
             docs.append((OUT_OF_SCOPE, decoy))
-        ids: dict[str, int] = {}
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        lang_vocab: dict[str, set[str]] = {lang: set() for lang in LANGUAGES}
-        for idx, (_, by_lang) in enumerate(docs):
-            tf: dict[str, float] = defaultdict(float)
+        # Each posting is packed into one 64-bit number (feature | topic | count) in a flat
+        # buffer, then sorted in place: ten thousand topics make tens of millions of postings,
+        # and no copy of them is ever made. Per topic, the entries' feature sets are counted
+        # by numpy, not feature by feature in Python.
+        if len(docs) > MAX_DOCUMENTS:
+            raise ValueError(f"at most {MAX_DOCUMENTS} topics can be indexed")
+        packed = array("Q")
+        lang_words: dict[str, set[str]] = {lang: set() for lang in LANGUAGES}
+        for owner, (_, by_lang) in enumerate(docs):
+            entry_ids: list[set[int]] = []
+            entry_units: list[int] = []
             for lang, entries in by_lang.items():
-                vocab = lang_vocab.setdefault(lang, set())
+                seen = lang_words.setdefault(lang, set())
                 for kind, text in entries:
-                    weight = ENTRY_WEIGHT[kind]
-                    for feat in _entry_features(text):
-                        tf[feat] += weight
-                        if feat[0] == "w":
-                            vocab.add(feat[2:])
-            for feat, count in tf.items():
-                rows.append(ids.setdefault(feat, len(ids)))
-                cols.append(idx)
-                vals.append(count)
-        row = np.asarray(rows, dtype=np.int64)
-        order = np.argsort(row, kind="stable")
-        counts = np.bincount(row, minlength=len(ids))
-        start = np.zeros(len(ids) + 1, dtype=np.int64)
-        np.cumsum(counts, out=start[1:])
-        tf_arr = np.asarray(vals, dtype=np.float32)[order]
+                    word_list = words(clean(text))
+                    seen.update(word_list)
+                    entry_ids.append(set(_bigrams(word_list)).union(*map(_word_ids, word_list)))
+                    entry_units.append(WEIGHT_UNITS[kind])
+            sizes = np.fromiter(map(len, entry_ids), dtype=np.int64, count=len(entry_ids))
+            flat = np.fromiter(
+                chain.from_iterable(entry_ids), dtype=np.uint64, count=int(sizes.sum())
+            )
+            found, inverse = np.unique(flat >> np.uint64(32), return_inverse=True)
+            units = np.bincount(inverse, weights=np.repeat(entry_units, sizes))
+            key = (
+                (found << np.uint64(32))
+                | np.uint64(owner << COUNT_BITS)
+                | np.minimum(units, COUNT_MASK).astype(np.uint64)
+            )
+            packed.frombytes(key.tobytes())
+        lang_vocab = {
+            lang: {key for word in found_words for key in _word_keys(word)}
+            for lang, found_words in lang_words.items()
+        }
+        postings = np.frombuffer(packed, dtype=np.uint64) if len(packed) else np.zeros(0, np.uint64)
+        postings.sort()
+        # Unpack through 32-bit views of the packed numbers, so no 64-bit temporary the size of
+        # all postings is ever made.
+        halves = postings.view(np.uint32)
+        low, high = (halves[0::2], halves[1::2]) if LITTLE_ENDIAN else (halves[1::2], halves[0::2])
+        features = np.ascontiguousarray(high)
+        weight = SATURATED[np.bitwise_and(low, COUNT_MASK)]  # BM25's saturated tf
+        topics = np.right_shift(low, COUNT_BITS).view(np.int32)
+        del halves, low, high, postings, packed
+        first = np.flatnonzero(np.concatenate(([True], features[1:] != features[:-1])))
+        first = first[: len(features)]  # an empty index has no first row
+        start = np.append(first, len(features))
+        unique = features[first]
+        del features
         n = max(len(docs), 1)
-        idf = np.log1p((n - counts + 0.5) / (counts + 0.5)).astype(np.float32)
+        per_feature = np.diff(start)
+        idf = np.log1p((n - per_feature + 0.5) / (per_feature + 0.5)).astype(np.float32)
         vocabulary: dict[str, list[str]] = defaultdict(list)
-        for feat in sorted(ids):
-            key = feat[2:]
-            if feat[0] == "w" and len(key) >= 4 and not key.isdigit():
-                vocabulary[key[0]].append(key)
+        for key_ in sorted(set().union(*lang_vocab.values())):
+            if len(key_) >= 4 and not key_.isdigit():
+                vocabulary[key_[0]].append(key_)
         return cls(
             slugs,
             len(docs),
-            ids,
-            start,
-            np.asarray(cols, dtype=np.int32)[order],
-            (tf_arr * (K1 + 1) / (tf_arr + K1) / (K1 + 1)).astype(np.float32),
+            unique,
+            start.astype(np.int64),
+            topics,
+            weight,
             idf,
             dict(vocabulary),
             lang_vocab,
             version,
         )
 
+    # ------------------------------------------------------------------ storage
+
+    @property
+    def documents(self) -> int:
+        return self._documents
+
+    def arrays(self) -> dict[str, npt.NDArray[Any]]:
+        """The numeric parts, for `knowledge.search.cache`."""
+        return {
+            "features": self._features,
+            "start": self._start,
+            "topics": self._topics,
+            "weight": self._weight,
+            "idf": self._idf,
+        }
+
+    def vocabulary(self) -> dict[str, list[str]]:
+        return self._vocabulary
+
+    def language_words(self) -> dict[str, set[str]]:
+        return self._lang_vocab
+
     # ------------------------------------------------------------------ lookup
 
-    def _fuzzy(self, key: str) -> Features:
+    def _row(self, feature: int) -> int | None:
+        """The postings row of a feature (its id's high 32 bits are its key in the index; two
+        rare features may share one, which a million features make unlikely and harmless)."""
+        key = feature >> 32
+        at = int(np.searchsorted(self._features, np.uint32(key)))
+        if at < len(self._features) and int(self._features[at]) == key:
+            return at
+        return None
+
+    def _fuzzy(self, key: str) -> dict[int, float]:
         """Features of known words spelled like `key` (a typo or an unusual transliteration)."""
         if len(key) < 4 or key.isdigit():
             return {}
-        found: Features = {}
+        found: dict[int, float] = {}
         cutoff = 80.0 if len(key) < 9 else 78.0
         for cand, sim, _ in process.extract(
             key, self._vocabulary.get(key[0], ()), scorer=fuzz.ratio, score_cutoff=cutoff, limit=3
         ):
             weight = FUZZY_WEIGHT * sim / 100
-            for feat, w in (("w:" + cand, 1.0), ("s:" + stem(cand), STEM_WEIGHT)):
+            for feat, w in ((_hash("w:" + cand), 1.0), (_hash("s:" + stem(cand)), STEM_WEIGHT)):
                 found[feat] = max(found.get(feat, 0.0), w * weight)
         return found
 
     def _query_features(self, word: str) -> dict[int, float]:
-        feats = {f: w for f, w in _word_features(word) if f in self._ids}
-        if not any(f[0] == "w" for f in feats):
+        """Postings rows of a question word's features, with their weights."""
+        rows: dict[int, float] = {}
+        known_word = False
+        for feat, weight, whole in _word_features(word):
+            row = self._row(feat)
+            if row is not None:
+                rows[row] = max(rows.get(row, 0.0), weight)
+                known_word = known_word or whole
+        if not known_word:
             for feat, weight in self._fuzzy(skeleton(word)).items():
-                if weight > feats.get(feat, 0.0):
-                    feats[feat] = weight
-        return {self._ids[f]: w for f, w in feats.items() if f in self._ids}
+                row = self._row(feat)
+                if row is not None and weight > rows.get(row, 0.0):
+                    rows[row] = weight
+        return rows
 
     def _add(self, scores: npt.NDArray[np.float32], fid: int, gain: float) -> None:
         span = slice(self._start[fid], self._start[fid + 1])
@@ -259,7 +361,7 @@ class SearchIndex:
                 best[cols] = np.maximum(best[cols], weight * self._idf[fid] * self._weight[span])
             scores += best
         for feat in _bigrams(word_list):
-            bigram = self._ids.get(feat)
+            bigram = self._row(feat)
             if bigram is not None:
                 self._add(scores, bigram, BIGRAM_WEIGHT * float(self._idf[bigram]))
         decoy = float(scores[n]) if self._documents > n else 0.0
@@ -357,7 +459,8 @@ def load_out_of_scope(path: Path = OUT_OF_SCOPE_FILE) -> dict[str, dict[str, lis
     """Typical questions Witaj does not answer, per language (empty when the file is absent)."""
     if not path.exists():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506
     return {
         lang: {key: [str(x) for x in group.get(key, [])] for key in ("phrasings", "keywords")}
         for lang, group in data.items()

@@ -1,27 +1,127 @@
 """Dictionary forms of words, so that "карти", "карту" and "карта" count as one word.
 
-simplemma has dictionaries for Polish, English, Ukrainian and Russian; Belarusian and Arabic
-rely on the crude stems of `normalize.stem` instead. A word is lemmatised in every language its
-script allows, because the hint (the user's chosen language) says little about the words typed.
+The forms come from a compact table (`lemmas.tsv.gz`): every inflected form, in Polish,
+English, Ukrainian and Russian, of a word the knowledge base uses — about 70,000 forms, a few
+megabytes in memory, where the full dictionaries they are cut from take over 600. A question
+word outside the table gets no dictionary form; its spelling skeleton, stem and close
+spellings still match (Belarusian and Arabic rely on those alone). The table is made from
+simplemma's dictionaries by `witaj kb lemmas` (a maintainer's command, run after the content
+changes: a test says when it is due) and keeps a hash of the vocabulary it was made for.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+import gzip
+import hashlib
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
 
-import simplemma
+import numpy as np
+import numpy.typing as npt
 
-from knowledge.search.normalize import script
+from knowledge.search.normalize import clean, script, words
 
-_BY_SCRIPT: dict[str, tuple[str, ...]] = {"cyrl": ("uk", "ru"), "latn": ("pl", "en")}
+TABLE = Path(__file__).with_name("lemmas.tsv.gz")
+BY_SCRIPT: dict[str, tuple[str, ...]] = {"cyrl": ("uk", "ru"), "latn": ("pl", "en")}
+"""The languages whose dictionaries a word of each script is looked up in."""
+HEADER = "# vocabulary "
 
 
-@lru_cache(maxsize=200_000)
+def vocabulary(texts: Iterable[str]) -> set[str]:
+    """The cleaned words of the texts the index is built from."""
+    found: set[str] = set()
+    for text in texts:
+        found.update(words(clean(text)))
+    return found
+
+
+def vocabulary_hash(vocab: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(vocab)).encode()).hexdigest()
+
+
+def _form_key(form: str) -> int:
+    return int.from_bytes(hashlib.blake2b(form.encode(), digest_size=8).digest(), "little")
+
+
+class _Table:
+    """Forms as sorted 64-bit hashes pointing into a list of distinct lemma groups: about
+    three megabytes for seventy thousand forms (a dict of strings would take twenty)."""
+
+    def __init__(self, keys: npt.NDArray[np.uint64], groups: npt.NDArray[np.int32],
+                 lemmas: list[tuple[str, ...]]) -> None:  # fmt: skip
+        self.keys, self.groups, self.lemmas = keys, groups, lemmas
+
+    def get(self, form: str) -> tuple[str, ...]:
+        key = _form_key(form)
+        at = int(np.searchsorted(self.keys, np.uint64(key)))
+        if at < len(self.keys) and int(self.keys[at]) == key:
+            return self.lemmas[int(self.groups[at])]
+        return ()
+
+
+@cache
+def _table() -> _Table:
+    pairs: list[tuple[int, int]] = []
+    groups: dict[tuple[str, ...], int] = {}
+    if TABLE.exists():
+        with gzip.open(TABLE, "rt", encoding="utf-8") as lines:
+            for line in lines:
+                if line.startswith("#"):
+                    continue
+                form, _, lemmas_ = line.rstrip("\n").partition("\t")
+                group = tuple(lemmas_.split(" "))
+                pairs.append((_form_key(form), groups.setdefault(group, len(groups))))
+    pairs.sort()
+    keys = np.fromiter((k for k, _ in pairs), dtype=np.uint64, count=len(pairs))
+    owners = np.fromiter((g for _, g in pairs), dtype=np.int32, count=len(pairs))
+    return _Table(keys, owners, list(groups))
+
+
+def table_vocabulary_hash() -> str | None:
+    """The hash of the vocabulary the shipped table was made for."""
+    if not TABLE.exists():
+        return None
+    with gzip.open(TABLE, "rt", encoding="utf-8") as lines:
+        first = lines.readline()
+    return first[len(HEADER) :].strip() if first.startswith(HEADER) else None
+
+
 def lemmas(word: str) -> tuple[str, ...]:
     """Distinct dictionary forms of a cleaned word other than the word itself."""
-    found: list[str] = []
-    for lang in _BY_SCRIPT.get(script(word), ()):
-        lemma = simplemma.lemmatize(word, lang=lang).casefold()
-        if lemma != word and lemma not in found:
-            found.append(lemma)
-    return tuple(found)
+    return _table().get(word)
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def make_table(vocab: set[str], destination: Path = TABLE) -> int:
+    """Cut the table from simplemma's dictionaries (a development dependency): every form
+    whose dictionary form is one of a vocabulary word's. Returns the number of forms."""
+    import simplemma
+    from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+
+    dictionaries = DefaultDictionaryFactory()
+    table: dict[str, set[str]] = {}
+    for lang in ("pl", "en", "uk", "ru"):
+        wanted = {
+            simplemma.lemmatize(word, lang=lang).casefold()
+            for word in vocab
+            if lang in BY_SCRIPT.get(script(word), ())
+        }
+        for form, lemma in dictionaries.get_dictionary(lang).items():
+            form_, lemma_ = _text(form).casefold(), _text(lemma).casefold()
+            if lemma_ in wanted and form_ != lemma_:
+                table.setdefault(form_, set()).add(lemma_)
+        for word in vocab:  # the vocabulary's own words, as the lemmatiser reads them
+            if lang in BY_SCRIPT.get(script(word), ()):
+                lemma_ = simplemma.lemmatize(word, lang=lang).casefold()
+                if lemma_ != word:
+                    table.setdefault(word, set()).add(lemma_)
+    lines = [f"{HEADER}{vocabulary_hash(vocab)}\n"]
+    lines += [f"{form}\t{' '.join(sorted(found))}\n" for form, found in sorted(table.items())]
+    with gzip.open(destination, "wt", encoding="utf-8", compresslevel=9) as out:
+        out.writelines(lines)
+    _table.cache_clear()
+    return len(table)

@@ -1,0 +1,120 @@
+"""A built index on disk, keyed by what it was built from, so a restart does not build it again.
+
+The key is a hash of the documents, the out-of-scope list, the word-form table and the search's
+own code: change any of them and the key changes, so a stale index is never served — it is
+simply not found. Arrays are stored one per `.npy` file and memory-mapped when loaded; the
+words for language votes and close-spelling matches go in a small JSON file beside them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.search.index import OUT_OF_SCOPE_FILE, SearchDocument, SearchIndex
+from knowledge.search.morphology import TABLE
+
+log = logging.getLogger(__name__)
+ARRAYS = ("features", "start", "topics", "weight", "idf")
+KEEP = 3
+"""How many built indexes to keep (replicas or a rollback may want the previous one)."""
+_CODE = sorted(Path(__file__).parent.glob("*.py"))
+
+
+def _code_hash() -> str:
+    digest = hashlib.sha256()
+    for path in (*_CODE, OUT_OF_SCOPE_FILE, TABLE):
+        if path.exists():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def key_of(documents: Sequence[SearchDocument]) -> str:
+    """The identity of an index: its documents and the code and data that turn them into one."""
+    digest = hashlib.sha256(_code_hash().encode())
+    for slug, by_lang in documents:
+        digest.update(json.dumps([slug, by_lang], ensure_ascii=False, sort_keys=True).encode())
+    return digest.hexdigest()[:32]
+
+
+def save(index: SearchIndex, folder: Path) -> None:
+    """Write atomically: a half-written index is never found under its key."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".building-"))
+    try:
+        arrays = index.arrays()
+        for name in ARRAYS:
+            np.save(work / f"{name}.npy", arrays[name], allow_pickle=False)
+        meta = {
+            "slugs": index.slugs,
+            "documents": index.documents,
+            "vocabulary": index.vocabulary(),
+            "languages": {lang: sorted(keys) for lang, keys in index.language_words().items()},
+        }
+        (work / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        work.rename(folder)
+    except FileExistsError:
+        shutil.rmtree(work, ignore_errors=True)  # another process saved the same index
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+
+
+def load(folder: Path, version: int) -> SearchIndex:
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    # Plain array views of the mapped files: slicing a `memmap` makes a memmap per slice.
+    arrays = {
+        name: np.load(folder / f"{name}.npy", mmap_mode="r").view(np.ndarray) for name in ARRAYS
+    }
+    return SearchIndex(
+        meta["slugs"],
+        meta["documents"],
+        arrays["features"],
+        arrays["start"],
+        arrays["topics"],
+        arrays["weight"],
+        arrays["idf"],
+        meta["vocabulary"],
+        {lang: set(keys) for lang, keys in meta["languages"].items()},
+        version,
+    )
+
+
+def build(documents: Iterable[SearchDocument], version: int, directory: Path | None) -> SearchIndex:
+    """The index for these documents: from `directory` when it holds one, else built (and
+    saved there for the next start)."""
+    docs = list(documents)
+    if directory is None:
+        return SearchIndex.build(docs, version)
+    folder = directory / key_of(docs)
+    if (folder / "meta.json").exists():
+        try:
+            return load(folder, version)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("index cache %s unreadable (%s): building anew", folder.name, exc)
+            shutil.rmtree(folder, ignore_errors=True)
+    index = SearchIndex.build(docs, version)
+    try:
+        save(index, folder)
+        _prune(directory, keep=folder)
+    except OSError as exc:
+        log.warning("could not save the index cache in %s: %s", directory, exc)
+    return index
+
+
+def _prune(directory: Path, keep: Path) -> None:
+    built = sorted(
+        (p for p in directory.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in [p for p in built if p != keep][KEEP - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
