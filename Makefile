@@ -32,6 +32,7 @@ eval: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/bot.py
 
 # Re-pin every dependency after changing pyproject.toml.

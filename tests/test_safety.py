@@ -1,8 +1,9 @@
 """The safety check: danger messages in six languages fire, everyday look-alikes stay quiet.
 
-`tests/data/safety/` holds two labelled halves written by someone other than the trigger file's
-author: `calibration.jsonl` was used to tune `knowledge/content/safety/crisis.yaml`, and
-`test.jsonl` was kept out of it — the figures that matter are the test half's.
+`tests/data/safety/` holds labelled sets written by someone other than the trigger file's
+author. `calibration.jsonl` and the later `tuning*.jsonl` rounds (each written fresh, measured
+once, then used) tuned `knowledge/content/safety/crisis.yaml`; `test.jsonl` was kept out of it
+and has never been read while tuning — the figures that matter are the test half's.
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ def test_the_sets_are_big_enough_and_cover_six_languages() -> None:
         assert {r["lang"] for r in rows} == set(LANGUAGES), name
 
 
-@pytest.mark.parametrize("half", ["calibration.jsonl", "test.jsonl"])
+TUNED_ON = sorted(p.name for p in DATA.glob("*.jsonl") if p.name != "test.jsonl")
+
+
+@pytest.mark.parametrize("half", [*TUNED_ON, "test.jsonl"])
 def test_recall_and_false_alarms(check: safety.SafetyCheck, half: str) -> None:
     recall, false_alarms, wrong = figures(check, _rows(half))
     print(f"{half}: recall {recall:.3f}, false alarms {false_alarms:.3f}")
