@@ -22,6 +22,7 @@ from bot.handoff import Handoff
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.session import JsonSession, RetryMiddleware
+from bot.state import Health, ResilientIsolation, ResilientStorage
 from flows import (
     answer,
     ask,
@@ -41,6 +42,7 @@ from knowledge.languages import LANGUAGES
 from knowledge.library import Librarian
 from knowledge.profiles import Profiles
 from knowledge.safety import SafetyCheck, default_check
+from knowledge.services import Services
 from knowledge.settings import Settings
 from knowledge.store import Store
 
@@ -77,13 +79,17 @@ def build_bot(token: str, api_url: str | None) -> Bot:
     )
 
 
-def _state(settings: Settings, redis: Any | None) -> tuple[BaseStorage, BaseEventIsolation]:
+def _state(redis: Any | None, health: Health | None) -> tuple[BaseStorage, BaseEventIsolation]:
     if redis is None:
         return MemoryStorage(), SimpleEventIsolation()
     from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
-    storage = RedisStorage(redis, key_builder=DefaultKeyBuilder(with_destiny=True))
-    return storage, RedisEventIsolation(redis, key_builder=DefaultKeyBuilder(with_destiny=True))
+    keys = DefaultKeyBuilder(with_destiny=True)
+    health = health or Health()
+    return (
+        ResilientStorage(RedisStorage(redis, key_builder=keys), health),
+        ResilientIsolation(RedisEventIsolation(redis, key_builder=keys), health),
+    )
 
 
 def build_dispatcher(
@@ -95,16 +101,20 @@ def build_dispatcher(
     *,
     bot_username: str,
     redis: Any | None = None,
+    health: Health | None = None,
     safety_check: SafetyCheck | None = None,
+    services: Services | None = None,
 ) -> Dispatcher:
     """Every service goes in as dispatcher or middleware data; `safety_check` defaults to the
     one built from the packaged crisis file."""
     safety_check = safety_check or default_check()
-    storage, isolation = _state(settings, redis)
+    storage, isolation = _state(redis, health)
     dp = Dispatcher(storage=storage, events_isolation=isolation, bot_username=bot_username)
     dp.update.outer_middleware(ThrottlingMiddleware(settings.throttle_seconds))
     dp.update.outer_middleware(
-        ContextMiddleware(store, librarian, Profiles(store), i18n, settings, secret)
+        ContextMiddleware(
+            store, librarian, Profiles(store), i18n, settings, secret, services or Services(store)
+        )
     )
     desk = Desk(
         settings.practitioner_chat_id is not None,
@@ -116,6 +126,7 @@ def build_dispatcher(
         settings.practitioner_chat_id, desk, i18n, settings.practitioner_language
     )
     dp["safety_check"] = safety_check
+    dp["i18n"] = i18n  # also for error handlers that run before the context middleware
     dp.include_routers(
         errors.make_router(),
         handoff_handlers.make_router(),

@@ -11,28 +11,31 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
 from bot.announcer import Announcer
 from bot.factory import build_bot, build_dispatcher, pin_response_types, register_commands
-from bot.reminders import send_reminders
-from knowledge import handoff, people
-from knowledge.i18n import I18n, workspace_i18n
+from bot.jobs import Jobs
+from bot.state import Health, open_redis
+from bot.webhook import Ledger, MemoryLedger, RedisLedger, WebhookHandler
+from knowledge import health, people
+from knowledge.i18n import I18n
 from knowledge.library import Librarian
 from knowledge.search import langid
+from knowledge.services import Services
 from knowledge.settings import Settings
 from knowledge.store import Store
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
-REFRESH_SECONDS = 5.0
 
 WebApp = Callable[[Bot, str], Awaitable[web.Application]]
 """Builds the app served beside the bot, given the running bot and its @name."""
@@ -54,7 +57,15 @@ class BotRuntime:
     _web: web.AppRunner | None = None
     _redis: Any = None
     _response_types: list[Any] = field(default_factory=list)
-    _reminded: date | None = None
+    redis_health: Health = field(default_factory=Health)
+    holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    """This replica's name on job leases."""
+    webhook: WebhookHandler | None = None
+    services: Services = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.services = Services(self.store)
+
     web_url: str | None = None
     """Where the web app (and, in webhook mode, the webhook) listens, once started."""
     bot_username: str = ""
@@ -62,13 +73,13 @@ class BotRuntime:
 
     async def start(self) -> None:
         settings = self.settings
+        if settings.bot_mode == "webhook":
+            check_webhook_settings(settings)
         await asyncio.to_thread(langid.warm_up)
         async with self.store.transaction() as session:
             secret = await people.user_key_secret(session)
         if settings.redis_url:
-            from redis.asyncio import Redis
-
-            self._redis = Redis.from_url(settings.redis_url, protocol=2)
+            self._redis = open_redis(settings.redis_url)
         self._response_types = pin_response_types()
         self.bot = bot = build_bot(self.token, self.api_url)
         me = await bot.get_me()
@@ -82,16 +93,28 @@ class BotRuntime:
             secret,
             bot_username=self.bot_username,
             redis=self._redis,
+            health=self.redis_health,
+            services=self.services,
         )
         await register_commands(bot, i18n)
-        self._tasks.append(asyncio.create_task(self._housekeeping()))
-        self.announcer = Announcer(bot, self.store, self.librarian, i18n, settings.announce_rate)
+        jobs = Jobs(bot, self.store, self.librarian, settings, self.services, holder=self.holder)
+        self._tasks.append(asyncio.create_task(jobs.run_forever()))
+        self.announcer = Announcer(
+            bot,
+            self.store,
+            self.librarian,
+            i18n,
+            settings.announce_rate,
+            holder=self.holder,
+            lease=settings.job_lease_seconds,
+        )
         self._tasks.append(asyncio.create_task(self.announcer.run_forever()))
         if settings.bot_mode == "webhook":
-            await self._start_webhook(bot, dp)
+            await self._start_webhook(bot, dp, me.id)
         else:
             if self.web_app is not None:
                 app = await self.web_app(bot, self.bot_username)
+                health.add_routes(app, self.store, self._redis)
                 await self._serve(app, settings.web_host, settings.web_port)
             await bot.delete_webhook()
             self._tasks.append(
@@ -106,20 +129,25 @@ class BotRuntime:
         gc.freeze()
         log.info("bot @%s running (%s)", me.username, settings.bot_mode)
 
-    async def _start_webhook(self, bot: Bot, dp: Dispatcher) -> None:
+    async def _start_webhook(self, bot: Bot, dp: Dispatcher, bot_id: int) -> None:
         settings = self.settings
-        if not settings.webhook_url:
-            raise ValueError("BOT_MODE=webhook needs WEBHOOK_URL")
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        assert settings.webhook_url and settings.webhook_secret  # checked in start()
+        secret = settings.webhook_secret.get_secret_value()
+        ledger: Ledger = (
+            RedisLedger(self._redis, bot_id, self.redis_health)
+            if self._redis is not None
+            else MemoryLedger()
+        )
+        self.webhook = WebhookHandler(dp, bot, secret, ledger)
         # One aiohttp app, one port: Telegram's webhook and the web app beside it.
         app = await self.web_app(bot, self.bot_username) if self.web_app else web.Application()
-        SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
-            app, path=WEBHOOK_PATH
-        )
+        self.webhook.register(app, WEBHOOK_PATH)
+        health.add_routes(app, self.store, self._redis)
         setup_application(app, dp, bot=bot)
         await self._serve(app, settings.webhook_host, settings.webhook_port)
         url = settings.webhook_url.rstrip("/") + WEBHOOK_PATH
-        await bot.set_webhook(url, secret_token=secret, drop_pending_updates=False)
+        if settings.set_webhook:
+            await bot.set_webhook(url, secret_token=secret, drop_pending_updates=False)
 
     async def _serve(self, app: web.Application, host: str, port: int) -> None:
         self._web = web.AppRunner(app, access_log=None)
@@ -128,36 +156,12 @@ class BotRuntime:
         bound = self._web.addresses[0][1]
         self.web_url = f"http://{host}:{bound}"
 
-    async def _housekeeping(self) -> None:
-        """Pick up content edited elsewhere; remind topic owners of overdue reviews once a day
-        (per process); drop unanswered questions and closed tickets past retention."""
-        ticks = 0
-        while True:
-            await asyncio.sleep(REFRESH_SECONDS)
-            ticks += 1
-            try:
-                await self.librarian.refresh()
-                today = date.today()
-                if self.bot is not None and self._reminded != today:
-                    self._reminded = today
-                    await send_reminders(
-                        self.bot,
-                        self.store,
-                        workspace_i18n(self.settings.default_language),
-                        today,
-                    )
-                if ticks % 720 == 1:
-                    retention = timedelta(days=self.settings.retention_days)
-                    async with self.store.transaction() as session:
-                        await people.purge_unanswered(session, retention)
-                        await handoff.purge_closed(session, retention)
-            except Exception:
-                log.warning("housekeeping failed; will retry", exc_info=True)
-
     async def stop(self) -> None:
         if self.dp is not None:
             # Before stop_polling: its shutdown closes the FSM storage under running handlers.
             await self._drain(self.dp)
+        if self.webhook is not None:
+            await self.webhook.drain()
         if self.dp is not None and self.settings.bot_mode == "polling":
             with contextlib.suppress(RuntimeError):
                 await self.dp.stop_polling()
@@ -167,6 +171,8 @@ class BotRuntime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        with contextlib.suppress(Exception):
+            await self.services.flush_usage()
         if self._web is not None:
             await self._web.cleanup()
         if self.dp is not None:
@@ -189,3 +195,14 @@ class BotRuntime:
             await asyncio.Event().wait()
         finally:
             await self.stop()
+
+
+def check_webhook_settings(settings: Settings) -> None:
+    """Refuse to start a webhook anyone could post to."""
+    if not settings.webhook_url:
+        raise ValueError("BOT_MODE=webhook needs WEBHOOK_URL (the public https address)")
+    if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
+        raise ValueError(
+            "BOT_MODE=webhook needs WEBHOOK_SECRET (12-256 letters, digits, _ or -), "
+            "so that only Telegram can post updates"
+        )

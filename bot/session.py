@@ -11,7 +11,7 @@ import orjson
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiohttp import ClientError, ClientTimeout
@@ -94,10 +94,12 @@ class JsonSession(AiohttpSession):
 
 
 class RetryMiddleware(BaseRequestMiddleware):
-    """Honours 429 retry_after and retries network errors, so a reply is delayed, not lost."""
+    """Honours 429 retry_after and retries network errors and 5xx with a growing pause, so a
+    reply is delayed, not lost; gives up after `attempts` and logs each failure once."""
 
-    def __init__(self, attempts: int = 4) -> None:
+    def __init__(self, attempts: int = 4, first_delay: float = 0.5) -> None:
         self.attempts = attempts
+        self.first_delay = first_delay
 
     async def __call__(
         self,
@@ -105,17 +107,28 @@ class RetryMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        delay = 0.5
+        delay = self.first_delay
         for attempt in range(1, self.attempts + 1):
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
                 if attempt == self.attempts:
                     raise
-                log.warning("flood control: waiting %s s before %s", exc.retry_after, method)
+                if attempt == 1:
+                    log.warning(
+                        "flood control: waiting %s s before %s",
+                        exc.retry_after,
+                        method.__api_method__,
+                    )
                 await asyncio.sleep(exc.retry_after)
-            except TelegramNetworkError:
+            except (TelegramNetworkError, TelegramServerError) as exc:
                 if attempt == self.attempts:
+                    log.warning(
+                        "%s failed %d times (%s): giving up",
+                        method.__api_method__,
+                        attempt,
+                        type(exc).__name__,
+                    )
                     raise
                 await asyncio.sleep(delay)
                 delay *= 2

@@ -75,6 +75,7 @@ def runtime(
             sandbox_url,
             BotMessenger(bot),
             exempt=frozenset({WEBHOOK_PATH}),
+            ops=False,  # the runtime serves /healthz (with Redis) and /metrics itself
         )
 
     return BotRuntime(
@@ -95,6 +96,13 @@ def run() -> None:
     if settings.bot_token is None:
         raise fail("BOT_TOKEN is not set (try `witaj sandbox`)")
     token = settings.bot_token.get_secret_value()
+    if settings.bot_mode == "webhook":
+        from bot.runner import check_webhook_settings
+
+        try:
+            check_webhook_settings(settings)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
 
     async def main() -> None:
         store, librarian = await open_parts(settings, demo=settings.demo)

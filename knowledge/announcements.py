@@ -241,6 +241,20 @@ async def claim(session: AsyncSession, announcement_id: int, limit: int) -> list
     return claimed
 
 
+async def pending_count(session: AsyncSession) -> int:
+    """Deliveries still to go across every announcement being sent."""
+    left = await session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .join(Announcement, Announcement.id == Delivery.announcement_id)
+        .where(
+            Announcement.status == AnnouncementStatus.SENDING,
+            Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
+        )
+    )
+    return int(left or 0)
+
+
 async def finish(session: AsyncSession, delivery_id: int, status: DeliveryStatus) -> None:
     await session.execute(
         update(Delivery)

@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from knowledge import usage
 from knowledge.enums import TicketStatus
 from knowledge.i18n import I18n
 from knowledge.models import Practitioner, Ticket, TicketMessage, utcnow
@@ -130,6 +131,7 @@ async def open_ticket(
     )
     session.add(ticket)
     await session.flush()
+    await usage.count(session, usage.handed_over(lang))
     return ticket, True
 
 
@@ -169,8 +171,12 @@ async def add_message(
     message = TicketMessage(
         from_migrant=from_migrant, author=author, text=text, group_message_id=group_message_id
     )
+    first_answer = not from_migrant and all(m.from_migrant for m in ticket.messages)
     ticket.messages.append(message)
     await session.flush()
+    if first_answer:  # for the weekly figures: how soon people hear from a person
+        waited = utcnow() - _aware(ticket.created_at)
+        await usage.count(session, usage.first_reply(waited.total_seconds() / 3600))
     return message
 
 

@@ -500,3 +500,15 @@ class UsageCount(Base):
     week: Mapped[date] = mapped_column(Date, primary_key=True, doc="The Monday of the week.")
     event: Mapped[str] = mapped_column(String(64), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class JobLease(Base):
+    """Who runs a periodic job now, and when it last finished: with several replicas each job
+    runs on one of them at a time, and a replica that dies loses its lease when it expires."""
+
+    __tablename__ = "job_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64), default="")
+    expires_at: Mapped[datetime] = mapped_column(doc="The holder must renew before this.")
+    last_done: Mapped[datetime | None] = mapped_column(doc="When the job last completed a run.")

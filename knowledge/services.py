@@ -29,8 +29,9 @@ class Following:
 
 
 class Services:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, tally: usage.Tally | None = None) -> None:
         self._store = store
+        self._tally = tally or usage.Tally()
 
     async def record_feedback(self, key: str, slug: str, lang: str, *, helpful: bool) -> bool:
         """One vote per person, topic and language (a new vote replaces the old)."""
@@ -44,9 +45,24 @@ class Services:
             await people.log_unanswered(session, key, text, lang, score, guesses)
 
     async def count(self, event: str) -> None:
-        """An anonymous weekly count (no person, no text)."""
+        """An anonymous weekly count (no person, no text), written at once."""
         async with self._store.transaction() as session:
             await usage.count(session, event)
+
+    def note(self, event: str) -> None:
+        """An anonymous weekly count, written with the next `flush_usage`."""
+        self._tally.add(event)
+
+    async def flush_usage(self) -> None:
+        counts = self._tally.take()
+        if not counts:
+            return
+        try:
+            async with self._store.transaction() as session:
+                await usage.add_counts(session, counts)
+        except BaseException:
+            self._tally.put_back(counts)
+            raise
 
     async def record_school_open(self, code: str, channel: str) -> bool:
         async with self._store.transaction() as session:

@@ -6,6 +6,7 @@ its token and webhook, the workspace its address and cookies.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -48,11 +49,22 @@ class Settings(BaseSettings):
     bot_mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = Field(default=None, description="Public URL Telegram posts to.")
     webhook_secret: SecretStr | None = Field(
-        default=None, description="Checked against X-Telegram-Bot-Api-Secret-Token."
+        default=None,
+        description="Required with BOT_MODE=webhook: checked against "
+        "X-Telegram-Bot-Api-Secret-Token (12-256 of A-Z a-z 0-9 _ -).",
     )
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8081
+    set_webhook: bool = Field(
+        default=True, description="Register WEBHOOK_URL with Telegram at start."
+    )
     redis_url: str | None = Field(default=None, description="Shared dialog state for replicas.")
+    job_lease_seconds: float = Field(
+        default=60.0, gt=0, description="A dead replica's periodic jobs move on after this."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object per line, for a log collector."
+    )
 
     # --- behaviour
     throttle_seconds: float = Field(
@@ -110,6 +122,14 @@ class Settings(BaseSettings):
     # --- local sandbox
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8080
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        secret = value.get_secret_value() if value is not None else ""
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{12,256}", secret):
+            raise ValueError("use 12-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
 
     @field_validator("working_hours")
     @classmethod

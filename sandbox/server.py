@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from sandbox.identity import BOT_ID, BOT_USERNAME, DEFAULT_TOKEN, PRACTITIONERS_CHAT
 from sandbox.wire import (
@@ -80,6 +80,14 @@ class Sandbox:
         self.webhook: Webhook | None = None
         self.blocked: set[int] = set()
         self.flood_wait: int = 0
+        self.server_errors: int = 0
+        """The next this many sends answer 500, as a Bot API server having a bad moment."""
+        self.duplicate_deliveries = False
+        """Post every webhook update twice at once, as Telegram does when it retries."""
+        self.webhook_workers = 40
+        """Updates posted to the webhook at a time (Telegram's default max_connections)."""
+        self.webhook_answers: list[int] = []
+        """The HTTP status of every webhook delivery attempt."""
         self.changed = asyncio.Condition()
         self.requests: list[str] = []
         self._deliveries: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -315,6 +323,9 @@ class Sandbox:
             self.flood_wait -= 1
             self.refused.append((time.monotonic(), 1))
             raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+        if self.server_errors:
+            self.server_errors -= 1
+            raise ApiError(500, "Internal Server Error")
         return chat_id
 
     def _text(self, params: dict[str, Any], key: str = "text") -> tuple[str, list[dict[str, Any]]]:
@@ -500,31 +511,44 @@ class Sandbox:
     # ------------------------------------------------------------------ webhook delivery
 
     async def deliver_forever(self) -> None:
-        """Post updates to the webhook one at a time, in order, retrying as Telegram does."""
+        """Post updates to the webhook, up to `webhook_workers` at a time, retrying each as
+        Telegram does until the bot answers 2xx."""
+        await asyncio.gather(*(self._deliver() for _ in range(self.webhook_workers)))
+
+    async def _deliver(self) -> None:
         while True:
             update = await self._deliveries.get()
             delay = 0.05
             while self.webhook is not None:
-                try:
-                    if self._http is None:
-                        self._http = ClientSession(timeout=ClientTimeout(total=30))
-                    headers = {}
-                    if self.webhook.secret_token:
-                        headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook.secret_token
-                    async with self._http.post(
-                        self.webhook.url, json=update, headers=headers
-                    ) as resp:
-                        if resp.status < 300:
-                            break
-                        log.warning("webhook answered %s", resp.status)
-                except (OSError, TimeoutError) as exc:
-                    log.warning("webhook delivery failed: %s", exc)
+                copies = 2 if self.duplicate_deliveries else 1
+                answers = await asyncio.gather(*(self._post(update) for _ in range(copies)))
+                if any(status is not None and status < 300 for status in answers):
+                    break
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
             if self.webhook is None:
                 async with self.changed:
                     self.pending.append(update)
                     self.changed.notify_all()
+
+    async def _post(self, update: dict[str, Any]) -> int | None:
+        webhook = self.webhook
+        if webhook is None:
+            return None
+        if self._http is None:
+            self._http = ClientSession(timeout=ClientTimeout(total=30))
+        headers = {}
+        if webhook.secret_token:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = webhook.secret_token
+        try:
+            async with self._http.post(webhook.url, json=update, headers=headers) as resp:
+                self.webhook_answers.append(resp.status)
+                if resp.status >= 300:
+                    log.warning("webhook answered %s", resp.status)
+                return resp.status
+        except (ClientError, OSError, TimeoutError) as exc:
+            log.warning("webhook delivery failed: %s", exc)
+            return None
 
     async def shutdown(self) -> None:
         """Answer every waiting long poll now, so that the server stops without waiting."""

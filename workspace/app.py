@@ -10,7 +10,7 @@ from aiohttp import web
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.exc import SQLAlchemyError
 
-from knowledge import people
+from knowledge import health, people
 from knowledge.accounts import LoginThrottle
 from knowledge.handoff import Messenger
 from knowledge.i18n import I18n, workspace_i18n
@@ -47,14 +47,17 @@ async def build_workspace(
     sandbox_url: str | None = None,
     messenger: Messenger | None = None,
     exempt: frozenset[str] = frozenset(),
+    *,
+    ops: bool = True,
 ) -> web.Application:
     """`messenger`: how to reach a migrant's chat, when the bot runs in the same process;
     `exempt`: paths the same app serves that are not workspace pages (the Telegram webhook,
-    which authenticates with its own secret instead of a session)."""
+    which authenticates with its own secret instead of a session); `ops`: serve `/healthz` and
+    `/metrics` here (off when the bot's runtime serves its own on the same app)."""
     async with store.transaction() as session:
         secret = await people.app_secret(session, COOKIE_KEY_NAME)
     app = web.Application(middlewares=[database_errors, session_middleware])
-    app[EXEMPT] = set(exempt)
+    app[EXEMPT] = set(exempt) | set(health.OPS_PATHS)
     app[STORE] = store
     app[LIBRARIAN] = librarian
     app[I18N] = workspace_i18n(settings.default_language)
@@ -69,6 +72,8 @@ async def build_workspace(
         app.add_routes(module.routes)
     app.add_routes(public.routes)
     app.router.add_static("/static", STATIC)
+    if ops:
+        health.add_routes(app, store)
     return app
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from typing import Any
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
@@ -14,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from flows.revive import revive
 from flows.states import MainSG
+from knowledge import metrics
 from knowledge.i18n import I18n
 from knowledge.languages import from_telegram
 
@@ -29,21 +32,32 @@ def _chat_id(event: ErrorEvent) -> int | None:
     return None
 
 
-async def stale_button(event: ErrorEvent, dialog_manager: DialogManager, i18n: I18n) -> None:
+async def stale_button(event: ErrorEvent, i18n: I18n, bot: Bot, **data: Any) -> None:
     """A button from an old message or from before a restart: do what it says, or, when that
     needs its lost dialog, start over politely."""
-    callback = event.update.callback_query
-    if callback is not None and await revive(callback, dialog_manager):
+    dialog_manager: DialogManager | None = data.get("dialog_manager")
+    if dialog_manager is None:  # the failure came before the dialogs' middleware
+        await _apologise(event, i18n, bot)
         return
-    if callback is not None:
-        t = i18n.get(dialog_manager.middleware_data.get("lang"))
-        await callback.answer(t.gettext("This button is from an older message. Here is the menu."))
-    await dialog_manager.start(MainSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+    try:
+        callback = event.update.callback_query
+        if callback is not None and await revive(callback, dialog_manager):
+            return
+        if callback is not None:
+            t = i18n.get(dialog_manager.middleware_data.get("lang"))
+            await callback.answer(
+                t.gettext("This button is from an older message. Here is the menu.")
+            )
+        await dialog_manager.start(MainSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+    except Exception:
+        log.warning("could not restart a dialog after a stale button", exc_info=True)
+        await _apologise(event, i18n, bot)
 
 
 async def bad_request(event: ErrorEvent) -> None:
     if "message is not modified" in str(event.exception):
         return
+    metrics.ERRORS.labels("telegram").inc()
     log.warning("Telegram refused a request: %s", event.exception)
 
 
@@ -52,27 +66,36 @@ async def blocked(event: ErrorEvent) -> None:
 
 
 async def database_down(event: ErrorEvent, i18n: I18n, bot: Bot) -> None:
-    log.error("database error: %s", event.exception)
+    metrics.ERRORS.labels("database").inc()
+    log.error("database error: %s", type(event.exception).__name__)
     await _apologise(event, i18n, bot)
 
 
 async def unexpected(event: ErrorEvent, i18n: I18n, bot: Bot) -> None:
+    metrics.ERRORS.labels("unexpected").inc()
     log.error("unhandled error", exc_info=event.exception)
     await _apologise(event, i18n, bot)
 
 
 async def _apologise(event: ErrorEvent, i18n: I18n, bot: Bot) -> None:
+    """Say sorry in the person's language. If even that cannot be sent, raise: a webhook
+    then answers 5xx and Telegram delivers the update again later, instead of silence."""
     chat_id = _chat_id(event)
     if chat_id is None:
         return
     t = i18n.get(_language(event))
+    callback = event.update.callback_query
+    sorry = t.gettext("Sorry, something went wrong on my side. Please try again in a minute.")
+    if callback is not None:
+        with contextlib.suppress(Exception):
+            await callback.answer(sorry[:200])
     try:
-        await bot.send_message(
-            chat_id,
-            t.gettext("Sorry, something went wrong on my side. Please try again in a minute."),
-        )
-    except Exception:
-        log.warning("could not send the apology to %s", chat_id)
+        await bot.send_message(chat_id, sorry)
+    except TelegramForbiddenError:
+        return
+    except Exception as exc:
+        log.warning("could not send an apology either: %s", type(exc).__name__)
+        raise
 
 
 def _language(event: ErrorEvent) -> str | None:

@@ -13,7 +13,7 @@ from bot.handoff import Handoff, HandoffUnavailableError
 from flows import safety as safety_flow
 from flows.handoff import WAITING
 from flows.states import AnswerSG, HandoffSG, SafetySG
-from knowledge import safety, usage
+from knowledge import metrics, safety, usage
 from knowledge.i18n import I18n
 from knowledge.library import Library
 from knowledge.services import Services
@@ -40,7 +40,8 @@ async def question(
             message, dialog_manager, library, session, user_key, handoff, bot, alarm=alarm
         )
         return
-    result = library.index.search(text, stored_lang)
+    with metrics.SEARCH_SECONDS.time():
+        result = library.index.search(text, stored_lang)
     if alarm is not None:
         await _alert(dialog_manager, library, services, i18n, alarm, text, stored_lang)
         if alarm.strong or not result.sure or result.slug in _helps(safety_check, alarm):
@@ -51,6 +52,8 @@ async def question(
     if stored_lang is None:
         dialog_manager.middleware_data.update(lang=lang, t=i18n.get(lang))
     if result.slug is None:
+        metrics.ANSWERS.labels("abstained").inc()
+        services.note(usage.abstained(lang))
         if text.strip():
             await services.log_unanswered(
                 user_key, text, lang, result.score, [h.slug for h in result.hits]
@@ -62,6 +65,8 @@ async def question(
             show_mode=ShowMode.SEND,
         )
         return
+    metrics.ANSWERS.labels("answered").inc()
+    services.note(usage.answered(result.slug, lang))
     await dialog_manager.start(
         AnswerSG.card,
         data={
@@ -88,6 +93,7 @@ async def _alert(
     own = stored_lang or manager.middleware_data.get("telegram_lang")
     lang = safety.reply_language(alarm, own, library.index.detect_language(text))
     manager.middleware_data.update(lang=lang, t=i18n.get(stored_lang or lang))
+    metrics.ANSWERS.labels("safety").inc()
     await services.count(usage.SAFETY)
     await manager.start(
         SafetySG.alert,
@@ -141,6 +147,7 @@ async def to_person(
         )  # fmt: skip
         await session.commit()
         data: dict[str, object] = {"ticket": ticket.id}
+        metrics.ANSWERS.labels("handoff").inc()
     except HandoffUnavailableError:
         await session.rollback()
         data = {"failed": True}

@@ -11,9 +11,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.types import TelegramObject, Update, User
 
-from knowledge import people
+from knowledge import metrics, people
 from knowledge.i18n import I18n
 from knowledge.languages import from_telegram
 from knowledge.library import Librarian
@@ -32,6 +32,7 @@ class ContextMiddleware(BaseMiddleware):
         i18n: I18n,
         settings: Settings,
         secret: bytes,
+        services: Services,
     ) -> None:
         self.store = store
         self.librarian = librarian
@@ -39,7 +40,7 @@ class ContextMiddleware(BaseMiddleware):
         self.i18n = i18n
         self.settings = settings
         self.secret = secret
-        self.services = Services(store)
+        self.services = services
 
     async def __call__(
         self,
@@ -48,6 +49,8 @@ class ContextMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user: User | None = data.get("event_from_user")
+        if isinstance(event, Update):
+            metrics.UPDATES.labels(event.event_type).inc()
         if user is None:
             return None
         fallback = from_telegram(user.language_code) or self.settings.default_language

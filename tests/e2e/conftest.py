@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
-from collections.abc import AsyncIterator
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +62,55 @@ class Harness:
         return self.librarian.current
 
 
+class PrivateRedis:
+    """A `redis-server` of the test's own, on a free port, that the test may stop and start
+    (the machine's shared Redis is never touched)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [
+                "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    if shutil.which("redis-server") is None:
+        unavailable("redis-server is not installed")
+    server = PrivateRedis(tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 async def redis_available() -> bool:
     from redis.asyncio import Redis
 
@@ -74,8 +126,9 @@ async def redis_available() -> bool:
 
 
 async def start_harness(
-    tmp: Path, mode: str, redis: bool = False, demo: bool = False, **settings_: Any
+    tmp: Path, mode: str, redis: bool | str = False, demo: bool = False, **settings_: Any
 ) -> Harness:
+    """`redis`: True for the machine's Redis (test database), or a URL of a private one."""
     server = await SandboxServer.start()
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp / 'bot.sqlite3'}",
@@ -84,7 +137,7 @@ async def start_harness(
         webhook_host="127.0.0.1",
         webhook_port=free_port(),
         webhook_secret="s3cret-token",  # type: ignore[arg-type]
-        redis_url=REDIS_URL if redis else None,
+        redis_url=redis if isinstance(redis, str) else REDIS_URL if redis else None,
         throttle_seconds=0.1,
         web_port=0,
         **{
@@ -114,7 +167,7 @@ async def stop_harness(h: Harness) -> None:
 
 @contextlib.asynccontextmanager
 async def running(
-    tmp: Path, mode: str, redis: bool = False, demo: bool = False, **settings: Any
+    tmp: Path, mode: str, redis: bool | str = False, demo: bool = False, **settings: Any
 ) -> AsyncIterator[Harness]:
     h = await start_harness(tmp, mode, redis, demo, **settings)
     try:

@@ -97,10 +97,12 @@ async def test_a_crash_mid_job_resumes_without_sending_twice(polling: Harness) -
         task.cancel()
     people = await subscribers(h, 40, lang="be")
     announcement = await announce(h, {"en": "Parents' meeting on Friday."})
-    job = Announcer(h.runtime.bot, h.store, h.librarian, h.i18n, rate=200)  # type: ignore[arg-type]
+    bot = h.runtime.bot
+    assert bot is not None
+    job = Announcer(bot, h.store, h.librarian, h.i18n, rate=200, lease=0.5)
     crashed = asyncio.create_task(job.run_once())
     await h.client.wait_until(people[11], lambda ms: bool(ms))  # 12 got it, then it dies
-    crashed.cancel()  # the process dies mid-batch
+    crashed.cancel()  # the process dies mid-job, still holding the lease
     await asyncio.gather(crashed, return_exceptions=True)
     async with h.store.sessions() as session:
         unconfirmed = {
@@ -109,8 +111,15 @@ async def test_a_crash_mid_job_resumes_without_sending_twice(polling: Harness) -
                 select(Delivery).where(Delivery.status == DeliveryStatus.SENDING)
             )
         }
-    await Announcer(h.runtime.bot, h.store, h.librarian, h.i18n, rate=200).run_once()  # type: ignore[arg-type]
-    statuses = await until_done(h, announcement, within=5)
+    assert len(unconfirmed) <= 1  # only the message in flight
+    # Another replica takes over once the dead one's lease has run out.
+    other = Announcer(bot, h.store, h.librarian, h.i18n, rate=200, lease=0.5)
+    assert not await other.run_once()  # the lease is still held
+    resumed = asyncio.create_task(other.run_forever(idle=0.1))
+    try:
+        statuses = await until_done(h, announcement, within=10)
+    finally:
+        resumed.cancel()
     got = received(h.server.sandbox, people)
     assert max(got.values()) == 1  # never twice
     assert len(got) + len(unconfirmed - set(got)) == 40
@@ -121,6 +130,31 @@ async def test_a_crash_mid_job_resumes_without_sending_twice(polling: Harness) -
     assert seen.missing == {"be": 40}
     chat = await h.client.chat(people[0])
     assert chat["messages"][-1]["text"] == "📢 Parents' meeting on Friday."
+
+
+async def test_two_replicas_send_once_at_the_rate_of_one(polling: Harness) -> None:
+    """Each replica runs the job; only the lease holder sends, so the bot's rate holds."""
+    h = polling
+    for task in h.runtime._tasks:
+        task.cancel()
+    people = await subscribers(h, 60)
+    bot = h.runtime.bot
+    assert bot is not None
+    replicas = [
+        Announcer(bot, h.store, h.librarian, h.i18n, rate=20, holder=name, lease=5)
+        for name in ("replica-1", "replica-2")
+    ]
+    running = [asyncio.create_task(r.run_forever(idle=0.05)) for r in replicas]
+    try:
+        statuses = await until_done(h, await announce(h, {"uk": "Свята."}), within=20)
+    finally:
+        for task in running:
+            task.cancel()
+    assert statuses == {"sent": 60}
+    got = received(h.server.sandbox, people)
+    assert len(got) == 60 and set(got.values()) == {1}
+    times = [t for t, chat in h.server.sandbox.sent if chat in set(people)]
+    assert busiest_second(times) <= 20
 
 
 async def test_subscribe_in_the_bot_follow_an_answer_and_hear_of_its_change(
