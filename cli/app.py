@@ -11,6 +11,7 @@ import logging
 import typer
 
 from cli.announce import announce_app
+from cli.backup import backup_app
 from cli.db import db_app
 from cli.kb import kb_app
 from cli.schools import school_app
@@ -26,7 +27,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(user_app, name="user")
 app.add_typer(school_app, name="school")
 app.add_typer(announce_app, name="announce")
-for group in (search_app, serve_app):
+for group in (search_app, serve_app, backup_app):
     app.registered_commands += group.registered_commands
 
 

@@ -7,6 +7,7 @@ runs, so `witaj --help` loads neither aiogram nor SQLAlchemy nor the search.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -71,6 +72,22 @@ def command(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
             raise fail(message) from None
 
     return wrapper
+
+
+def configure_logging(settings: Settings) -> None:
+    """The level from LOG_LEVEL; with LOG_FORMAT=json one JSON object per line (time, level,
+    logger, message) for a log collector. Messages never carry what a migrant wrote."""
+    root = logging.getLogger()
+    root.setLevel(settings.log_level)
+    if settings.log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        formatter = JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        )
+        for handler in root.handlers:
+            handler.setFormatter(formatter)
 
 
 def load_settings() -> Settings:

@@ -8,12 +8,11 @@ its port, and the sandbox gives the runner its token and address like any Bot AP
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import TYPE_CHECKING
 
 import typer
 
-from cli.base import bot_username, explain, fail, load_settings, out
+from cli.base import bot_username, configure_logging, explain, fail, load_settings, out
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -92,7 +91,7 @@ def runtime(
 def run() -> None:
     """Run the bot against Telegram (or TELEGRAM_API_URL), in polling or webhook mode."""
     settings = load_settings()
-    logging.getLogger().setLevel(settings.log_level)
+    configure_logging(settings)
     if settings.bot_token is None:
         raise fail("BOT_TOKEN is not set (try `witaj sandbox`)")
     token = settings.bot_token.get_secret_value()
@@ -119,7 +118,7 @@ def run() -> None:
 def sandbox() -> None:
     """The local Telegram sandbox with the real bot, and a web chat page to talk to it."""
     settings = load_settings()
-    logging.getLogger().setLevel(settings.log_level)
+    configure_logging(settings)
 
     async def main() -> None:
         from sandbox.identity import DEFAULT_TOKEN, PRACTITIONERS_CHAT
@@ -158,7 +157,7 @@ def sandbox() -> None:
 def web_() -> None:
     """Only the practitioners' workspace (no bot), on WEB_HOST:WEB_PORT."""
     settings = load_settings()
-    logging.getLogger().setLevel(settings.log_level)
+    configure_logging(settings)
 
     async def main() -> None:
         from aiohttp import web

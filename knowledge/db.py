@@ -46,7 +46,8 @@ def make_engine(url: str) -> AsyncEngine:
     elif parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "asyncpg":
         raise DatabaseUrlError("PostgreSQL needs the async driver: use postgresql+asyncpg://...")
     try:
-        engine = create_async_engine(parsed, pool_pre_ping=True)
+        # hide_parameters: a failing statement is logged without its values (a migrant's words).
+        engine = create_async_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     except (ArgumentError, NoSuchModuleError) as exc:
         raise DatabaseUrlError(f"DATABASE_URL {parsed!r} is not usable: {exc}") from None
     if parsed.get_backend_name() == "sqlite":

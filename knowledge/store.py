@@ -7,15 +7,19 @@ command such as `witaj user list` never pays for them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from knowledge import repository, school_csv, schools, versions
+from knowledge import leases, repository, school_csv, schools, versions
 from knowledge.content import TopicDoc, load_dir
 from knowledge.db import make_engine, make_session_factory, upgrade
 from knowledge.repository import ImportReport
@@ -70,7 +74,8 @@ class Store:
         as conflicts and keep the database text).
         """
         docs = load_dir(directory)
-        async with self.transaction() as session:
+        # Replicas starting together seed one at a time.
+        async with self._exclusive("seed"), self.transaction() as session:
             report = await repository.import_topics(session, docs, actor="seed")
         if report.changed:
             log.info(
@@ -82,6 +87,24 @@ class Store:
         if report.conflicts:
             log.warning("seed kept newer database edits of %s", ", ".join(report.conflicts))
         return report
+
+    @asynccontextmanager
+    async def _exclusive(self, job: str, wait: float = 120.0) -> AsyncIterator[None]:
+        """Hold the job's lease for the block, waiting while another process holds it."""
+        holder = uuid.uuid4().hex
+        deadline = time.monotonic() + wait
+        while True:
+            async with self.transaction() as session:
+                if await leases.acquire(session, job, holder, timedelta(minutes=5)):
+                    break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"another process has held the {job} lease for {wait:.0f} s")
+            await asyncio.sleep(0.25)
+        try:
+            yield
+        finally:
+            async with self.transaction() as session:
+                await leases.release(session, job, holder)
 
     async def import_dir(self, directory: Path, *, force: bool = False) -> ImportReport:
         """Validate every file first, then upsert all of them in one transaction."""

@@ -1,0 +1,114 @@
+"""What an operator relies on: job leases, health, logs that keep migrants' words out."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from cli.base import configure_logging
+from knowledge import health, leases, usage
+from knowledge.db import make_engine
+from knowledge.models import utcnow
+from knowledge.services import Services
+from knowledge.settings import Settings
+from knowledge.store import Store
+
+
+async def test_a_lease_has_one_holder_until_it_expires(store: Store) -> None:
+    now = utcnow()
+    ttl = timedelta(seconds=30)
+    async with store.transaction() as session:
+        assert await leases.acquire(session, "job", "a", ttl, now=now)
+    async with store.transaction() as session:
+        assert not await leases.acquire(session, "job", "b", ttl, now=now)
+        assert await leases.acquire(session, "job", "a", ttl, now=now)  # renewing is fine
+    later = now + ttl + timedelta(seconds=1)
+    async with store.transaction() as session:
+        assert await leases.acquire(session, "job", "b", ttl, now=later)  # a died
+    async with store.transaction() as session:
+        assert not await leases.acquire(session, "job", "a", ttl, now=later)
+        await leases.release(session, "job", "b")
+    async with store.transaction() as session:
+        assert await leases.acquire(session, "job", "a", ttl, now=later)
+        await leases.finished(session, "job", when=later)
+    async with store.sessions() as session:
+        assert await leases.last_done(session, "job") == later
+
+
+async def test_the_daily_reminders_run_once_across_replicas(store: Store) -> None:
+    from bot.jobs import Jobs
+
+    settings = Settings(database_url="sqlite+aiosqlite://", timezone="Europe/Warsaw")
+
+    def replica(name: str) -> Jobs:
+        return Jobs(None, store, None, settings, Services(store), holder=name)  # type: ignore[arg-type]
+
+    one, two = replica("one"), replica("two")
+    morning = utcnow().replace(hour=7, minute=0)
+    assert await one.reminders(morning)
+    assert not await two.reminders(morning + timedelta(hours=1))
+    assert not await one.reminders(morning + timedelta(hours=2))
+    assert await two.reminders(morning + timedelta(days=1))  # a new day in Wrocław
+
+
+async def test_usage_is_counted_in_memory_and_written_in_one_go(store: Store) -> None:
+    services = Services(store)
+    for _ in range(3):
+        services.note(usage.answered("pesel", "uk"))
+    services.note(usage.abstained("ar"))
+    async with store.sessions() as session:
+        assert await usage.weekly(session, usage.answered("pesel", "uk")) == {}
+    await services.flush_usage()
+    await services.flush_usage()  # nothing new: nothing added twice
+    week = usage.week_of(date.today())
+    async with store.sessions() as session:
+        assert await usage.weekly(session, usage.answered("pesel", "uk")) == {week: 3}
+        assert await usage.weekly(session, usage.abstained("ar")) == {week: 1}
+
+
+async def test_health_says_503_when_the_database_is_gone(tmp_path: pytest.TempPathFactory) -> None:
+    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path}/h.sqlite3")
+    try:
+        assert await health.report(store) == (200, {"status": "ok", "database": "ok"})
+    finally:
+        await store.close()
+    gone = Store(make_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none"), store.sessions)
+    status, body = await health.report(gone)
+    assert status == 503 and body["database"] == "unreachable"
+    await gone.close()
+
+
+async def test_a_failing_statement_never_logs_what_was_written(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path}/p.sqlite3")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE t (x TEXT NOT NULL UNIQUE)"))
+            await connection.execute(text("INSERT INTO t VALUES (:x)"), {"x": "мій чоловік"})
+        with pytest.raises(Exception) as failure:
+            async with engine.begin() as connection:
+                await connection.execute(text("INSERT INTO t VALUES (:x)"), {"x": "мій чоловік"})
+        assert "мій чоловік" not in str(failure.value)
+    finally:
+        await engine.dispose()
+
+
+def test_json_logs_are_one_object_per_line() -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    handler = logging.StreamHandler(stream)
+    saved = root.handlers[:], root.level
+    root.handlers = [handler]
+    try:
+        configure_logging(Settings(log_format="json", log_level="INFO"))
+        logging.getLogger("witaj.test").info("bot running (%s)", "webhook")
+    finally:
+        root.handlers, level = saved
+        root.setLevel(level)
+    record = json.loads(stream.getvalue().splitlines()[-1])
+    assert record["level"] == "INFO" and record["logger"] == "witaj.test"
+    assert record["message"] == "bot running (webhook)" and "time" in record
