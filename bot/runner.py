@@ -26,7 +26,7 @@ from bot.factory import build_bot, build_dispatcher, pin_response_types, registe
 from bot.jobs import Jobs
 from bot.state import Health, open_redis
 from bot.webhook import Ledger, MemoryLedger, RedisLedger, WebhookHandler
-from knowledge import health, people
+from knowledge import health, leases, people
 from knowledge.i18n import I18n
 from knowledge.library import Librarian
 from knowledge.search import langid
@@ -173,6 +173,9 @@ class BotRuntime:
         self._tasks.clear()
         with contextlib.suppress(Exception):
             await self.services.flush_usage()
+        with contextlib.suppress(Exception):  # a clean stop hands the jobs over at once
+            async with self.store.transaction() as session:
+                await leases.release_all(session, self.holder)
         if self._web is not None:
             await self._web.cleanup()
         if self.dp is not None:

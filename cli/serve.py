@@ -8,7 +8,10 @@ its port, and the sandbox gives the runner its token and address like any Bot AP
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+import contextlib
+import signal
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -26,10 +29,22 @@ if TYPE_CHECKING:
 serve_app = typer.Typer()
 
 
-def _serve_forever(main: object) -> None:
-    """Run until Ctrl-C; a failure a person can fix becomes one line and exit status 2."""
+def _serve_forever(main: Coroutine[Any, Any, None]) -> None:
+    """Run until Ctrl-C or SIGTERM (`docker stop`), then shut down cleanly: updates being
+    handled finish and leases are let go. A failure a person can fix becomes one line and
+    exit status 2."""
+
+    async def until_stopped() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError):  # not on Windows
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await main
+
     try:
-        asyncio.run(main)  # type: ignore[arg-type]
+        asyncio.run(until_stopped())
     except KeyboardInterrupt:
         pass
     except Exception as exc:

@@ -54,6 +54,15 @@ async def release(session: AsyncSession, name: str, holder: str) -> None:
     )
 
 
+async def release_all(session: AsyncSession, holder: str) -> None:
+    await session.execute(
+        update(JobLease)
+        .where(JobLease.holder == holder)
+        .values(holder="", expires_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def finished(session: AsyncSession, name: str, *, when: datetime | None = None) -> None:
     await session.execute(
         update(JobLease)
