@@ -170,7 +170,8 @@ def sandbox() -> None:
 
 @serve_app.command("web")
 def web_() -> None:
-    """Only the practitioners' workspace (no bot), on WEB_HOST:WEB_PORT."""
+    """Only the practitioners' workspace (no bot), on WEB_HOST:WEB_PORT. With BOT_TOKEN set it
+    can still send ready messages to migrants' chats (through the Bot API, no updates read)."""
     settings = load_settings()
     configure_logging(settings)
 
@@ -181,16 +182,44 @@ def web_() -> None:
 
         store, librarian = await open_parts(settings, demo=settings.demo)
         runner = None
+        bot = None
         try:
-            app = await build_workspace(store, librarian, settings, await bot_username(settings))
+            messenger = None
+            if settings.bot_token is not None:
+                from bot.factory import build_bot
+                from bot.handoff import BotMessenger
+
+                bot = build_bot(settings.bot_token.get_secret_value(), settings.telegram_api_url)
+                messenger = BotMessenger(bot)
+            app = await build_workspace(
+                store, librarian, settings, await bot_username(settings), messenger=messenger
+            )
+            refresh = asyncio.create_task(_keep_fresh(librarian))
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
             await web.TCPSite(runner, settings.web_host, settings.web_port).start()
             out.print(f"Witaj workspace: http://{settings.web_host}:{settings.web_port}")
-            await asyncio.Event().wait()
+            try:
+                await asyncio.Event().wait()
+            finally:
+                refresh.cancel()
         finally:
             if runner is not None:
                 await runner.cleanup()
+            if bot is not None:
+                await bot.session.close()
             await store.close()
 
     _serve_forever(main())
+
+
+async def _keep_fresh(librarian: Librarian, every: float = 5.0) -> None:
+    """The workspace's previews follow edits made on other replicas."""
+    import logging
+
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await librarian.refresh()
+        except Exception:
+            logging.getLogger(__name__).warning("library refresh failed; will retry")

@@ -1,7 +1,9 @@
 """UI translations: gettext catalogs under `locales/`, dates and numbers through Babel.
 
 Catalogs are read from the `.po` files at start (compiled in memory), so a fresh clone needs no
-separate compile step and a catalog can never be out of date with its source.
+separate compile step and a catalog can never be out of date with its source. An image built
+for production compiles them (`pybabel compile`); a `.mo` at least as new as its `.po` is then
+read as it is.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ def load_catalog(
     lang: str, locales_dir: Path = LOCALES_DIR, domain: str = DOMAIN
 ) -> gettext.GNUTranslations:
     path = locales_dir / lang / "LC_MESSAGES" / f"{domain}.po"
+    compiled = path.with_suffix(".mo")
+    if compiled.exists() and compiled.stat().st_mtime >= path.stat().st_mtime:
+        with compiled.open("rb") as mo:
+            return gettext.GNUTranslations(mo)
     with path.open("rb") as po:
         catalog = read_po(po, locale=lang, domain=domain)
     buffer = io.BytesIO()

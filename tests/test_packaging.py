@@ -35,6 +35,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ignore=shutil.ignore_patterns(".venv", ".git", "var", "build", "*.egg-info", "__pycache__",
                                       ".*_cache", "node_modules"),
     )  # fmt: skip
+    for domain in ("messages", "workspace"):  # as the Dockerfile does
+        subprocess.run(
+            [str(Path(sys.executable).parent / "pybabel"), "compile", "--domain", domain,
+             "-d", str(source / "locales")],
+            check=True, capture_output=True,
+        )  # fmt: skip
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
          "-w", str(work), str(source)],
@@ -80,6 +86,9 @@ def test_the_installed_wheel_runs_and_serves_a_page(installed: Path, tmp_path: P
         capture_output=True, text=True, env=env, cwd=tmp_path, check=True,
     )  # fmt: skip
     assert str(ROOT) not in located.stdout and "site-packages" in located.stdout
+    package = Path(located.stdout.strip()).parent.parent
+    assert (package / "locales" / "uk" / "LC_MESSAGES" / "messages.mo").is_file()
+    assert (package / "locales" / "pl" / "LC_MESSAGES" / "workspace.mo").is_file()
     upgraded = _run(installed, "db", "upgrade", env=env, cwd=tmp_path)
     assert upgraded.returncode == 0 and "up to date" in upgraded.stdout, upgraded.stderr
 
@@ -101,6 +110,8 @@ def test_the_installed_wheel_runs_and_serves_a_page(installed: Path, tmp_path: P
         assert 'name="password"' in page and "Zaloguj" in page  # template and Polish catalogue
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/workspace.css") as css:
             assert css.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as health:
+            assert health.status == 200  # what the image's HEALTHCHECK asks
     finally:
         web.terminate()
         web.wait(10)
