@@ -6,6 +6,7 @@ Nothing here can identify a person: no user key, no text, no time finer than a w
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -87,3 +88,93 @@ async def weekly(session: AsyncSession, event: str) -> dict[date, int]:
         .order_by(UsageCount.week)
     )
     return {week: n for week, n in rows}
+
+
+@dataclass(frozen=True)
+class Week:
+    monday: date
+    answered: int
+    abstained: int
+    handoffs: int
+    safety: int
+    first_replies: dict[str, int]
+
+    @property
+    def questions(self) -> int:
+        return self.answered + self.abstained
+
+    @property
+    def abstention_rate(self) -> float:
+        return self.abstained / self.questions if self.questions else 0.0
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Anonymous figures for the city team's reports, over the last few weeks."""
+
+    weeks: list[Week]
+    topics: list[tuple[str, int]]
+    languages: list[tuple[str, int]]
+
+    @property
+    def totals(self) -> Week:
+        buckets: Counter[str] = Counter()
+        for week in self.weeks:
+            buckets.update(week.first_replies)
+        return Week(
+            self.weeks[0].monday if self.weeks else date.today(),
+            sum(w.answered for w in self.weeks),
+            sum(w.abstained for w in self.weeks),
+            sum(w.handoffs for w in self.weeks),
+            sum(w.safety for w in self.weeks),
+            dict(buckets),
+        )
+
+
+REPLY_BUCKET_NAMES = (*(name for _, name in REPLY_BUCKETS), "later")
+
+
+async def overview(session: AsyncSession, *, weeks: int = 8, today: date | None = None) -> Overview:
+    """Questions by week, topic and language; abstentions; handoffs and how soon a person
+    answered; safety replies. Counts only."""
+    first = week_of(today or date.today()) - timedelta(weeks=weeks - 1)
+    rows = await session.execute(
+        select(UsageCount.week, UsageCount.event, UsageCount.count).where(UsageCount.week >= first)
+    )
+    per_week: dict[date, Counter[str]] = {
+        first + timedelta(weeks=i): Counter() for i in range(weeks)
+    }
+    topics: Counter[str] = Counter()
+    languages: Counter[str] = Counter()
+    for week, event, n in rows:
+        kind, _, rest = event.partition(":")
+        tally = per_week.setdefault(week, Counter())
+        if kind == ANSWER:
+            slug, _, lang = rest.rpartition(":")
+            tally["answered"] += n
+            topics[slug] += n
+            languages[lang] += n
+        elif kind == ABSTAIN:
+            tally["abstained"] += n
+            languages[rest] += n
+        elif kind == HANDOFF:
+            tally["handoffs"] += n
+        elif kind == SAFETY:
+            tally["safety"] += n
+        elif kind == FIRST_REPLY:
+            tally[f"reply:{rest}"] += n
+    return Overview(
+        [
+            Week(
+                monday,
+                tally["answered"],
+                tally["abstained"],
+                tally["handoffs"],
+                tally["safety"],
+                {name: tally[f"reply:{name}"] for name in REPLY_BUCKET_NAMES},
+            )
+            for monday, tally in sorted(per_week.items(), reverse=True)
+        ],
+        topics.most_common(),
+        languages.most_common(),
+    )

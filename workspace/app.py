@@ -18,7 +18,17 @@ from knowledge.library import Librarian
 from knowledge.links import LinkBase
 from knowledge.settings import Settings
 from knowledge.store import Store
-from workspace import announcements, auth, inbox, ready_messages, schools, tickets, topics, users
+from workspace import (
+    announcements,
+    auth,
+    inbox,
+    ready_messages,
+    schools,
+    tickets,
+    topics,
+    usage,
+    users,
+)
 from workspace.pages import STATIC, render
 from workspace.public import pages as public
 from workspace.session import (
@@ -68,7 +78,17 @@ async def build_workspace(
     app[public.PUBLIC_I18N] = I18n(default=settings.default_language)
     if messenger is not None:
         app[ready_messages.MESSENGER] = messenger
-    for module in (auth, topics, inbox, users, schools, tickets, announcements, ready_messages):
+    for module in (
+        auth,
+        topics,
+        inbox,
+        users,
+        schools,
+        tickets,
+        announcements,
+        ready_messages,
+        usage,
+    ):
         app.add_routes(module.routes)
     app.add_routes(public.routes)
     app.router.add_static("/static", STATIC)
