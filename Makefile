@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/bot.py
+	$(BIN)/python bench/replicas.py
 
 # Re-pin every dependency after changing pyproject.toml.
 lock: $(STAMP)
