@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from knowledge import web_sessions
 from knowledge.enums import Role
 from knowledge.languages import LANGUAGES
 from knowledge.models import Practitioner, School
@@ -102,6 +103,7 @@ async def list_users(session: AsyncSession) -> list[Practitioner]:
 
 
 async def authenticate(session: AsyncSession, name: str, password: str) -> Practitioner | None:
+    """The account, if the password is right and the account is not disabled."""
     user = await get_user(session, name.strip())
     if user is None:
         _hasher.hash(password)  # same work either way: no hint whether the name exists
@@ -110,41 +112,102 @@ async def authenticate(session: AsyncSession, name: str, password: str) -> Pract
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
+    if user.disabled:
+        return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
 
 
+async def _existing(session: AsyncSession, name: str) -> Practitioner:
+    user = await get_user(session, name.strip())
+    if user is None:
+        raise AccountError(f"no user {name!r} (see: witaj user list)")
+    return user
+
+
+async def _not_the_last_admin(session: AsyncSession, user: Practitioner) -> None:
+    admins = [u for u in await list_users(session) if u.role is Role.ADMIN and not u.disabled]
+    if user.role is Role.ADMIN and admins == [user]:
+        raise AccountError("this is the last admin: make another admin first")
+
+
+async def set_disabled(session: AsyncSession, name: str, *, disabled: bool) -> Practitioner:
+    """Disable (every session ends at once) or enable an account."""
+    user = await _existing(session, name)
+    if disabled:
+        await _not_the_last_admin(session, user)
+    user.disabled = disabled
+    if disabled:
+        await web_sessions.end_all(session, user.id)
+    await session.flush()
+    return user
+
+
+async def set_password(session: AsyncSession, name: str, password: str) -> Practitioner:
+    """A new password; every session of the account ends, the person logs in again."""
+    user = await _existing(session, name)
+    user.password_hash = hash_password(password)
+    await web_sessions.end_all(session, user.id)
+    await session.flush()
+    return user
+
+
+async def remove_user(session: AsyncSession, name: str) -> None:
+    """Delete the account and its sessions; the topics it owned keep no owner, its name stays
+    in the history it wrote."""
+    user = await _existing(session, name)
+    await _not_the_last_admin(session, user)
+    await web_sessions.end_all(session, user.id)
+    await session.delete(user)
+    await session.flush()
+
+
 @dataclass
 class LoginThrottle:
-    """At most `attempts` failed logins per name and per address within `window` seconds.
+    """Failed logins, limited so that guessing is slow but nobody can lock an owner out.
 
-    Kept in memory: a replica restart forgets it, which costs an attacker a restart per few
-    guesses — acceptable for a workspace whose passwords are argon2-hashed anyway.
+    Per (name, client address): `attempts` failures in `window` seconds lock that pair — wrong
+    passwords for a name sent from one address never block its owner logging in from another.
+    Per client address: `client_attempts` failures (any names) lock the address. Each further
+    lock of the same key lasts twice as long (up to `max_lock`). Kept in memory: a workspace
+    runs as one process; a restart forgets it, which costs an attacker a restart per few
+    guesses against argon2 hashes.
     """
 
     attempts: int = 5
+    client_attempts: int = 20
     window: float = 300.0
+    max_lock: float = 3600.0
     _failures: dict[str, deque[float]] = field(default_factory=dict)
+    _locked: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """key -> (locked until, how many times it was locked)."""
 
-    def blocked_for(self, *keys: str) -> float:
+    @staticmethod
+    def keys(name: str, client: str) -> tuple[str, str]:
+        return f"name:{name}|{client}", f"client:{client}"
+
+    def blocked_for(self, *keys: str, now: float | None = None) -> float:
         """Seconds until another attempt is allowed (0 when it is allowed now)."""
-        now = time.monotonic()
-        wait = 0.0
+        now = time.monotonic() if now is None else now
+        return max(0.0, *(self._locked.get(key, (0.0, 0))[0] - now for key in keys))
+
+    def failed(self, *keys: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
         for key in keys:
             recent = self._recent(key, now)
-            if len(recent) >= self.attempts:
-                wait = max(wait, recent[0] + self.window - now)
-        return wait
-
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        for key in keys:
-            self._recent(key, now).append(now)
+            recent.append(now)
+            limit = self.client_attempts if key.startswith("client:") else self.attempts
+            if len(recent) >= limit:
+                _, strikes = self._locked.get(key, (0.0, 0))
+                lock = min(self.window * 2**strikes, self.max_lock)
+                self._locked[key] = (now + lock, strikes + 1)
+                recent.clear()
 
     def succeeded(self, *keys: str) -> None:
         for key in keys:
             self._failures.pop(key, None)
+            self._locked.pop(key, None)
 
     def _recent(self, key: str, now: float) -> deque[float]:
         recent = self._failures.setdefault(key, deque())

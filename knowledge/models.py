@@ -293,6 +293,23 @@ class Practitioner(Base):
     intercultural_assistant: Mapped[bool] = mapped_column(
         default=False, doc="Named first on a ticket in a language they speak."
     )
+    disabled: Mapped[bool] = mapped_column(
+        default=False, doc="Cannot log in; every session of the account ended when set."
+    )
+
+
+class WebSession(Base):
+    """A logged-in workspace session. The cookie holds a random token; only its SHA-256 is
+    stored, so a copy of the database opens no session. Deleting the row ends the session."""
+
+    __tablename__ = "web_session"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(
+        ForeignKey("practitioner.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class School(Base):

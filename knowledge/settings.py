@@ -6,6 +6,7 @@ its token and webhook, the workspace its address and cookies.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
@@ -81,6 +82,11 @@ class Settings(BaseSettings):
     web_secure_cookies: bool = Field(
         default=False, description="Mark the session cookie Secure: set it behind HTTPS."
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks of the reverse proxy; only then is "
+        "X-Forwarded-For believed (and the workspace answers only through the proxy).",
+    )
 
     # --- talking to a person
     practitioner_chat_id: int | None = Field(
@@ -130,6 +136,20 @@ class Settings(BaseSettings):
         if secret and not re.fullmatch(r"[A-Za-z0-9_-]{12,256}", secret):
             raise ValueError("use 12-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            ipaddress.ip_network(part, strict=False)  # ValueError names the bad one
+        return value
+
+    @property
+    def proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [
+            ipaddress.ip_network(part, strict=False)
+            for part in filter(None, (p.strip() for p in self.trusted_proxies.split(",")))
+        ]
 
     @field_validator("working_hours")
     @classmethod

@@ -23,8 +23,8 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
 WITAJ = ("migrate", "bot", "workspace")
 SECRET_NAMES = re.compile(r"PASSWORD|TOKEN|SECRET", re.IGNORECASE)
-NOT_SETTINGS = {"HEALTH_PORT", "TRUSTED_PROXIES"}
-"""Read by the image's HEALTHCHECK; and the workspace's proxy list (security settings)."""
+NOT_SETTINGS = {"HEALTH_PORT"}
+"""Read by the image's HEALTHCHECK, not by Witaj."""
 
 
 def _environment(service: str) -> dict[str, str]:

@@ -29,6 +29,7 @@ from workspace import (
     usage,
     users,
 )
+from workspace.access import access_middleware
 from workspace.pages import STATIC, render
 from workspace.public import pages as public
 from workspace.session import (
@@ -66,7 +67,17 @@ async def build_workspace(
     `/metrics` here (off when the bot's runtime serves its own on the same app)."""
     async with store.transaction() as session:
         secret = await people.app_secret(session, COOKIE_KEY_NAME)
-    app = web.Application(middlewares=[database_errors, session_middleware])
+    middlewares: list[Any] = [database_errors, session_middleware, access_middleware]
+    if settings.proxy_networks:
+        # Behind the reverse proxy: the client's address from X-Forwarded-For, believed only
+        # when the proxy sent it (requests that bypass the proxy are refused, except health).
+        from aiohttp_remotes import XForwardedStrict
+
+        remote = XForwardedStrict(
+            [settings.proxy_networks], white_paths=set(exempt) | set(health.OPS_PATHS)
+        )
+        middlewares.insert(0, remote.middleware)
+    app = web.Application(middlewares=middlewares)
     app[EXEMPT] = set(exempt) | set(health.OPS_PATHS)
     app[STORE] = store
     app[LIBRARIAN] = librarian

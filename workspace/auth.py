@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from aiohttp import web
 
 from knowledge import accounts
 from knowledge.accounts import LoginThrottle
 from workspace.common import redirect, store
 from workspace.pages import render
-from workspace.session import start_session, translator
+from workspace.session import log_in, log_out, translator
 
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 routes = web.RouteTableDef()
 
 
+def safe_next(target: str) -> str:
+    """Where to go after logging in: a path on this site, never another site. Anything else
+    (`//evil`, `/\\evil`, `https://…`, `javascript:`, control characters) becomes `/`."""
+    if (
+        not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or len(target) > 2000
+        or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target)
+    ):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target
+
+
 @routes.get("/login")
 async def login_page(request: web.Request) -> web.Response:
-    return render(request, "login.html", next=request.query.get("next", "/"), error=None)
+    target = safe_next(request.query.get("next", "/"))
+    return render(request, "login.html", next=target, error=None)
 
 
 @routes.post("/login")
@@ -25,11 +45,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     name = str(form.get("name", "")).strip().casefold()[:64]
     password = str(form.get("password", ""))
-    target = str(form.get("next", "/"))
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
+    target = safe_next(str(form.get("next", "/")))
     throttle = request.app[THROTTLE]
-    keys = (f"name:{name}", f"addr:{request.remote}")
+    keys = throttle.keys(name, request.remote or "?")
     wait = throttle.blocked_for(*keys)
     if wait > 0:
         error = t.gettext("Too many failed attempts. Try again in {minutes} min.").format(
@@ -43,11 +61,11 @@ async def login(request: web.Request) -> web.StreamResponse:
         error = t.gettext("Wrong name or password.")
         return render(request, "login.html", status=401, next=target, error=error)
     throttle.succeeded(*keys)
-    start_session(request, user)
+    await log_in(request, user)
     return redirect(target)
 
 
 @routes.post("/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
-    start_session(request, None)
+    await log_out(request)
     return redirect("/login")

@@ -7,11 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from knowledge import accounts
 from knowledge.library import Library
 from knowledge.store import Store
 from workspace.pages import render
-from workspace.session import LIBRARIAN, STORE, current_user, translator
+from workspace.session import LIBRARIAN, STORE
 
 _refreshes: set[asyncio.Task[Any]] = set()
 
@@ -39,13 +38,6 @@ def refresh(request: web.Request) -> None:
 
 def forbidden(request: web.Request, message: str) -> web.Response:
     return render(request, "message.html", status=403, message=message)
-
-
-def managers_only(request: web.Request) -> web.Response | None:
-    """Editors and admins manage the inbox and reviews; others get a refusal page."""
-    if accounts.can_manage(current_user(request)):
-        return None
-    return forbidden(request, translator(request).gettext("Only editors and admins can do this."))
 
 
 def text_field(value: Any) -> str | None:

@@ -1,8 +1,11 @@
-"""Signed session cookies, CSRF tokens, login checks and the page language — one middleware.
+"""Sessions, CSRF tokens, login checks and the page language — one middleware.
 
-The cookie holds only the account id and the CSRF token, signed with a key kept in the
-database (so every replica accepts it). Every POST must echo the token: a form on another
-site cannot, and neither can a request that never loaded a page of ours.
+The cookie is signed with a key kept in the database (so every replica accepts it) and holds
+the CSRF token and, once logged in, a random session token whose hash is a row in
+`web_session`: logging out, disabling the account or changing its password deletes the row,
+and a copied cookie opens nothing any more. Sessions end after two idle hours or twelve in
+all. Every POST must echo the CSRF token: a form on another site cannot, and neither can a
+request that never loaded a page of ours.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from aiohttp import web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from knowledge import web_sessions
 from knowledge.i18n import I18n, Translator
 from knowledge.library import Librarian
 from knowledge.links import LinkBase
@@ -22,7 +26,7 @@ from knowledge.store import Store
 
 COOKIE = "witaj_session"
 LANG_COOKIE = "witaj_lang"
-MAX_AGE = 12 * 3600
+MAX_AGE = int(web_sessions.ABSOLUTE.total_seconds())
 PUBLIC = frozenset({"/login"})
 PUBLIC_PREFIX = "/s/"
 """Parents' pages (workspace.public): no session, no cookie, no login."""
@@ -95,9 +99,13 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         data = {"csrf": secrets.token_urlsafe(24)}
     request[SESSION] = data
     user = None
-    if isinstance(data.get("uid"), int):
-        async with app[STORE].sessions() as session:
-            user = await session.get(Practitioner, data["uid"])
+    token = data.get("sid")
+    if isinstance(token, str):
+        async with app[STORE].transaction() as session:
+            user = await web_sessions.user_of(session, token)
+        if user is None:  # ended (logout, disabled, new password, timeout): forget it
+            data.pop("sid", None)
+            request[SESSION_CHANGED] = True
     if user is not None:
         request[USER] = user
     if request.method == "POST":
@@ -124,10 +132,19 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     return response
 
 
-def start_session(request: web.Request, user: Practitioner | None) -> None:
-    """A new token on every login and logout (no fixation of an old session)."""
-    session: dict[str, Any] = {"csrf": secrets.token_urlsafe(24)}
-    if user is not None:
-        session["uid"] = user.id
-    request[SESSION] = session
+async def log_in(request: web.Request, user: Practitioner) -> None:
+    """A new session and a new CSRF token (no fixation of an old session)."""
+    async with request.app[STORE].transaction() as session:
+        token = await web_sessions.start(session, user)
+    request[SESSION] = {"csrf": secrets.token_urlsafe(24), "sid": token}
+    request[SESSION_CHANGED] = True
+
+
+async def log_out(request: web.Request) -> None:
+    """End the session on the server: the cookie, even copied, opens nothing any more."""
+    token = request[SESSION].get("sid")
+    if isinstance(token, str):
+        async with request.app[STORE].transaction() as session:
+            await web_sessions.end(session, token)
+    request[SESSION] = {"csrf": secrets.token_urlsafe(24)}
     request[SESSION_CHANGED] = True

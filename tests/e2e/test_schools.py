@@ -129,7 +129,7 @@ async def test_school_account_edits_its_school_and_the_bot_shows_it(demo: Harnes
         status, page = await ws.get("/schools")
         assert status == 200 and CODE in page and "demo-psie-pole" not in page
         status, page = await ws.get("/schools/demo-psie-pole")
-        assert status == 404  # another school's page
+        assert status == 403  # another school's page
         status, page = await ws.get(f"/schools/{CODE}/uk")
         assert status == 200 and 'id="editor"' in page
         version = schools_version(page)
@@ -148,7 +148,7 @@ async def test_school_account_edits_its_school_and_the_bot_shows_it(demo: Harnes
         assert status == 409 and "Mine" in page and new in page
         # A school account may not touch the facts of another school.
         status, _ = await ws.post("/schools/demo-psie-pole", {"name": "x", "district": "y"})
-        assert status == 404
+        assert status == 403
         # History: restore the demo text.
         status, page = await ws.get(f"/schools/{CODE}/uk")
         revision = page.split(f"/schools/{CODE}/uk/restore/")[1].split('"')[0]
