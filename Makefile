@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench eval lock clean messages
+.PHONY: run test lint bench eval lock clean messages audit
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ bench: $(STAMP)
 	$(BIN)/python bench/bot.py
 	$(BIN)/python bench/replicas.py
 
+# Known vulnerabilities in the pinned dependencies (needs the PyPI/OSV advisory service, so it
+# is not part of `make test`). pip-audit lives in its own virtualenv so that it does not pin
+# or change ours; --strict fails when a package could not be checked rather than passing.
+AUDIT := .venv-audit
+audit:
+	@test -x $(AUDIT)/bin/pip-audit || { $(PYTHON) -m venv $(AUDIT) && \
+		$(AUDIT)/bin/pip install --quiet --disable-pip-version-check 'pip-audit>=2.7'; }
+	$(AUDIT)/bin/pip-audit --requirement constraints.txt --no-deps --disable-pip --strict
+
 # Re-pin every dependency after changing pyproject.toml.
 lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable --disable-pip-version-check \
@@ -43,7 +52,7 @@ lock: $(STAMP)
 	$(BIN)/python -m pip --version | awk '{print "pip==" $$2}' >> constraints.txt
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(AUDIT) var .mypy_cache .ruff_cache .pytest_cache
 
 # Extract UI strings, merge them into every catalog (translators fill the new msgstr).
 messages: $(STAMP)

@@ -10,7 +10,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.methods.base import Response
 from aiogram.types import BotCommand
@@ -21,8 +21,14 @@ from bot.handlers import handoff as handoff_handlers
 from bot.handoff import Handoff
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.throttling import ThrottlingMiddleware
-from bot.session import JsonSession, RetryMiddleware
-from bot.state import Health, ResilientIsolation, ResilientStorage
+from bot.session import AnswerOnce, JsonSession, RetryMiddleware
+from bot.state import (
+    DIALOG_TTL,
+    Health,
+    PrivateKeyBuilder,
+    ResilientIsolation,
+    ResilientStorage,
+)
 from flows import (
     answer,
     ask,
@@ -71,6 +77,7 @@ def pin_response_types() -> list[Any]:
 
 def build_bot(token: str, api_url: str | None) -> Bot:
     session = JsonSession(api=TelegramAPIServer.from_base(api_url)) if api_url else JsonSession()
+    session.middleware(AnswerOnce())
     session.middleware(RetryMiddleware())
     return Bot(
         token,
@@ -79,15 +86,18 @@ def build_bot(token: str, api_url: str | None) -> Bot:
     )
 
 
-def _state(redis: Any | None, health: Health | None) -> tuple[BaseStorage, BaseEventIsolation]:
+def _state(
+    redis: Any | None, health: Health | None, secret: bytes
+) -> tuple[BaseStorage, BaseEventIsolation]:
     if redis is None:
         return MemoryStorage(), SimpleEventIsolation()
     from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
-    keys = DefaultKeyBuilder(with_destiny=True)
+    keys = PrivateKeyBuilder(secret)
     health = health or Health()
+    storage = RedisStorage(redis, key_builder=keys, state_ttl=DIALOG_TTL, data_ttl=DIALOG_TTL)
     return (
-        ResilientStorage(RedisStorage(redis, key_builder=keys), health),
+        ResilientStorage(storage, health),
         ResilientIsolation(RedisEventIsolation(redis, key_builder=keys), health),
     )
 
@@ -108,7 +118,7 @@ def build_dispatcher(
     """Every service goes in as dispatcher or middleware data; `safety_check` defaults to the
     one built from the packaged crisis file."""
     safety_check = safety_check or default_check()
-    storage, isolation = _state(redis, health)
+    storage, isolation = _state(redis, health, secret)
     dp = Dispatcher(storage=storage, events_isolation=isolation, bot_username=bot_username)
     dp.update.outer_middleware(ThrottlingMiddleware(settings.throttle_seconds))
     dp.update.outer_middleware(

@@ -17,7 +17,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, R
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.cards import title
-from knowledge import handoff
+from knowledge import handoff, render
 from knowledge.enums import TicketStatus
 from knowledge.handoff import DeliveryError, Desk, RecipientBlockedError
 from knowledge.i18n import N_, I18n, Translator
@@ -37,7 +37,7 @@ the whole text, shown in the workspace."""
 
 
 def clip(text: str, limit: int = RELAYED_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return render.clip(text, limit)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from http import HTTPStatus
 from typing import Any, cast
 
@@ -12,7 +13,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
-from aiogram.methods import TelegramMethod
+from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiohttp import ClientError, ClientTimeout
 
@@ -91,6 +92,30 @@ class JsonSession(AiohttpSession):
         result.pop("entities", None)
         response_type = Response[method.__returning__]  # type: ignore[name-defined]
         return response_type.model_validate(data, context={"bot": bot}).result
+
+
+class AnswerOnce(BaseRequestMiddleware):
+    """A callback query is answered once: Telegram refuses a second answer. aiogram-dialog
+    answers every button press after its handlers ran — also when a handler already answered
+    with a message for the person — so the second, empty answer is dropped here."""
+
+    def __init__(self, remember: int = 10_000) -> None:
+        self.remember = remember
+        self._answered: OrderedDict[str, None] = OrderedDict()
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        if isinstance(method, AnswerCallbackQuery):
+            if method.callback_query_id in self._answered:
+                return Response[TelegramType](ok=True, result=cast(TelegramType, True))
+            self._answered[method.callback_query_id] = None
+            while len(self._answered) > self.remember:
+                self._answered.popitem(last=False)
+        return await make_request(bot, method)
 
 
 class RetryMiddleware(BaseRequestMiddleware):

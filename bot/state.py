@@ -10,13 +10,22 @@ dialogs are shared again without a restart.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any, TypeVar
+from datetime import timedelta
+from typing import Any, Literal, TypeVar
 
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StateType, StorageKey
+from aiogram.fsm.storage.base import (
+    BaseEventIsolation,
+    BaseStorage,
+    KeyBuilder,
+    StateType,
+    StorageKey,
+)
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError
@@ -30,6 +39,29 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
     TimeoutError,
 )
 T = TypeVar("T")
+DIALOG_TTL = timedelta(days=14)
+"""Dialog state older than this is of no use to anyone: Redis lets it go."""
+
+
+class PrivateKeyBuilder(KeyBuilder):
+    """Redis keys that name no one: the Telegram ids are replaced by keyed hashes (HMAC with
+    the server's secret), so a look at Redis does not show who talks to the bot. All keys of
+    one person share a prefix, which is how /forget finds them."""
+
+    def __init__(self, secret: bytes, prefix: str = "fsm") -> None:
+        self.secret = secret
+        self.prefix = prefix
+
+    def _hash(self, text: str, size: int) -> str:
+        return hmac.new(self.secret, text.encode(), hashlib.sha256).hexdigest()[:size]
+
+    def person(self, bot_id: int, user_id: int) -> str:
+        return f"{self.prefix}:{bot_id}:{self._hash(f'user:{user_id}', 24)}:"
+
+    def build(self, key: StorageKey, part: Literal["data", "state", "lock"] | None = None) -> str:
+        place = self._hash(f"{key.chat_id}:{key.thread_id}:{key.business_connection_id}", 16)
+        name = f"{self.person(key.bot_id, key.user_id)}{place}:{key.destiny}"
+        return f"{name}:{part}" if part else name
 
 
 def open_redis(url: str, timeout: float = 1.0) -> Any:
@@ -84,6 +116,32 @@ class Health:
                 self.worked()
                 return result
         return await fallback()
+
+
+async def forget(storage: BaseStorage, bot_id: int, user_id: int) -> int:
+    """Delete every piece of dialog state about one person (for /forget); returns how many."""
+    if isinstance(storage, ResilientStorage):
+        local = await forget(storage.local, bot_id, user_id)
+        return local + await storage.health.attempt(
+            lambda: forget(storage.primary, bot_id, user_id), _nothing
+        )
+    if isinstance(storage, MemoryStorage):
+        keys = [k for k in storage.storage if k.user_id == user_id or k.chat_id == user_id]
+        for key in keys:
+            del storage.storage[key]
+        return len(keys)
+    builder = getattr(storage, "key_builder", None)
+    redis = getattr(storage, "redis", None)
+    if not isinstance(builder, PrivateKeyBuilder) or redis is None:
+        raise TypeError(f"cannot forget dialog state in {type(storage).__name__}")
+    found = [key async for key in redis.scan_iter(match=builder.person(bot_id, user_id) + "*")]
+    if found:
+        await redis.delete(*found)
+    return len(found)
+
+
+async def _nothing() -> int:
+    return 0
 
 
 class ResilientStorage(BaseStorage):

@@ -12,7 +12,7 @@ from knowledge.content import TopicDoc, TranslationDoc
 from knowledge.enums import Status
 from knowledge.i18n import N_, RLM, Translator
 from knowledge.languages import NATIVE_NAMES, RTL_LANGUAGES, SOURCE_LANGUAGE
-from knowledge.render import TELEGRAM_LIMIT, isolate_ltr, telegram_length, to_html
+from knowledge.render import TELEGRAM_LIMIT, clip, isolate_ltr, telegram_length, to_html
 from knowledge.schools import SchoolDoc, SchoolInfoDoc
 
 
@@ -76,12 +76,6 @@ def _notices(
     return notes
 
 
-def _fit(text: str, limit: int) -> str:
-    if telegram_length(text) <= limit:
-        return text
-    return text[: max(0, limit - 1)].rstrip() + "…"
-
-
 def _text(text: str, lang: str) -> str:
     """Stored answer text to HTML, with bidi isolates in right-to-left languages."""
     return to_html(isolate_ltr(text) if lang in RTL_LANGUAGES else text)
@@ -106,7 +100,7 @@ def bilingual_card(topic: TopicDoc, t: Translator) -> Card:
     header = html.escape(t.gettext("Show this to the clerk, doctor or teacher:"))
     polish_part = f"🇵🇱 <b>{html.escape(polish.title)}</b>\n\n{to_html(polish.answer)}"
     room = TELEGRAM_LIMIT - 200 - telegram_length(polish.title + polish.answer)
-    mine = _fit(tr.answer, room) if room > 200 else ""
+    mine = clip(tr.answer, room) if room > 200 else ""
     mine_part = f"<b>{html.escape(tr.title)}</b>" + (f"\n\n{_text(mine, shown)}" if mine else "")
     text = f"{mine_part}\n\n— {header} —\n\n{polish_part}"
     return Card(text, shown, [{"title": s.title, "url": s.url} for s in polish.sources])
@@ -184,8 +178,12 @@ def school_card(school: SchoolDoc, t: Translator) -> str:
     lines += [f"{esc(label)}: {esc(value)}" for label, value in view.facts]
     if view.assistant:
         lines.append("🤝 " + esc(t.gettext(ASSISTANT)))
+    tail = [f"<i>{esc(note)}</i>" for note in view.notes]
+    # Long texts are cut as plain text before they become HTML, so no tag is ever cut.
+    fixed = telegram_length("\n".join(lines + tail)) + 200
+    share = max(200, (TELEGRAM_LIMIT - fixed) // max(1, len(view.sections)))
     for heading, text in view.sections:
-        lines += ["", f"<b>{esc(heading)}</b>", _text(text, view.shown_lang)]
-    if view.notes:
-        lines += ["", *(f"<i>{esc(note)}</i>" for note in view.notes)]
-    return _fit("\n".join(lines), TELEGRAM_LIMIT)
+        lines += ["", f"<b>{esc(heading)}</b>", _text(clip(text, share), view.shown_lang)]
+    if tail:
+        lines += ["", *tail]
+    return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram.types import CallbackQuery
@@ -59,6 +60,14 @@ def library_of(manager: DialogManager) -> Library:
 def services_of(manager: DialogManager) -> Services:
     services: Services = manager.middleware_data["services"]
     return services
+
+
+@dataclass
+class AfterUpdate:
+    """Asked of the bot's runtime for when the update is fully handled — after the dialogs
+    have saved their state, so that what is deleted stays deleted."""
+
+    forget_dialogs: bool = False
 
 
 def user_key_of(manager: DialogManager) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.types import CallbackQuery
-from aiogram_dialog import Dialog, DialogManager, StartMode, Window
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 
-from flows.common import menu_button, user_key_of
-from flows.states import LanguageSG, PrivacySG
+from flows.common import AfterUpdate, menu_button, user_key_of
+from flows.states import PrivacySG
 from flows.widgets import Tr, translator
 from knowledge.profiles import Profiles
 
@@ -20,11 +20,19 @@ async def get_about(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
 
 
 async def on_forget(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    """Everything in the database now; the dialogs' own state once this update is handled
+    (it holds the Telegram id). The chat is left with a plain message and no buttons."""
     profiles: Profiles = manager.middleware_data["profiles"]
-    await profiles.forget(user_key_of(manager))
+    chat_id = callback.message.chat.id if callback.message else callback.from_user.id
+    await profiles.forget(user_key_of(manager), chat_id)
+    after: AfterUpdate = manager.middleware_data["after_update"]
+    after.forget_dialogs = True
     manager.middleware_data["stored_lang"] = None
-    await callback.answer(translator(manager).gettext("Done: everything about you is deleted."))
-    await manager.start(LanguageSG.choose, mode=StartMode.RESET_STACK)
+    done = translator(manager).gettext("Done: everything about you is deleted.")
+    await callback.answer(done)
+    await manager.reset_stack(remove_keyboard=False)
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(done + "\n\n/start", reply_markup=None)
 
 
 def make_dialog() -> Dialog:

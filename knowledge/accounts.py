@@ -22,12 +22,21 @@ NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
 class AccountError(ValueError):
-    """A request the account rules refuse; the message says why, for a person to read."""
+    """A request the account rules refuse; the message says why, for a person to read.
+
+    `code` names the rule so that the workspace can say it in the practitioner's language.
+    """
+
+    def __init__(self, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
+        raise AccountError(
+            f"the password needs at least {MIN_PASSWORD} characters", "short_password"
+        )
     return _hasher.hash(password)
 
 
@@ -122,14 +131,14 @@ async def authenticate(session: AsyncSession, name: str, password: str) -> Pract
 async def _existing(session: AsyncSession, name: str) -> Practitioner:
     user = await get_user(session, name.strip())
     if user is None:
-        raise AccountError(f"no user {name!r} (see: witaj user list)")
+        raise AccountError(f"no user {name!r} (see: witaj user list)", "unknown_user")
     return user
 
 
 async def _not_the_last_admin(session: AsyncSession, user: Practitioner) -> None:
     admins = [u for u in await list_users(session) if u.role is Role.ADMIN and not u.disabled]
     if user.role is Role.ADMIN and admins == [user]:
-        raise AccountError("this is the last admin: make another admin first")
+        raise AccountError("this is the last admin: make another admin first", "last_admin")
 
 
 async def set_disabled(session: AsyncSession, name: str, *, disabled: bool) -> Practitioner:
@@ -179,9 +188,16 @@ class LoginThrottle:
     client_attempts: int = 20
     window: float = 300.0
     max_lock: float = 3600.0
+    max_keys: int = 50_000
+    """Beyond this many remembered keys, the expired ones are dropped (names sprayed from many
+    addresses must not grow memory without end)."""
     _failures: dict[str, deque[float]] = field(default_factory=dict)
     _locked: dict[str, tuple[float, int]] = field(default_factory=dict)
     """key -> (locked until, how many times it was locked)."""
+    _prune_at: int = 0
+
+    def __post_init__(self) -> None:
+        self._prune_at = self.max_keys
 
     @staticmethod
     def keys(name: str, client: str) -> tuple[str, str]:
@@ -194,6 +210,9 @@ class LoginThrottle:
 
     def failed(self, *keys: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
+        if len(self._failures) + len(self._locked) > self._prune_at:
+            self._forget_expired(now)
+            self._prune_at = max(self.max_keys, 2 * (len(self._failures) + len(self._locked)))
         for key in keys:
             recent = self._recent(key, now)
             recent.append(now)
@@ -208,6 +227,13 @@ class LoginThrottle:
         for key in keys:
             self._failures.pop(key, None)
             self._locked.pop(key, None)
+
+    def _forget_expired(self, now: float) -> None:
+        for key in [k for k in self._failures if not self._recent(k, now)]:
+            del self._failures[key]
+        # A lock that ended more than `max_lock` ago no longer makes the next one longer.
+        for key in [k for k, (until, _) in self._locked.items() if until < now - self.max_lock]:
+            del self._locked[key]
 
     def _recent(self, key: str, now: float) -> deque[float]:
         recent = self._failures.setdefault(key, deque())

@@ -19,6 +19,7 @@ from knowledge.enums import AnnouncementStatus, Category, DeliveryStatus
 from knowledge.i18n import N_, I18n
 from knowledge.languages import LANGUAGES
 from knowledge.models import Announcement, Delivery, Subscription, utcnow
+from knowledge.render import telegram_length
 
 MAX_TEXT = 3500
 """Room for the text in one Telegram message, with the header and a fallback note."""
@@ -148,7 +149,7 @@ def clean_texts(texts: dict[str, str]) -> dict[str, str]:
     }
     if not cleaned:
         raise AnnouncementError("write the message in at least one language")
-    too_long = [lang for lang, text in cleaned.items() if len(text) > MAX_TEXT]
+    too_long = [lang for lang, text in cleaned.items() if telegram_length(text) > MAX_TEXT]
     if too_long:
         raise AnnouncementError(f"at most {MAX_TEXT} characters ({', '.join(too_long)})")
     return cleaned

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -47,6 +48,21 @@ EXPIRY_NOTICE = timedelta(days=30)
 """How long before a `valid_until` date practitioners are warned (kb check, the workspace)."""
 SUMMARY_LIMIT = 600
 """A short answer must fit a phone screen: the key steps, nothing more (in characters)."""
+
+
+def valid_url(url: str) -> bool:
+    """An http(s) address with a host name: no `javascript:`, `data:` or relative links."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    return (
+        parts.scheme in ("http", "https")
+        and "." in host
+        and not any(ch.isspace() or ord(ch) < 32 for ch in url)
+        and all(label for label in host.split("."))
+    )
 
 
 class SourceDoc(BaseModel):

@@ -15,7 +15,14 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import ValidationError
 
-from knowledge.content import EXPIRY_NOTICE, SUMMARY_LIMIT, SourceDoc, TopicDoc, TranslationDoc
+from knowledge.content import (
+    EXPIRY_NOTICE,
+    SUMMARY_LIMIT,
+    SourceDoc,
+    TopicDoc,
+    TranslationDoc,
+    valid_url,
+)
 from knowledge.enums import Status
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.render import (
@@ -39,20 +46,6 @@ class Finding:
     slug: str
     langs: str
     problem: str
-
-
-def valid_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    host = parts.hostname or ""
-    return (
-        parts.scheme in ("http", "https")
-        and "." in host
-        and not any(ch.isspace() for ch in url)
-        and all(label for label in host.split("."))
-    )
 
 
 def bare_homepage(url: str) -> bool:

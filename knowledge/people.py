@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.models import (
     AppSecret,
+    Delivery,
     Feedback,
     Person,
     Subscription,
@@ -108,12 +109,16 @@ class Forgotten:
     subscriptions: int = 0
 
 
-async def forget(session: AsyncSession, key: str) -> Forgotten:
-    """Delete everything stored about one person."""
+async def forget(session: AsyncSession, key: str, chat_id: int | None = None) -> Forgotten:
+    """Delete everything stored about one person: profile, votes, questions, conversations
+    (with their messages), subscriptions and — by the chat's id — announcement deliveries."""
     counts = []
     for model in (Person, Feedback, UnansweredQuestion, Ticket, Subscription):
         result = await session.execute(delete(model).where(model.user_key == key))
         counts.append(int(result.rowcount or 0))  # type: ignore[attr-defined]
+    if chat_id is not None:
+        await session.execute(delete(Delivery).where(Delivery.chat_id == chat_id))
+        await session.execute(delete(Ticket).where(Ticket.chat_id == chat_id))
     return Forgotten(*counts)
 
 

@@ -36,9 +36,9 @@ class Profiles:
             await people.set_language(session, key, lang)
         self._remember(key, lang, time.monotonic())
 
-    async def forget(self, key: str) -> people.Forgotten:
+    async def forget(self, key: str, chat_id: int | None = None) -> people.Forgotten:
         async with self.store.sessions.begin() as session:
-            forgotten = await people.forget(session, key)
+            forgotten = await people.forget(session, key, chat_id)
         self._cache.pop(key, None)
         return forgotten
 

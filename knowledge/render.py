@@ -67,3 +67,21 @@ def isolate_ltr(text: str) -> str:
         return f"{LRI}{core}{PDI}{run[len(core) :]}"
 
     return _LTR_RUN.sub(wrap, text)
+
+
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def strip_controls(text: str) -> str:
+    """Text without NUL and other control characters (tabs and line breaks stay): PostgreSQL
+    refuses NUL in text, and none of them means anything to a reader."""
+    return _CONTROLS.sub("", text)
+
+
+def clip(text: str, limit: int) -> str:
+    """Plain text cut to at most `limit` UTF-16 code units (as Telegram counts), with "…",
+    never in the middle of a surrogate pair."""
+    if telegram_length(text) <= limit:
+        return text
+    units = text.encode("utf-16-le")[: max(0, limit - 1) * 2]
+    return units.decode("utf-16-le", errors="ignore").rstrip() + "…"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
@@ -375,3 +376,26 @@ async def opens_by_week(
         ]
         for school_id in ids
     }
+
+
+class OncePerDay:
+    """Whether a visitor opened a school's link already today — so that reloading a page (or
+    a script) cannot inflate the counters. Only keyed hashes live here, in memory, with a key
+    that dies with the process; nothing about visitors is stored anywhere."""
+
+    def __init__(self, size: int = 200_000) -> None:
+        self.size = size
+        self._key = secrets.token_bytes(16)
+        self._day: date | None = None
+        self._seen: set[bytes] = set()
+
+    def first(self, visitor: str, code: str, today: date | None = None) -> bool:
+        today = today or date.today()
+        if today != self._day or len(self._seen) >= self.size:
+            self._day, self._seen = today, set()
+        mark = hashlib.blake2b(f"{visitor}|{code}".encode(), key=self._key, digest_size=12)
+        digest = mark.digest()
+        if digest in self._seen:
+            return False
+        self._seen.add(digest)
+        return True

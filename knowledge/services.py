@@ -32,6 +32,7 @@ class Services:
     def __init__(self, store: Store, tally: usage.Tally | None = None) -> None:
         self._store = store
         self._tally = tally or usage.Tally()
+        self._visits = schools.OncePerDay()
 
     async def record_feedback(self, key: str, slug: str, lang: str, *, helpful: bool) -> bool:
         """One vote per person, topic and language (a new vote replaces the old)."""
@@ -64,7 +65,10 @@ class Services:
             self._tally.put_back(counts)
             raise
 
-    async def record_school_open(self, code: str, channel: str) -> bool:
+    async def record_school_open(self, code: str, channel: str, visitor: str = "") -> bool:
+        """Count a link opened; the same visitor counts once a day."""
+        if visitor and not self._visits.first(visitor, code):
+            return False
         async with self._store.transaction() as session:
             return await schools.record_open(session, code, channel, date.today())
 

@@ -76,6 +76,8 @@ class Sandbox:
         self.callback_ids = itertools.count(1)
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.open_callbacks: set[str] = set()
+        self.answered_twice: list[str] = []
+        """Callback queries the bot answered again after answering them (a bot bug)."""
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.webhook: Webhook | None = None
         self.blocked: set[int] = set()
@@ -451,6 +453,8 @@ class Sandbox:
     async def _answer_callback(self, params: dict[str, Any]) -> bool:
         query_id = str(params.get("callback_query_id") or "")
         if query_id not in self.open_callbacks:
+            if query_id in self.callback_answers:
+                self.answered_twice.append(query_id)
             raise ApiError(
                 400,
                 "Bad Request: query is too old and response timeout expired or query ID is invalid",
@@ -608,7 +612,9 @@ def _media(kind: str, message_id: int) -> dict[str, Any]:
 
 async def _params(request: web.Request) -> dict[str, Any]:
     params: dict[str, Any] = dict(request.query)
-    if request.method == "POST":
+    if request.method == "POST" and request.body_exists:
+        if request.content_type not in FORM_TYPES:
+            raise ApiError(400, f"Bad Request: unsupported Content-Type {request.content_type}")
         if request.content_type == "application/json":
             body = await request.json()
             if isinstance(body, dict):
@@ -628,6 +634,10 @@ async def _params(request: web.Request) -> dict[str, Any]:
     return params
 
 
+FORM_TYPES = frozenset(
+    {"application/json", "application/x-www-form-urlencoded", "multipart/form-data"}
+)
+"""What the Bot API reads a request's parameters from."""
 DELIVERY = web.AppKey("delivery", asyncio.Task[None])
 
 
@@ -638,6 +648,11 @@ async def _user_side_errors(
     """The chat page's API answers bad requests with a JSON error, never a 500."""
     if not request.path.startswith("/sandbox/api/"):
         return await handler(request)
+    if request.method == "POST" and request.content_type != "application/json":
+        # A client that forgets its Content-Type has a bug; say so instead of guessing.
+        return web.json_response(
+            {"error": f"send application/json, not {request.content_type}"}, status=415
+        )
     try:
         return await handler(request)
     except ApiError as exc:

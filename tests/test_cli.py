@@ -190,3 +190,38 @@ def test_db_upgrade_creates_the_schema(db: Path) -> None:
     assert db.exists() and "up to date" in result.stdout
     again = runner.invoke(app, ["db", "upgrade"])
     assert again.exit_code == 0
+
+
+def test_user_accounts_can_be_disabled_enabled_given_a_password_and_removed(db: Path) -> None:
+    from knowledge import accounts
+
+    def user(*args: str, stdin: str | None = None) -> tuple[int, str]:
+        result = runner.invoke(app, ["user", *args], input=stdin)
+        return result.exit_code, result.output
+
+    def can_log_in(name: str, password: str) -> bool:
+        async def check() -> bool:
+            store = await Store.open(f"sqlite+aiosqlite:///{db}")
+            try:
+                async with store.transaction() as session:
+                    return await accounts.authenticate(session, name, password) is not None
+            finally:
+                await store.close()
+
+        return asyncio.run(check())
+
+    first, second = "first password 1", "second password 2"
+    assert user("add", "boss", "--role", "admin", "--password-stdin", stdin=first + "\n")[0] == 0
+    assert user("add", "anna", "--password-stdin", stdin=first + "\n")[0] == 0
+    assert user("disable", "anna") == (0, "user anna disabled; their sessions have ended\n")
+    assert not can_log_in("anna", first)
+    assert user("enable", "anna")[0] == 0 and can_log_in("anna", first)
+    assert user("password", "anna", "--password-stdin", stdin=second + "\n")[0] == 0
+    assert can_log_in("anna", second) and not can_log_in("anna", first)
+    code, output = user("password", "anna", "--password-stdin", stdin="short\n")
+    assert code != 0 and "at least 10 characters" in output and can_log_in("anna", second)
+    assert user("remove", "anna")[0] == 0 and not can_log_in("anna", second)
+    code, output = user("disable", "anna")
+    assert code != 0 and "no user 'anna'" in output
+    code, output = user("remove", "boss")
+    assert code != 0 and "last admin" in output and can_log_in("boss", first)

@@ -12,7 +12,7 @@ from knowledge.i18n import N_
 from knowledge.languages import LANGUAGES
 from workspace.common import redirect
 from workspace.pages import render
-from workspace.session import LIBRARIAN, STORE, current_user
+from workspace.session import LIBRARIAN, STORE, current_user, form_of
 
 routes = web.RouteTableDef()
 STATUS_WORDS = (N_("sending"), N_("done"), N_("cancelled"))
@@ -60,7 +60,7 @@ async def send(request: web.Request) -> web.Response:
 
 async def _compose(request: web.Request, *, send: bool) -> web.Response:
     """Preview (who gets it, which languages fall back) or send; a bad form comes back whole."""
-    form = await request.post()
+    form = form_of(request)
     texts, audience = _texts(form), str(form.get("audience", "all"))
     catalog = request.app[LIBRARIAN].current.catalog
     try:

@@ -16,6 +16,7 @@ from knowledge.handoff import Messenger
 from knowledge.i18n import I18n, workspace_i18n
 from knowledge.library import Librarian
 from knowledge.links import LinkBase
+from knowledge.schools import OncePerDay
 from knowledge.settings import Settings
 from knowledge.store import Store
 from workspace import (
@@ -87,6 +88,7 @@ async def build_workspace(
     app[auth.THROTTLE] = LoginThrottle()
     app[LINKS] = LinkBase(bot_username, settings.public_url, sandbox_url)
     app[public.PUBLIC_I18N] = I18n(default=settings.default_language)
+    app[public.VISITS] = OncePerDay()
     if messenger is not None:
         app[ready_messages.MESSENGER] = messenger
     for module in (

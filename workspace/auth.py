@@ -10,7 +10,7 @@ from knowledge import accounts
 from knowledge.accounts import LoginThrottle
 from workspace.common import redirect, store
 from workspace.pages import render
-from workspace.session import log_in, log_out, translator
+from workspace.session import form_of, log_in, log_out, translator
 
 THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 routes = web.RouteTableDef()
@@ -42,7 +42,7 @@ async def login_page(request: web.Request) -> web.Response:
 @routes.post("/login")
 async def login(request: web.Request) -> web.StreamResponse:
     t = translator(request)
-    form = await request.post()
+    form = form_of(request)
     name = str(form.get("name", "")).strip().casefold()[:64]
     password = str(form.get("password", ""))
     target = safe_next(str(form.get("next", "/")))

@@ -13,7 +13,7 @@ from knowledge.enums import Category
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from workspace.common import ids_field, library, redirect, refresh, store
 from workspace.pages import render
-from workspace.session import current_user, translator
+from workspace.session import current_user, form_of, translator
 
 routes = web.RouteTableDef()
 
@@ -39,7 +39,7 @@ async def unanswered_page(request: web.Request) -> web.Response:
 
 @routes.post("/unanswered/link")
 async def unanswered_link(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = form_of(request)
     try:
         async with store(request).sessions.begin() as session:
             missing = await gaps.answer_with_topic(
@@ -58,7 +58,7 @@ async def unanswered_link(request: web.Request) -> web.Response:
 @routes.post("/unanswered/new")
 async def unanswered_new(request: web.Request) -> web.Response:
     t = translator(request)
-    form = await request.post()
+    form = form_of(request)
     slug = str(form.get("slug", "")).strip()
     lang = str(form.get("lang", ""))
     try:
@@ -87,7 +87,7 @@ async def unanswered_new(request: web.Request) -> web.Response:
 
 @routes.post("/unanswered/dismiss")
 async def unanswered_dismiss(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = form_of(request)
     async with store(request).sessions.begin() as session:
         await gaps.dismiss(session, ids_field(form))
     return redirect("/unanswered?notice=dismissed")
@@ -119,7 +119,7 @@ async def reviews_page(request: web.Request) -> web.Response:
 
 @routes.post("/reviews/{slug}")
 async def reviews_set(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = form_of(request)
     due_text = str(form.get("review_due", "")).strip()
     try:
         due = date.fromisoformat(due_text) if due_text else None

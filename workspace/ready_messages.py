@@ -18,7 +18,7 @@ from knowledge.i18n import N_
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.message_templates import FieldError, MessageTemplate
 from workspace.pages import render
-from workspace.session import STORE, current_user, translator
+from workspace.session import STORE, current_user, form_of, translator
 
 routes = web.RouteTableDef()
 MESSENGER = web.AppKey("messenger", Messenger)
@@ -74,7 +74,7 @@ async def messages_page(request: web.Request) -> web.Response:
 @routes.post("/messages/{id}")
 async def make_message(request: web.Request) -> web.Response:
     template = _template(request)
-    form = await request.post()
+    form = form_of(request)
     values = {f.name: str(form.get(f.name, "")) for f in template.fields}
     target = str(form.get("lang", ""))
     if target not in LANGUAGES:

@@ -19,7 +19,7 @@ from knowledge.schools import INFO_FIELDS, SchoolDoc, SchoolInfoDoc
 from workspace.common import forbidden, redirect, refresh
 from workspace.pages import render
 from workspace.public.pages import PUBLIC_I18N, base_url, poster
-from workspace.session import LINKS, STORE, current_user, translator
+from workspace.session import LINKS, STORE, current_user, form_of, translator
 
 routes = web.RouteTableDef()
 
@@ -67,7 +67,7 @@ async def schools_page(request: web.Request) -> web.Response:
 
 @routes.post("/schools")
 async def school_add(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = form_of(request)
     typed = {k: str(form.get(k, "")).strip() for k in ("code", "name", "district")}
     try:
         doc = SchoolDoc.model_validate(typed)
@@ -123,7 +123,7 @@ async def school_page(request: web.Request) -> web.Response:
 @routes.post("/schools/{code}")
 async def school_save(request: web.Request) -> web.Response:
     t = translator(request)
-    form = await request.post()
+    form = form_of(request)
     async with request.app[STORE].sessions.begin() as session:
         school = await _school(request, session)
         if not accounts.can_edit_school(current_user(request), school):
@@ -194,7 +194,7 @@ async def info_page(request: web.Request) -> web.Response:
 async def info_save(request: web.Request) -> web.Response:
     t = translator(request)
     lang = _lang(request)
-    form = await request.post()
+    form = form_of(request)
     user = current_user(request)
     async with request.app[STORE].sessions.begin() as session:
         school = await _school(request, session)

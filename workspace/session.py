@@ -16,12 +16,14 @@ from typing import Any
 
 from aiohttp import web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from multidict import MultiDict, MultiDictProxy
 
 from knowledge import web_sessions
 from knowledge.i18n import I18n, Translator
 from knowledge.library import Librarian
 from knowledge.links import LinkBase
 from knowledge.models import Practitioner
+from knowledge.render import strip_controls
 from knowledge.store import Store
 
 COOKIE = "witaj_session"
@@ -44,6 +46,7 @@ T = web.RequestKey("t", Translator)
 SESSION = web.RequestKey("session", dict)
 USER = web.RequestKey("user", Practitioner)
 SESSION_CHANGED = web.RequestKey("session_changed", bool)
+FORM = web.RequestKey("form", MultiDictProxy)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -109,7 +112,7 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     if user is not None:
         request[USER] = user
     if request.method == "POST":
-        form = await request.post()
+        form = request[FORM] = _cleaned(await request.post())
         token = form.get("csrf")
         if not isinstance(token, str) or not secrets.compare_digest(token, data["csrf"]):
             raise web.HTTPForbidden(text=request[T].gettext("This form has expired. Reload."))
@@ -130,6 +133,18 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     if request.query.get("lang") == lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax")
     return response
+
+
+def form_of(request: web.Request) -> MultiDictProxy[Any]:
+    """The posted form, read once, without control characters in its text fields."""
+    return request[FORM]
+
+
+def _cleaned(form: MultiDictProxy[Any]) -> MultiDictProxy[Any]:
+    clean: MultiDict[Any] = MultiDict()
+    for key, value in form.items():
+        clean.add(key, strip_controls(value) if isinstance(value, str) else value)
+    return MultiDictProxy(clean)
 
 
 async def log_in(request: web.Request, user: Practitioner) -> None:

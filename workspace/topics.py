@@ -25,7 +25,7 @@ from workspace.common import (
 )
 from workspace.pages import render
 from workspace.public.pages import PUBLIC_I18N
-from workspace.session import current_user, translator
+from workspace.session import current_user, form_of, translator
 
 routes = web.RouteTableDef()
 
@@ -148,7 +148,7 @@ async def editor_page(request: web.Request) -> web.Response:
 async def editor_save(request: web.Request) -> web.Response:
     t = translator(request)
     user = current_user(request)
-    form = await request.post()
+    form = form_of(request)
     lang = request.match_info["lang"]
     if not accounts.can_edit(user, lang):
         return forbidden(request, t.gettext("You may not edit this language."))

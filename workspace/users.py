@@ -10,7 +10,7 @@ from aiohttp import web
 from knowledge import accounts
 from workspace.common import redirect, store
 from workspace.pages import render
-from workspace.session import translator
+from workspace.session import form_of, translator
 
 routes = web.RouteTableDef()
 
@@ -27,7 +27,7 @@ async def users_page(request: web.Request) -> web.Response:
 @routes.post("/users/{name}/{action:disable|enable|remove|password}")
 async def change_user(request: web.Request) -> web.Response:
     name, action = request.match_info["name"], request.match_info["action"]
-    form = await request.post()
+    form = form_of(request)
     try:
         async with store(request).transaction() as session:
             if action == "password":
@@ -39,13 +39,25 @@ async def change_user(request: web.Request) -> web.Response:
     except accounts.AccountError as exc:
         async with store(request).sessions() as session:
             users = await accounts.list_users(session)
-        t = translator(request)
         return render(
             request,
             "users.html",
             status=400,
             users=users,
             notice=None,
-            error=t.gettext("Not done: {reason}.").format(reason=str(exc)),
+            error=_refusal(request, exc),
         )
     return redirect(f"/users?notice={action}")
+
+
+def _refusal(request: web.Request, exc: accounts.AccountError) -> str:
+    """Why the change was refused, in the practitioner's language."""
+    t = translator(request)
+    reasons = {
+        "short_password": t.gettext("The password needs at least {n} characters.").format(
+            n=accounts.MIN_PASSWORD
+        ),
+        "unknown_user": t.gettext("There is no such account."),
+        "last_admin": t.gettext("This is the last admin: make another admin first."),
+    }
+    return reasons.get(exc.code, t.gettext("Not done: check the form and try again."))

@@ -26,6 +26,7 @@ async def start(
     library: Library,
     services: Services,
     t: Translator,
+    user_key: str,
 ) -> None:
     """`/start [payload]`: a school's deep link opens its card, after the language if new."""
     target = parse_payload(command.args) if command.args else None
@@ -38,7 +39,7 @@ async def start(
         )
     then: dict[str, Any] | None = None
     if school is not None:
-        await services.record_school_open(school, "bot")
+        await services.record_school_open(school, "bot", visitor=user_key)
         then = {"state": "school", "code": school}
     if stored_lang is None:
         await dialog_manager.start(

@@ -10,14 +10,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import TelegramObject, Update, User
 
+from bot.state import forget
+from flows.common import AfterUpdate
 from knowledge import metrics, people
 from knowledge.i18n import I18n
 from knowledge.languages import from_telegram
 from knowledge.library import Librarian
 from knowledge.profiles import Profiles
+from knowledge.render import strip_controls
 from knowledge.services import Services
 from knowledge.settings import Settings
 from knowledge.store import Store
@@ -51,6 +55,7 @@ class ContextMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if isinstance(event, Update):
             metrics.UPDATES.labels(event.event_type).inc()
+            event = data["event_update"] = _without_controls(event)
         if user is None:
             return None
         fallback = from_telegram(user.language_code) or self.settings.default_language
@@ -72,9 +77,27 @@ class ContextMiddleware(BaseMiddleware):
             lang=lang,
             t=self.i18n.get(lang),
         )
+        after = data["after_update"] = AfterUpdate()
         async with self.store.sessions() as session:
             data["session"] = session
             data["services"] = self.services
             result = await handler(event, data)
             await session.commit()
-            return result
+        if after.forget_dialogs:  # now that the dialogs have saved their last state
+            storage: BaseStorage | None = data.get("fsm_storage")
+            bot: Bot | None = data.get("bot")
+            if storage is not None and bot is not None:
+                await forget(storage, bot.id, user.id)
+        return result
+
+
+def _without_controls(update: Update) -> Update:
+    """A message's text without NUL and other control characters, at the edge: the question
+    is still answered, and nothing downstream (PostgreSQL refuses NUL) has to care."""
+    message = update.message
+    if message is None or not message.text:
+        return update
+    text = strip_controls(message.text)
+    if text == message.text:
+        return update
+    return update.model_copy(update={"message": message.model_copy(update={"text": text})})

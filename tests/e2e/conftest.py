@@ -159,10 +159,13 @@ async def start_harness(
 
 
 async def stop_harness(h: Harness) -> None:
+    twice = list(h.server.sandbox.answered_twice)
     await h.client.http.close()
     await h.runtime.stop()
     await h.store.close()
     await h.server.stop()
+    # Every test through the sandbox also checks this: Telegram refuses a second answer.
+    assert not twice, f"callback queries answered twice: {twice}"
 
 
 @contextlib.asynccontextmanager

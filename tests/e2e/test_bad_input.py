@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from sqlalchemy import select
 
@@ -65,11 +66,16 @@ async def test_forged_truncated_and_stale_buttons_restart_politely(polling: Harn
         )
     await _alive(polling, 9004)
     t = polling.i18n.get("en")
-    topics, _ = await c.press(9004, menu, t.gettext("🏙 Everyday life"))
+    await c.press(9004, menu, t.gettext("🏙 Everyday life"))
+
+    def paged(ms: list[dict[str, Any]]) -> bool:
+        return any(b.get("callback_data", "").endswith(":1") for b in buttons(ms[-1]))
+
+    topics = (await c.wait_until(9004, paged))[-1]
     await polling.restart_bot()  # memory storage lost: every old button is now stale
     # A page button needs the lost dialog: the menu comes back, with a word on why.
     before = (await c.chat(9004))["version"]
-    page = next(b for b in buttons(topics) if b["callback_data"].endswith(":1"))
+    page = next(b for b in buttons(topics) if b.get("callback_data", "").endswith(":1"))
     clicked = await c.click(9004, topics["message_id"], page["callback_data"])
     assert clicked["answer"]["text"] == t.gettext(
         "This button is from an older message. Here is the menu."
@@ -162,4 +168,11 @@ async def test_sandbox_api_answers_bad_requests_with_json_errors(polling: Harnes
             assert resp.status == 400
             assert "error" in await resp.json()
     async with http.post(f"{base}/sandbox/api/click", data="not json") as resp:
+        assert resp.status == 415  # text/plain is not taken for JSON
+    headers = {"Content-Type": "application/json"}
+    async with http.post(f"{base}/sandbox/api/click", data="not json", headers=headers) as resp:
         assert resp.status == 400
+    api = f"{base}/bot{polling.server.sandbox.token}/sendMessage"
+    plain = {"Content-Type": "text/plain"}
+    async with http.post(api, data='{"chat_id": 1, "text": "x"}', headers=plain) as resp:
+        assert resp.status == 400 and "Content-Type" in (await resp.json())["description"]

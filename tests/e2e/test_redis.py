@@ -10,14 +10,18 @@ from tests.e2e.test_conversation import converse
 
 
 async def test_conversation_with_redis_state(redis_harness: Harness) -> None:
-    await converse(redis_harness, "uk", user=5100)
-    await converse(redis_harness, "ar", user=5101)
+    """Whole conversations run on Redis state; what stays there names nobody and expires."""
+    await converse(redis_harness, "uk", user=5100)  # ends with /forget
+    await redis_harness.client.ask(5101, "/menu", language_code="ar")
     redis = Redis.from_url(REDIS_URL)
     try:
-        keys = [k.decode() for k in await redis.keys("fsm:*")]
+        keys = [k.decode() async for k in redis.scan_iter(match="fsm:*")]
+        ttls = [await redis.ttl(k) for k in keys]
     finally:
         await redis.aclose()
-    assert any(":aiogd:" in k or "aiogd" in k for k in keys), keys
+    assert any(":aiogd:" in k for k in keys), keys
+    assert not any("5100" in k or "5101" in k for k in keys)
+    assert all(0 < ttl <= 14 * 86400 for ttl in ttls)
 
 
 async def test_buttons_keep_working_after_a_restart(redis_harness: Harness) -> None:

@@ -33,6 +33,7 @@ SCAN = N_("Scan for information in your language")
 POSTER_TITLE = N_("Preparatory class: information for parents")
 
 PUBLIC_I18N = web.AppKey("public_i18n", I18n)
+VISITS = web.AppKey("public_visits", schools.OncePerDay)
 
 routes = web.RouteTableDef()
 
@@ -78,7 +79,8 @@ async def school_page(request: web.Request) -> web.Response:
     school = request.app[LIBRARIAN].current.schools.get(code)
     if school is None:
         return _page("missing.html", t, status=404, city=CITY_LIST, code=code)
-    if "sw" not in request.query:  # a language switch is the same visit
+    # A language switch is the same visit; a reload (or a script) the same visitor.
+    if "sw" not in request.query and request.app[VISITS].first(request.remote or "?", code):
         await _count(request.app[STORE], code)
     links = request.app[LINKS]
     return _page(
