@@ -136,6 +136,7 @@ def build_dispatcher(
         settings.practitioner_chat_id, desk, i18n, settings.practitioner_language
     )
     dp["safety_check"] = safety_check
+    dp["forward_question"] = questions.forward_question
     dp["i18n"] = i18n  # also for error handlers that run before the context middleware
     dp.include_routers(
         errors.make_router(),

@@ -20,16 +20,18 @@ from flows.common import (
     slug_of,
     user_key_of,
 )
-from flows.handoff import talk_button
+from flows.handoff import forward_button, talk_button
 from flows.states import AnswerSG, LanguageSG
 from flows.subscribe import ID_FOLLOW, follow
 from flows.widgets import Links, Tr, labelled_select, translator
+from knowledge.handoff import Desk
 from knowledge.i18n import I18n
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 
 ID_MORE = "more"
 ID_VOTE = "vote"
 ID_POLISH = "pl"
+ID_DETAILS = "full"
 FINDER_TOPIC = "preparatory-class"
 """The topic whose card offers the list of schools with a preparatory class."""
 
@@ -39,13 +41,15 @@ def _start(manager: DialogManager) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _more(manager: DialogManager, slug: str | None) -> list[tuple[str, str]]:
+def _more(
+    manager: DialogManager, slug: str | None, *, alternatives: bool = True, related: bool = True
+) -> list[tuple[str, str]]:
     """ "Did you mean" alternatives first, then related topics; never the card's own topic."""
     kb = library_of(manager)
     lang = translator(manager).lang
     start = _start(manager)
-    wanted = list(start.get("alternatives", []))
-    if slug and slug in kb.catalog:
+    wanted = list(start.get("alternatives", [])) if alternatives else []
+    if related and slug and slug in kb.catalog:
         wanted += list(kb.catalog[slug].related)
     seen = {slug}
     items = []
@@ -57,15 +61,18 @@ def _more(manager: DialogManager, slug: str | None) -> list[tuple[str, str]]:
 
 
 async def get_card(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    """The short answer first, with a few buttons; "More details" shows the rest."""
     kb = library_of(dialog_manager)
     t = translator(dialog_manager)
     slug = _start(dialog_manager).get("slug")
     topic = kb.catalog.get(slug) if isinstance(slug, str) else None
+    full = dialog_manager.current_context().state == AnswerSG.details
     if topic is None:
         return {
             "card": t.gettext("This topic is no longer available."),
             "sources": [],
             "more": [],
+            "details": [],
             "votes": [],
             "polish": [],
             "follow": [],
@@ -73,7 +80,7 @@ async def get_card(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
             "school_finder": False,
             **_language_offer(dialog_manager),
         }
-    card = answer_card(topic, t)
+    card = answer_card(topic, t, full=full)
     tid = topic_id(topic.slug)
     # Buttons that act on the topic carry its id, so that they still work on an old card whose
     # dialog is gone (see flows.revive).
@@ -81,8 +88,10 @@ async def get_card(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     return {
         "card": card.html,
         "sources": card.sources,
-        "more": _more(dialog_manager, topic.slug),
-        "unsure": bool(_start(dialog_manager).get("unsure")),
+        # The short card offers the "did you mean" topics; the details the related ones.
+        "more": _more(dialog_manager, topic.slug, alternatives=not full, related=full),
+        "details": [(tid, t.gettext("📖 More details"))],
+        "unsure": bool(_start(dialog_manager).get("unsure")) and not full,
         "school_finder": topic.slug == FINDER_TOPIC,
         "votes": [] if dialog_manager.dialog_data.get("voted") else votes,
         "polish": [] if t.lang == SOURCE_LANGUAGE else [(tid, t.gettext("🇵🇱 Show in Polish"))],
@@ -109,12 +118,20 @@ async def get_bilingual(dialog_manager: DialogManager, **_: Any) -> dict[str, An
             "card": translator(dialog_manager).gettext("This topic is no longer available."),
             "sources": [],
         }
-    card = bilingual_card(topic, translator(dialog_manager))
+    i18n: I18n = dialog_manager.middleware_data["i18n"]
+    card = bilingual_card(topic, translator(dialog_manager), i18n.get(SOURCE_LANGUAGE))
     return {"card": card.html, "sources": card.sources}
 
 
 async def get_unknown(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    return {"more": _more(dialog_manager, None), **_language_offer(dialog_manager)}
+    desk: Desk = dialog_manager.middleware_data["desk"]
+    forward = desk.available and bool(str(_start(dialog_manager).get("question", "")).strip())
+    return {
+        "more": _more(dialog_manager, None),
+        "forward": forward,
+        "talk": not forward,
+        **_language_offer(dialog_manager),
+    }
 
 
 async def on_vote(callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str) -> None:
@@ -142,6 +159,12 @@ async def show_polish(
     await manager.switch_to(AnswerSG.bilingual)
 
 
+async def show_details(
+    _callback: CallbackQuery, _widget: Any, manager: DialogManager, _item: str
+) -> None:
+    await manager.switch_to(AnswerSG.details)
+
+
 def _more_select() -> Column:
     return Column(labelled_select(ID_MORE, "more", open_topic))
 
@@ -155,25 +178,36 @@ language_offer = Start(
 
 
 def make_dialog() -> Dialog:
+    back = SwitchTo(Tr("⬅️ Back"), id="back", state=AnswerSG.card)
     return Dialog(
         Window(
             Format("{card}"),
             Tr("\nDid you mean one of these?", when="unsure"),
-            Links("sources", id="src"),
+            Row(
+                labelled_select(ID_DETAILS, "details", show_details),
+                labelled_select(ID_POLISH, "polish", show_polish),
+            ),
             labelled_select(ID_VOTE, "votes", on_vote),
-            _more_select(),
-            labelled_select(ID_POLISH, "polish", show_polish),
-            labelled_select(ID_FOLLOW, "follow", follow),
-            find_button(when="school_finder"),
-            language_offer,
             Row(talk_button(), menu_button()),
+            _more_select(),
+            language_offer,
             getter=get_card,
             state=AnswerSG.card,
         ),
         Window(
             Format("{card}"),
+            Links("sources", id="src"),
+            labelled_select(ID_FOLLOW, "follow", follow),
+            _more_select(),
+            find_button(when="school_finder"),
+            Row(back, talk_button(), menu_button()),
+            getter=get_card,
+            state=AnswerSG.details,
+        ),
+        Window(
+            Format("{card}"),
             Links("sources", id="src_pl"),
-            Row(SwitchTo(Tr("⬅️ Back"), id="back", state=AnswerSG.card), menu_button()),
+            Row(back, menu_button()),
             getter=get_bilingual,
             state=AnswerSG.bilingual,
         ),
@@ -185,7 +219,8 @@ def make_dialog() -> Dialog:
             Tr("You can talk to a person, browse the topics, or ask in other words."),
             Tr("\nMaybe one of these helps:", when="more"),
             _more_select(),
-            talk_button(),
+            forward_button(),
+            talk_button(when="talk"),
             category_buttons(),
             language_offer,
             menu_button(),

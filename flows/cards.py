@@ -81,29 +81,53 @@ def _text(text: str, lang: str) -> str:
     return to_html(isolate_ltr(text) if lang in RTL_LANGUAGES else text)
 
 
-def answer_card(topic: TopicDoc, t: Translator, *, today: date | None = None) -> Card:
-    """The answer in the reader's language; `today` decides whether its facts have expired."""
+def answer_card(
+    topic: TopicDoc, t: Translator, *, today: date | None = None, full: bool = True
+) -> Card:
+    """The answer in the reader's language; `today` decides whether its facts have expired.
+
+    `full=False` is the short answer shown first (the key steps, written as such in the
+    content); the full text is one tap away.
+    """
     shown, tr = pick(topic, t.lang)
     notices = _notices(t, tr, t.lang, shown, today=today)
     notes = "\n".join(f"<i>{html.escape(n)}</i>" for n in notices)
     mark = RLM if shown in RTL_LANGUAGES else ""
-    body = f"{mark}<b>{html.escape(tr.title)}</b>\n\n{_text(tr.answer, shown)}"
+    text = tr.answer if full else _short(tr)
+    body = f"{mark}<b>{html.escape(tr.title)}</b>\n\n{_text(text, shown)}"
     text = f"{body}\n\n{notes}" if notes else body
     sources = [{"title": s.title, "url": s.url} for s in tr.sources]
     return Card(text, shown, sources)
 
 
-def bilingual_card(topic: TopicDoc, t: Translator) -> Card:
-    """The reader's language and Polish in one message, to show at an office or a school."""
-    shown, tr = pick(topic, t.lang)
-    polish = topic.translations.get(SOURCE_LANGUAGE, tr)
-    header = html.escape(t.gettext("Show this to the clerk, doctor or teacher:"))
-    polish_part = f"🇵🇱 <b>{html.escape(polish.title)}</b>\n\n{to_html(polish.answer)}"
-    room = TELEGRAM_LIMIT - 200 - telegram_length(polish.title + polish.answer)
-    mine = clip(tr.answer, room) if room > 200 else ""
-    mine_part = f"<b>{html.escape(tr.title)}</b>" + (f"\n\n{_text(mine, shown)}" if mine else "")
-    text = f"{mine_part}\n\n— {header} —\n\n{polish_part}"
-    return Card(text, shown, [{"title": s.title, "url": s.url} for s in polish.sources])
+def _short(tr: TranslationDoc) -> str:
+    return tr.summary or clip(tr.answer, SHORT_LIMIT)
+
+
+SHORT_LIMIT = 600
+CLERK_GREETING = N_("Good day! This person would like to ask about: {topic}.")
+"""Said in Polish to the official when a topic has no note of its own for them."""
+
+
+def bilingual_card(topic: TopicDoc, t: Translator, polish: Translator) -> Card:
+    """To show at an office or a school: first, in Polish, a word to the official and the
+    short answer; below, the same in the reader's language. Made of the short texts so that it
+    is never cut; `polish` is the Polish translator (for the greeting)."""
+    shown, mine = pick(topic, t.lang)
+    pl = topic.translations.get(SOURCE_LANGUAGE, mine)
+    note = pl.clerk_note or polish.gettext(CLERK_GREETING).format(topic=pl.title)
+    parts = [
+        f"🇵🇱 <i>{html.escape(note)}</i>",
+        f"<b>{html.escape(pl.title)}</b>\n\n{to_html(_short(pl))}",
+    ]
+    if shown != SOURCE_LANGUAGE:
+        mark = RLM if shown in RTL_LANGUAGES else ""
+        parts.append(f"— {html.escape(NATIVE_NAMES[shown])} —")
+        parts.append(f"{mark}<b>{html.escape(mine.title)}</b>\n\n{_text(_short(mine), shown)}")
+    text = "\n\n".join(parts)
+    if telegram_length(text) > TELEGRAM_LIMIT:  # never cut: the Polish part is what matters
+        text = "\n\n".join(parts[:2])
+    return Card(text, shown, [{"title": s.title, "url": s.url} for s in pl.sources])
 
 
 @dataclass(frozen=True)

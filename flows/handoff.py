@@ -6,10 +6,11 @@ the bot's question handler), not to the search.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram.types import CallbackQuery
-from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row, Start
 from aiogram_dialog.widgets.text import Format
 
@@ -20,6 +21,8 @@ from knowledge.handoff import Desk
 from knowledge.i18n import N_
 
 ID_TALK = "person"
+Forward = Callable[[DialogManager, str], Awaitable[None]]
+"""Sends a typed question to a person (the bot provides it in the dialogs' data)."""
 URGENT_LATER = N_(
     "\n⚠️ <b>Our team answers later. The helplines answer right now: in danger, call 112.</b>"
 )
@@ -27,14 +30,33 @@ WAITING = frozenset({HandoffSG.write, HandoffSG.chat})
 """The windows in which typed text is a message for a person."""
 
 
-def talk_button() -> Button:
+def talk_button(when: str | None = None) -> Button:
     """On an answer card: the person sees which topic the question is about."""
-    return Button(Tr("🙋 Talk to a person"), id=ID_TALK, on_click=_talk)
+    return Button(Tr("🙋 Talk to a person"), id=ID_TALK, on_click=_talk, when=when)
 
 
 async def _talk(_callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
     data = manager.start_data if isinstance(manager.start_data, dict) else {}
-    await manager.start(HandoffSG.write, data={"topic": data.get("slug")})
+    # A new message: the answer card stays where it is, above.
+    await manager.start(HandoffSG.write, data={"topic": data.get("slug")}, show_mode=ShowMode.SEND)
+
+
+def forward_button() -> Button:
+    """Under "I don't know this yet": the question goes to a person as it was typed."""
+    return Button(
+        Tr("📨 Send my question to a person"), id="forward", on_click=_forward, when="forward"
+    )
+
+
+async def _forward(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    data = manager.start_data if isinstance(manager.start_data, dict) else {}
+    question = data.get("question")
+    if not isinstance(question, str) or not question.strip():
+        await _talk(callback, _button, manager)
+        return
+    await callback.answer()
+    forward: Forward = manager.middleware_data["forward_question"]
+    await forward(manager, question)
 
 
 def _service(manager: DialogManager) -> Desk:

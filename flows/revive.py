@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.utils import CB_SEP
 
-from flows.answer import ID_MORE, ID_POLISH, ID_VOTE, vote
+from flows.answer import ID_DETAILS, ID_MORE, ID_POLISH, ID_VOTE, vote
 from flows.browse import ID_TOPICS
 from flows.common import ID_FIND, ID_MENU, library_of, slug_of
 from flows.safety import ID_PERSON, ID_TOPIC
@@ -65,11 +65,13 @@ async def revive(callback: CallbackQuery, manager: DialogManager) -> bool:
     if widget == ID_FOLLOW and slug_of(manager, item) is not None:
         await follow(callback, None, manager, item)
         return True
-    if widget in (ID_MORE, ID_TOPICS, ID_POLISH, ID_TOPIC):
+    if widget in (ID_MORE, ID_TOPICS, ID_POLISH, ID_TOPIC, ID_DETAILS):
         slug = slug_of(manager, item)
         if slug is None:
             return False
-        state = AnswerSG.bilingual if widget == ID_POLISH else AnswerSG.card
+        state = {ID_POLISH: AnswerSG.bilingual, ID_DETAILS: AnswerSG.details}.get(
+            widget, AnswerSG.card
+        )
         place: tuple[State, dict[str, Any] | None] = (state, {"slug": slug})
     elif widget == ID_SCHOOLS and item in library_of(manager).schools:
         place = (SchoolSG.card, {"code": item})

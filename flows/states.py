@@ -17,6 +17,7 @@ class BrowseSG(StatesGroup):
 
 class AnswerSG(StatesGroup):
     card = State()
+    details = State()
     bilingual = State()
     unknown = State()
 

@@ -56,6 +56,6 @@ class Links(Keyboard):
 
     async def _render_keyboard(self, data: dict[str, Any], manager: DialogManager) -> RawKeyboard:
         return [
-            [InlineKeyboardButton(text=item["title"][:64], url=item["url"])]
+            [InlineKeyboardButton(text=item["title"], url=item["url"])]  # never cut
             for item in data.get(self.key, [])
         ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 TELEGRAM_LIMIT = 4096
 """Telegram's limit on a message's text after entity parsing, in UTF-16 code units."""
@@ -51,22 +52,61 @@ def unbalanced_bold(text: str) -> bool:
 
 
 LRI, PDI = "\u2066", "\u2069"
-_LTR_RUN = re.compile(r"https?://\S+|\+?[A-Za-z0-9](?:[A-Za-z0-9.,:/_@%+\-]|[ ](?=[A-Za-z0-9+(]))*")
+_CORE = frozenset({"L", "EN", "NSM", "BN"})
+"""Bidi classes that make a left-to-right run: letters of any left-to-right script (Polish
+with its diacritics, Cyrillic), European digits, combining marks."""
+_JOINERS = frozenset({"ES", "ET", "CS", "ON", "WS"})
+"""Separators, spaces and neutral signs: part of a run only between two of its core
+characters ("A1–C2", "+48 71 701 11 00", "ul. Ślężna 5", "https://a.pl/x?y=1")."""
+_BREAKERS = frozenset("*•\u2066\u2067\u2068\u2069")
+"""Never inside a run: the bold marks (so isolates stay within them) and bullets."""
+
+
+def _bidi(ch: str) -> str:
+    if ch in _BREAKERS or "\u0600" <= ch <= "\u06ff":  # Arabic punctuation ("،") ends a run
+        return ""
+    return unicodedata.bidirectional(ch)
 
 
 def isolate_ltr(text: str) -> str:
-    """Wrap Latin words, numbers and URLs of right-to-left text in bidi isolates.
+    """Wrap every left-to-right run of right-to-left text in a bidi isolate.
 
-    Without them an Arabic sentence containing "+48 71 701 11 00" or a URL shows the pieces
-    of the number or link in the wrong order.
+    Without them an Arabic sentence shows "pełnomocnik" as "nomocnikłpe", "A1–C2" as
+    "C2–A1", and the pieces of a phone number or link in the wrong order. A run is decided by
+    the Unicode bidi classes, not an alphabet: it starts at a strong left-to-right letter or a
+    digit (or a "+" or "(" right before one), takes separators and spaces only between such
+    characters, and ends with a ")" it opened or a "%" or "+" after a number.
     """
-
-    def wrap(match: re.Match[str]) -> str:
-        run = match.group(0)
-        core = run.rstrip(".,:;")
-        return f"{LRI}{core}{PDI}{run[len(core) :]}"
-
-    return _LTR_RUN.sub(wrap, text)
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        start = i
+        if _bidi(text[i]) not in _CORE:
+            if text[i] in "+(" and i + 1 < n and _bidi(text[i + 1]) in _CORE:
+                i += 1
+            else:
+                out.append(text[i])
+                i += 1
+                continue
+        end = i  # one past the last core character
+        j = i
+        while j < n:
+            kind = _bidi(text[j])
+            if kind in _CORE:
+                j += 1
+                end = j
+            elif kind in _JOINERS:
+                j += 1
+            else:
+                break
+        run = text[start:end]
+        if end < n and text[end] == ")" and run.count("(") > run.count(")"):
+            end += 1
+        elif end < n and text[end] in "%+" and run[-1:].isdigit():  # 50%, 800+
+            end += 1
+        out.append(f"{LRI}{text[start:end]}{PDI}")
+        i = end
+    return "".join(out)
 
 
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")

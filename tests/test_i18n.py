@@ -12,11 +12,11 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from flows.cards import answer_card
+from flows.cards import answer_card, bilingual_card
 from knowledge.content import TopicDoc
 from knowledge.i18n import DOMAIN, LOCALES_DIR, WORKSPACE_DOMAIN, WORKSPACE_LANGUAGES, I18n
 from knowledge.languages import LANGUAGES
-from knowledge.render import LRI, PDI
+from knowledge.render import LRI, PDI, isolate_ltr, telegram_length, to_html
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"Tr": None, "gettext": None, "ngettext": (1, 2), "N_": None, "_": None}
@@ -181,3 +181,54 @@ def test_an_answer_past_its_date_says_it_may_have_changed(
     assert html.escape(warning.format(date=t.date(until))) in after.html
     if lang != "en":
         assert warning != "⚠️ This may have changed after {date}. Please ask a person to be sure."
+
+
+@pytest.mark.parametrize(
+    ("text", "runs"),
+    [
+        ("وكّل pełnomocnik عنك", ["pełnomocnik"]),
+        ("المستوى A1–C2 مطلوب", ["A1–C2"]),
+        ("اتصل على +48 71 701 11 00.", ["+48 71 701 11 00"]),
+        (
+            "الرابط https://www.gov.pl/web/udsc/karta-pobytu?a=1&b=2، ثم",
+            ["https://www.gov.pl/web/udsc/karta-pobytu?a=1&b=2"],
+        ),
+        ("العنوان ul. Ślężna 5 (piętro 2) في المبنى", ["ul. Ślężna 5 (piętro 2)"]),
+        ("رقم (PESEL) مهم و 800+ أيضا", ["(PESEL)", "800+"]),
+        ("خصم 50% على 1 000,50 zł", ["50%", "1 000,50 zł"]),
+        ("• Urząd Wojewódzki، COM أو USC", ["Urząd Wojewódzki", "COM", "USC"]),
+        ("**Karta pobytu** لمدة 3 سنوات", ["Karta pobytu", "3"]),
+        ("Ми живемо в Wrocław", ["Ми живемо в Wrocław"]),
+    ],
+)
+def test_left_to_right_runs_in_arabic_stay_whole(text: str, runs: list[str]) -> None:
+    isolated = isolate_ltr(text)
+    assert re.findall(f"{LRI}(.*?){PDI}", isolated) == runs
+    assert isolated.replace(LRI, "").replace(PDI, "") == text  # nothing else changes
+    if "**" in text:  # the isolate sits inside the bold, which still becomes <b>
+        assert f"<b>{LRI}{runs[0]}{PDI}</b>" in to_html(isolated)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_clerk_card_puts_polish_first_and_is_never_cut(
+    topics: list[TopicDoc], lang: str
+) -> None:
+    i18n = I18n()
+    for topic in topics:
+        card = bilingual_card(topic, i18n.get(lang), i18n.get("pl"))
+        pl = topic.translations["pl"]
+        assert telegram_length(card.html) <= 4096, topic.slug
+        assert card.html.startswith("🇵🇱 <i>")
+        assert to_html(pl.summary or "") in card.html  # whole, never clipped
+        if lang != "pl":
+            mine = topic.translations[lang]
+            assert card.html.index(html.escape(pl.title)) < card.html.index(html.escape(mine.title))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_short_answer_is_short(topics: list[TopicDoc], lang: str) -> None:
+    t = I18n().get(lang)
+    for topic in topics:
+        short = answer_card(topic, t, full=False).html
+        full = answer_card(topic, t).html
+        assert telegram_length(short) <= 1000 < telegram_length(full) or short == full, topic.slug

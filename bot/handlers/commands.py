@@ -10,7 +10,7 @@ from aiogram.types import Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.filters import PrivateChat, SlashCommand
-from flows.states import LanguageSG, MainSG, PrivacySG, SchoolSG, SubscribeSG
+from flows.states import HandoffSG, LanguageSG, MainSG, PrivacySG, SchoolSG, SubscribeSG
 from knowledge.i18n import N_, Translator
 from knowledge.library import Library
 from knowledge.links import parse_payload
@@ -84,6 +84,11 @@ async def subscribe(message: Message, dialog_manager: DialogManager) -> None:
     )
 
 
+async def person(message: Message, dialog_manager: DialogManager) -> None:
+    """`/person`: talk to a person, from anywhere."""
+    await dialog_manager.start(HandoffSG.write, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
 async def forget(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(
         PrivacySG.confirm_forget, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
@@ -98,6 +103,7 @@ async def help_(message: Message, t: Translator) -> None:
                 t.gettext("Type a question in any language, or use the menu."),
                 "",
                 "/menu — " + t.gettext("main menu"),
+                "/person — " + t.gettext("talk to a person"),
                 "/language — " + t.gettext("change language"),
                 "/subscribe — " + t.gettext("news from the city's team"),
                 "/privacy — " + t.gettext("what I keep about you"),
@@ -115,6 +121,7 @@ COMMANDS = {
     "start": N_("start again"),
     "menu": N_("main menu"),
     "language": N_("change language"),
+    "person": N_("talk to a person"),
     "help": N_("what I can do"),
     "subscribe": N_("news from the city's team"),
     "privacy": N_("what I keep about you"),
@@ -133,6 +140,7 @@ def make_router() -> Router:
     router.message.register(privacy, Command("privacy"))
     router.message.register(forget, Command("forget"))
     router.message.register(subscribe, Command("subscribe"))
+    router.message.register(person, Command("person"))
     router.message.register(help_, Command("help"))
     router.message.register(unknown_command, SlashCommand())
     return router

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.types import Message
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram_dialog.utils import CB_SEP
 
 from bot.filters import GroupChat
+from flows.common import ID_MENU
 from knowledge.i18n import Translator
 
 
@@ -26,11 +28,15 @@ async def group_message(message: Message, t: Translator, bot_username: str) -> N
 
 
 async def not_text(message: Message, t: Translator) -> None:
+    """Voice notes, photos, stickers…: say kindly what works, with the menu one tap away (a
+    dialog-less button, see flows.revive)."""
+    menu = InlineKeyboardButton(text=t.gettext("🏠 Menu"), callback_data=f"media{CB_SEP}{ID_MENU}")
     await message.answer(
         t.gettext(
             "I can only read text messages. Please type your question, in any language — "
             "or open the /menu."
-        )
+        ),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[menu]]),
     )
 
 

@@ -37,8 +37,9 @@ async def question(
     alarm = safety_check.check(text)
     if handoff.available and _waiting_for_person(dialog_manager):
         await to_person(
-            message, dialog_manager, library, session, user_key, handoff, bot, alarm=alarm
-        )
+            dialog_manager, library, session, user_key, handoff, bot,
+            chat_id=message.chat.id, text=text, alarm=alarm,
+        )  # fmt: skip
         return
     with metrics.SEARCH_SECONDS.time():
         result = library.index.search(text, stored_lang)
@@ -60,7 +61,10 @@ async def question(
             )
         await dialog_manager.start(
             AnswerSG.unknown,
-            data={"alternatives": list(result.alternatives) if result.score > 0.15 else []},
+            data={
+                "alternatives": list(result.alternatives) if result.score > 0.15 else [],
+                "question": text,  # "send my question to a person" forwards it as it is
+            },
             mode=StartMode.RESET_STACK,
             show_mode=ShowMode.SEND,
         )
@@ -120,8 +124,18 @@ def _waiting_for_person(manager: DialogManager) -> bool:
     return context.state in WAITING
 
 
+async def forward_question(manager: DialogManager, text: str) -> None:
+    """The question the bot could not answer goes to a person as it is (a button under "I
+    don't know this yet"); the dialogs reach this through their data, never by import."""
+    data = manager.middleware_data
+    chat = data["event_chat"]
+    await to_person(
+        manager, data["library"], data["session"], data["user_key"], data["handoff"],
+        data["bot"], chat_id=chat.id, text=text,
+    )  # fmt: skip
+
+
 async def to_person(
-    message: Message,
     manager: DialogManager,
     library: Library,
     session: AsyncSession,
@@ -129,11 +143,16 @@ async def to_person(
     handoff: Handoff,
     bot: Bot,
     *,
+    chat_id: int,
+    text: str,
     alarm: safety.Alarm | None = None,
 ) -> None:
     """The text is for a person: into the ticket and the practitioners' group. A message that
     trips the safety check makes the ticket urgent and gets the safety reply at once."""
-    start = manager.current_context().start_data
+    try:
+        start = manager.current_context().start_data
+    except NoContextError:
+        start = None
     start = start if isinstance(start, dict) else {}
     topic = start.get("topic")
     urgent = alarm is not None or bool(start.get("urgent"))
@@ -141,8 +160,8 @@ async def to_person(
     try:
         ticket = await handoff.ask(
             bot, session, library,
-            user_key=user_key, chat_id=message.chat.id, lang=lang,
-            topic=topic if isinstance(topic, str) else None, text=message.text or "",
+            user_key=user_key, chat_id=chat_id, lang=lang,
+            topic=topic if isinstance(topic, str) else None, text=text,
             urgent=urgent,
         )  # fmt: skip
         await session.commit()
@@ -156,7 +175,7 @@ async def to_person(
         services: Services = manager.middleware_data["services"]
         ticket_id = data.get("ticket")
         await _alert(
-            manager, library, services, i18n, alarm, message.text or "", lang,
+            manager, library, services, i18n, alarm, text, lang,
             ticket=ticket_id if isinstance(ticket_id, int) else None,
         )  # fmt: skip
         return

@@ -31,9 +31,19 @@ async def test_a_person_chats_in_the_browser(page: tuple[Any, Harness], tmp_path
     card = tab.locator(".msg.bot", has_text=title).last
     await card.wait_for()
     assert await card.locator("b").first.inner_text() == title  # entities rendered as markup
+    await tab.screenshot(path=str(tmp_path / "short-answer-uk.png"))  # with "More details"
+    await card.get_by_role("button", name=t.gettext("📖 More details")).click()
     links = card.locator(".kbd a")
-    assert await links.count() >= 1
+    await links.first.wait_for()
     assert (await links.first.get_attribute("href") or "").startswith("https://")
+    await card.get_by_role("button", name=t.gettext("⬅️ Back")).click()
+    await card.get_by_role("button", name=t.gettext("🇵🇱 Show in Polish")).click()
+    clerk = tab.locator(".msg.bot", has_text="🇵🇱").last
+    await clerk.wait_for()
+    polish_title = harness.library.catalog["pesel"].translations["pl"].title
+    text = await clerk.inner_text()
+    assert text.index(polish_title) < text.index(title)  # the official reads Polish first
+    await tab.screenshot(path=str(tmp_path / "clerk-card-uk.png"))
     await tab.fill("#text", "<img src=x onerror=alert(1)>")
     await tab.press("#text", "Enter")
     echoed = tab.locator(".msg.user", has_text="<img src=x onerror=alert(1)>")
@@ -42,7 +52,7 @@ async def test_a_person_chats_in_the_browser(page: tuple[Any, Harness], tmp_path
     await tab.screenshot(path=str(tmp_path / "chat-uk.png"))
 
 
-async def test_arabic_renders_right_to_left(page: tuple[Any, Harness]) -> None:
+async def test_arabic_renders_right_to_left(page: tuple[Any, Harness], tmp_path: Path) -> None:
     tab, harness = page
     await tab.goto(f"{harness.server.url}/?user=7002&lang=ar")
     await tab.click("#start")
@@ -60,6 +70,34 @@ async def test_arabic_renders_right_to_left(page: tuple[Any, Harness]) -> None:
     await card.wait_for()
     assert await card.evaluate("el => el.matches(':dir(rtl)')")
     assert "112" in await card.inner_text()
+    # A Polish word in an Arabic answer reaches the Bot API as one isolated left-to-right run.
+    await tab.fill("#text", "كيف أحصل على رقم PESEL؟")
+    await tab.press("#text", "Enter")
+    await tab.locator(".msg.bot", has_text="PESEL").last.wait_for()
+    sent = (await harness.client.chat(7002))["messages"][-1]["text"]
+    assert "\u2066PESEL" in sent
+    await tab.screenshot(path=str(tmp_path / "arabic-answer.png"))
+
+
+async def test_the_menu_button_lists_the_commands_for_the_users_language(
+    page: tuple[Any, Harness],
+) -> None:
+    tab, harness = page
+    t = harness.i18n.get("pl")
+    await tab.goto(f"{harness.server.url}/?user=7004&lang=pl")
+    await tab.click("#start")
+    await tab.get_by_role("button", name="✓ Polski").click()
+    await tab.click("#menu-button")
+    item = tab.get_by_role("menuitem", name="/person")
+    await item.wait_for()
+    assert t.gettext("talk to a person") in await item.inner_text()
+    await item.click()
+    await tab.locator(
+        ".msg.bot",
+        has_text=t.gettext("They see your message and your language, not your name.")[:20],
+    ).wait_for()
+    await tab.fill("#text", "/")  # typing "/" opens the same list, as in Telegram
+    await tab.get_by_role("menuitem", name="/forget").wait_for()
 
 
 async def test_practitioners_group_page_answers_a_migrant(page: tuple[Any, Harness]) -> None:

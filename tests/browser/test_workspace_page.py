@@ -34,8 +34,8 @@ async def test_edit_a_translation_and_the_bot_uses_it(browser: tuple[Any, Harnes
     await add_user(h, "anna", "editor")
     tab = await log_in(chromium, h, "anna")
     await tab.locator('td[data-slug="pesel"][data-lang="uk"] a').click()
-    answer = tab.locator('textarea[name="answer"]')
-    await answer.fill(await answer.input_value() + "\nВікно №7 у ратуші, перевірено.")
+    summary = tab.locator('textarea[name="summary"]')  # the short answer the bot shows first
+    await summary.fill(await summary.input_value() + "\nВікно №7 у ратуші, перевірено.")
     await tab.click("#save")
     await tab.locator("#status").wait_for()
     assert "Вікно №7" in await tab.locator("#preview").inner_text()

@@ -170,6 +170,7 @@ async def test_subscribe_in_the_bot_follow_an_answer_and_hear_of_its_change(
     settings, _ = await c.press(user, settings, t.gettext("School news"))
     assert "✅" in str(settings["reply_markup"])
     card = await c.ask(user, "كيف أحصل على رقم PESEL؟", language_code="ar")
+    card, _ = await c.press(user, card, t.gettext("📖 More details"))
     _, toast = await c.press(user, card, t.gettext("🔔 Tell me when this answer changes"))
     assert toast == t.gettext("I will write to you when this answer changes.")
     async with h.store.sessions() as session:

@@ -50,6 +50,13 @@ async def test_commands_are_registered_in_every_language(polling: Harness) -> No
         )
 
 
+def _plain(text: str) -> str:
+    """Text as the reader sees it: no bold marks, no bidi isolates, one space between words."""
+    for mark in ("**", "\u2066", "\u2069", "\u200f"):
+        text = text.replace(mark, "")
+    return " ".join(text.split())
+
+
 async def converse(harness: Harness, lang: str, user: int) -> None:
     """Choose language, browse, open a card, vote, ask free text, show in Polish, forget."""
     c, t = harness.client, harness.i18n.get(lang)
@@ -67,18 +74,32 @@ async def converse(harness: Harness, lang: str, user: int) -> None:
     assert buttons(topics)[0]["text"] == title(everyday[0], lang)
 
     card, _ = await c.press(user, topics, title(everyday[0], lang))
-    assert card["text"].lstrip("\u200f").startswith(everyday[0].translations[lang].title)
-    assert any(b.get("url", "").startswith("http") for b in buttons(card))
+    shown = everyday[0].translations[lang]
+    assert card["text"].lstrip("\u200f").startswith(shown.title)
+    # The short answer first: the key steps and a few buttons in at most three rows.
+    assert shown.summary and _plain(shown.summary)[:40] in _plain(card["text"])
+    assert len(card["text"]) < len(shown.title) + 600 + 400
+    assert len(card["reply_markup"]["inline_keyboard"]) <= 3
     _, toast = await c.press(user, card, t.gettext("👍 Helpful"))
     assert toast == t.gettext("Thank you for your feedback!")
     assert await count(harness, Feedback, 1) == 1
+    details, _ = await c.press(user, card, t.gettext("📖 More details"))
+    assert _plain(shown.answer)[-40:] in _plain(details["text"])  # the whole text
+    assert any(b.get("url", "").startswith("http") for b in buttons(details))
+    find_button(details, t.gettext("🔔 Tell me when this answer changes"))
+    back, _ = await c.press(user, details, t.gettext("⬅️ Back"))
+    find_button(back, t.gettext("📖 More details"))
 
     text, slug = QUESTIONS[lang]
     answer = await c.ask(user, text, language_code=lang)
     assert answer["text"].lstrip("\u200f").startswith(catalog[slug].translations[lang].title)
     if lang != "pl":
         polish, _ = await c.press(user, answer, t.gettext("🇵🇱 Show in Polish"))
-        assert catalog[slug].translations["pl"].title in polish["text"]
+        # For the official: Polish first, addressed to them; the reader's language below.
+        pl, mine = catalog[slug].translations["pl"], catalog[slug].translations[lang]
+        assert polish["text"].startswith("🇵🇱 ")
+        assert polish["text"].index(pl.title) < polish["text"].index(mine.title)
+        assert "…" not in polish["text"]
 
     confirm = await c.ask(user, "/forget", language_code=lang)
     assert find_button(confirm, t.gettext("Yes, delete"))

@@ -257,3 +257,27 @@ async def test_ready_messages_in_the_practitioners_group(polling: Harness) -> No
         field="date", example="2026-12-01"
     )
     await group_post(h, lambda m: wrong in m["text"])
+
+
+async def test_talk_to_a_person_leaves_the_answer_card_in_place(polling: Harness) -> None:
+    h, c, t = polling, polling.client, polling.i18n.get("ru")
+    await start_in(h, 6120, "ru")
+    card = await c.ask(6120, "как получить pesel", language_code="ru")
+    prompt, _ = await c.press(6120, card, t.gettext("🙋 Talk to a person"))
+    assert prompt["message_id"] > card["message_id"]  # a new message under the card
+    kept = next(
+        m for m in (await c.chat(6120))["messages"] if m["message_id"] == card["message_id"]
+    )
+    assert kept["text"] == card["text"] and kept.get("reply_markup") == card.get("reply_markup")
+
+
+async def test_a_question_without_an_answer_goes_to_a_person_in_one_tap(polling: Harness) -> None:
+    h, c, t = polling, polling.client, polling.i18n.get("pl")
+    await start_in(h, 6121, "pl")
+    unknown = await c.ask(6121, "Kto wygra puchar świata w piłce w tym roku?", language_code="pl")
+    assert "🤔" in unknown["text"]
+    sent, _ = await c.press(6121, unknown, t.gettext("📨 Send my question to a person"))
+    assert sent["message_id"] > unknown["message_id"]
+    post = await group_post(h, lambda m: "puchar świata" in m["text"])
+    assert "#" in post["text"]
+    assert t.gettext(SENT).split("#")[0] in sent["text"]

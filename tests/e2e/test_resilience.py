@@ -80,6 +80,8 @@ async def test_a_database_that_went_away(tmp_path: Path) -> None:
                 assert status == 503 and "database" in page.lower()
         finally:
             h.store.sessions = working
+            assert gone.pool.checkedout() == 0  # failed requests gave their connections back
             await gone.dispose()
         _, toast = await c.press(7700, card, t.gettext("👍 Helpful"))
         assert toast == t.gettext("Thank you for your feedback!")
+        assert h.store.engine.pool.checkedout() == 0

@@ -103,7 +103,8 @@ async def test_find_a_school_by_district(demo: Harness) -> None:
     assert "DEMO nr 2" in str(again["reply_markup"])
     # The preparatory-class topic offers the finder too.
     answer = await c.ask(user, "подготовительный класс для ребёнка", language_code="ru")
-    find_button(answer, t.gettext("🏫 Find a school with a preparatory class"))
+    details, _ = await c.press(user, answer, t.gettext("📖 More details"))
+    find_button(details, t.gettext("🏫 Find a school with a preparatory class"))
 
 
 async def test_real_bot_never_shows_demo_schools(tmp_path: object, demo: Harness) -> None:

@@ -88,10 +88,11 @@ async def test_an_edit_reaches_the_bot_without_a_restart(polling: Harness) -> No
     async with workspace(polling) as ws:
         assert await ws.login("anna") == 200
         new = "Numer PESEL dostaniesz w urzędzie gminy. Sprawdzone dziś: okienko 7."
-        status, _ = await ws.post("/t/pesel/pl", await form(polling, "pesel", "pl", answer=new))
+        # The short answer: what the bot shows first.
+        status, _ = await ws.post("/t/pesel/pl", await form(polling, "pesel", "pl", summary=new))
         assert status == 200
     doc, _ = await stored(polling, "pesel", "pl")
-    assert doc.answer == new and doc.status.value == "draft"
+    assert doc.summary == new and doc.status.value == "draft"
 
     async def bot_says_it() -> bool:
         reply = await polling.client.ask(8801, "Jak wyrobić numer PESEL?", language_code="pl")
