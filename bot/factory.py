@@ -126,14 +126,21 @@ def build_dispatcher(
             store, librarian, Profiles(store), i18n, settings, secret, services or Services(store)
         )
     )
+    provider = settings.translation_provider()
     desk = Desk(
         settings.practitioner_chat_id is not None,
         Hours.parse(settings.working_hours, settings.timezone),
         i18n,
+        translation=provider.name if provider else None,
+        external_translation=bool(provider and provider.external),
     )
     dp["desk"] = desk
     dp["handoff"] = Handoff(
-        settings.practitioner_chat_id, desk, i18n, settings.practitioner_language
+        settings.practitioner_chat_id,
+        desk,
+        i18n,
+        settings.practitioner_language,
+        provider,
     )
     dp["safety_check"] = safety_check
     dp["forward_question"] = questions.forward_question

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flows.cards import title
 from knowledge import handoff, render
+from knowledge import machine_translation as mt
 from knowledge.enums import TicketStatus
 from knowledge.handoff import DeliveryError, Desk, RecipientBlockedError
 from knowledge.i18n import N_, I18n, Translator
@@ -78,6 +79,8 @@ class Handoff:
     desk: Desk
     i18n: I18n
     group_lang: str
+    provider: mt.Provider | None = None
+    """Machine translation between the migrant's language and the group's (None: off)."""
 
     @property
     def available(self) -> bool:
@@ -100,21 +103,26 @@ class Handoff:
         topic: str | None,
         text: str,
         urgent: bool = False,
+        consent: bool | None = None,
     ) -> Ticket:
         """Open (or continue) the person's ticket and post the message in the group.
 
         `urgent`: the person got a safety reply (112 and a helpline); the post says so first.
+        `consent`: whether the person allowed an external translation service (asked once).
         """
         if self.group is None:
             raise HandoffUnavailableError("PRACTITIONER_CHAT_ID is not set")
         ticket, new = await handoff.open_ticket(
             session, user_key, chat_id, lang, topic, urgent=urgent
         )
+        shown = html.escape(clip(text))
+        if self.provider is not None and (consent or not self.provider.external):
+            shown = await self._with_translation(text, lang, self.group_lang, self.staff)
         try:
             if new:
                 post = await bot.send_message(
                     self.group,
-                    await self._question(session, library, ticket, text),
+                    await self._question(session, library, ticket, shown),
                     reply_markup=self._close_button(ticket),
                 )
             else:
@@ -122,7 +130,7 @@ class Handoff:
                 alarm = f"{self._urgent_line()}\n" if urgent else ""
                 post = await bot.send_message(
                     self.group,
-                    f"{alarm}🎫 #{ticket.id} ↪\n\n{html.escape(clip(text))}",
+                    f"{alarm}🎫 #{ticket.id} ↪\n\n{shown}",
                     reply_parameters=ReplyParameters(
                         message_id=root, allow_sending_without_reply=True
                     ),
@@ -135,9 +143,33 @@ class Handoff:
         )
         return ticket
 
-    async def _question(
-        self, session: AsyncSession, library: Library, ticket: Ticket, text: str
+    @property
+    def consent_needed(self) -> bool:
+        """Whether a migrant is asked before their messages go to the translation service."""
+        return self.provider is not None and self.provider.external
+
+    async def _with_translation(
+        self, text: str, source: str | None, target: str, reader: Translator
     ) -> str:
+        """HTML: the translation with the original below; the original alone, with a note,
+        when the translation could not be had; the original alone when it needs none."""
+        original = html.escape(clip(text, RELAYED_TEXT // 2))
+        translated = await mt.translate(self.provider, text, source, target)
+        if translated is None:
+            if source == target:
+                return html.escape(clip(text))
+            note = reader.gettext("(Automatic translation is not available right now.)")
+            return f"{html.escape(clip(text))}\n\n<i>{html.escape(note)}</i>"
+        if " ".join(translated.split()) == " ".join(text.split()):
+            return html.escape(clip(text))  # already in the reader's language
+        label = reader.gettext("Translated automatically — original:")
+        translation = html.escape(clip(translated, RELAYED_TEXT // 2))
+        return f"{translation}\n\n<i>{html.escape(label)}</i>\n{original}"
+
+    async def _question(
+        self, session: AsyncSession, library: Library, ticket: Ticket, shown: str
+    ) -> str:
+        """The first post of a ticket; `shown` is the message as HTML (maybe translated)."""
         t = self.staff
         lines = [self._urgent_line()] if ticket.urgent else []
         lines.append(f"🎫 <b>#{ticket.id}</b> · {html.escape(t.language_name(ticket.lang))}")
@@ -155,7 +187,7 @@ class Handoff:
         else:
             lines.append("⚠️ " + html.escape(t.gettext("Nobody on the list speaks this language.")))
         how = html.escape(t.gettext(HOW_TO_ANSWER))
-        lines += ["", html.escape(clip(text)), "", f"<i>{how}</i>"]
+        lines += ["", shown, "", f"<i>{how}</i>"]
         return "\n".join(lines)
 
     def _urgent_line(self) -> str:
@@ -191,7 +223,10 @@ class Handoff:
             return
         author = await self._author(session, message)
         m = self.i18n.get(ticket.lang)
-        relay = f"💬 <b>{html.escape(author)}</b>:\n\n{html.escape(clip(message.text))}"
+        # In the migrant's language, with the original; a practitioner who already wrote in it
+        # (a ready message, say) is sent as written.
+        text = await self._with_translation(message.text, None, ticket.lang, m)
+        relay = f"💬 <b>{html.escape(author)}</b>:\n\n{text}"
         try:
             await bot.send_message(
                 ticket.chat_id, relay, reply_markup=self._reply_button(ticket, m)

@@ -14,11 +14,12 @@ from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row, Start
 from aiogram_dialog.widgets.text import Format
 
-from flows.common import menu_button
+from flows.common import menu_button, user_key_of
 from flows.states import AnswerSG, HandoffSG
 from flows.widgets import Tr, translator
 from knowledge.handoff import Desk
 from knowledge.i18n import N_
+from knowledge.profiles import Profiles
 
 ID_TALK = "person"
 Forward = Callable[[DialogManager, str], Awaitable[None]]
@@ -68,7 +69,30 @@ async def get_write(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     service = _service(dialog_manager)
     lang = translator(dialog_manager).lang
     expect = service.expect_answer(lang) if service.available else None
-    return {"available": service.available, "expect": expect or "", **_urgency(dialog_manager)}
+    ask_consent = False
+    if service.available and service.external_translation:
+        profiles: Profiles = dialog_manager.middleware_data["profiles"]
+        ask_consent = await profiles.translation_consent(user_key_of(dialog_manager)) is None
+    return {
+        "available": service.available,
+        "expect": expect or "",
+        "ask_consent": ask_consent,
+        "service": service.translation or "",
+        **_urgency(dialog_manager),
+    }
+
+
+async def _consent(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    """Asked once: may this person's messages go to the external translation service?"""
+    profiles: Profiles = manager.middleware_data["profiles"]
+    allowed = button.widget_id == "mt_yes"
+    await profiles.set_translation_consent(user_key_of(manager), allowed)
+    t = translator(manager)
+    await callback.answer(
+        t.gettext("Your messages will be translated automatically.")
+        if allowed
+        else t.gettext("Your messages will be sent as you write them.")
+    )
 
 
 def _urgency(manager: DialogManager) -> dict[str, bool]:
@@ -100,6 +124,16 @@ def make_dialog() -> Dialog:
                 when="available",
             ),
             Tr("They see your message and your language, not your name.", when="available"),
+            Tr(
+                "\n🌐 The team may not speak your language. May {service}, an outside "
+                "translation service, translate your messages for them? You can write either way.",
+                when="ask_consent",
+            ),
+            Row(
+                Button(Tr("✅ Yes, translate"), id="mt_yes", on_click=_consent),
+                Button(Tr("✍️ No, send as I write"), id="mt_no", on_click=_consent),
+                when="ask_consent",
+            ),
             Format("\n<i>{expect}</i>", when="expect"),
             Tr(URGENT_LATER, when="urgent_later"),
             Tr(

@@ -11,12 +11,18 @@ from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 from flows.common import AfterUpdate, menu_button, user_key_of
 from flows.states import PrivacySG
 from flows.widgets import Tr, translator
+from knowledge.handoff import Desk
 from knowledge.profiles import Profiles
 
 
 async def get_about(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     settings = dialog_manager.middleware_data["settings"]
-    return {"days": settings.retention_days}
+    desk: Desk = dialog_manager.middleware_data["desk"]
+    return {
+        "days": settings.retention_days,
+        "service": desk.translation or "",
+        "external": desk.external_translation,
+    }
 
 
 async def on_forget(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
@@ -53,6 +59,21 @@ def make_dialog() -> Dialog:
                 "If you talk to a person or subscribe to news, I also keep the number of this "
                 "chat, so that the answer or the news can reach you — until the conversation is "
                 "closed and {days} days have passed, or until you unsubscribe."
+            ),
+            Tr(
+                "Messages you send to a person are posted in the team's Telegram group. /forget "
+                "deletes everything Witaj keeps, but it does not delete those posts: they stay "
+                "in the group until a practitioner deletes them."
+            ),
+            Tr(
+                "Automatic translation is on: your messages to a person and their answers are "
+                "translated by {service}.",
+                when="service",
+            ),
+            Tr(
+                "{service} is an outside company: your messages go there only if you allow it "
+                "(you are asked once).",
+                when="external",
             ),
             Tr(
                 "\nAnswers are general information, not legal advice: "

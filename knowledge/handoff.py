@@ -96,6 +96,10 @@ class Desk:
     available: bool
     hours: Hours
     i18n: I18n
+    translation: str | None = None
+    """The machine translation service's name, when messages are translated."""
+    external_translation: bool = False
+    """Whether that service is an outside company (the migrant is asked before using it)."""
 
     def expect_answer(self, lang: str, now: datetime | None = None) -> str | None:
         """Outside working hours: when a person will answer, in the migrant's words."""

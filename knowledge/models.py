@@ -229,6 +229,9 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_key: Mapped[str] = mapped_column(String(64), unique=True)
     language: Mapped[str | None] = mapped_column(String(8))
+    translation_consent: Mapped[bool | None] = mapped_column(
+        doc="May their messages to a person go to an external translation service (asked once)."
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -63,6 +63,20 @@ async def set_language(session: AsyncSession, key: str, language: str) -> None:
     await session.flush()
 
 
+async def translation_consent(session: AsyncSession, key: str) -> bool | None:
+    """None: never asked."""
+    return await session.scalar(select(Person.translation_consent).where(Person.user_key == key))
+
+
+async def set_translation_consent(session: AsyncSession, key: str, consent: bool) -> None:
+    person = await session.scalar(select(Person).where(Person.user_key == key))
+    if person is None:
+        session.add(Person(user_key=key, translation_consent=consent))
+    else:
+        person.translation_consent = consent
+    await session.flush()
+
+
 async def record_feedback(
     session: AsyncSession, key: str, slug: str, lang: str, *, helpful: bool
 ) -> bool:

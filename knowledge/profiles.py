@@ -36,6 +36,14 @@ class Profiles:
             await people.set_language(session, key, lang)
         self._remember(key, lang, time.monotonic())
 
+    async def translation_consent(self, key: str) -> bool | None:
+        async with self.store.sessions() as session:
+            return await people.translation_consent(session, key)
+
+    async def set_translation_consent(self, key: str, consent: bool) -> None:
+        async with self.store.sessions.begin() as session:
+            await people.set_translation_consent(session, key, consent)
+
     async def forget(self, key: str, chat_id: int | None = None) -> people.Forgotten:
         async with self.store.sessions.begin() as session:
             forgotten = await people.forget(session, key, chat_id)

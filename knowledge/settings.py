@@ -9,12 +9,15 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from knowledge.languages import LANGUAGES
+
+if TYPE_CHECKING:
+    from knowledge.machine_translation import Provider
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/witaj.sqlite3"
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
@@ -109,6 +112,27 @@ class Settings(BaseSettings):
         description="Announcement messages per second (Telegram allows about 30).",
     )
 
+    # --- machine translation between migrants and practitioners (off by default)
+    translate_provider: Literal["none", "libretranslate", "deepl"] = Field(
+        default="none",
+        description="Translate practitioners' replies into the migrant's language and the "
+        "migrant's messages into PRACTITIONER_LANGUAGE, each with its original.",
+    )
+    libretranslate_url: str | None = Field(
+        default=None, description="Base URL of a self-hosted LibreTranslate server."
+    )
+    libretranslate_api_key: SecretStr | None = Field(
+        default=None, description="Its API key, if it requires one."
+    )
+    deepl_auth_key: SecretStr | None = Field(
+        default=None,
+        description="DeepL API key (an external service: migrants are asked before their "
+        "messages go there).",
+    )
+    translate_timeout: float = Field(
+        default=5.0, gt=0, le=30, description="Seconds to wait before sending the original."
+    )
+
     # --- links and schools
     bot_username: str | None = Field(
         default=None,
@@ -136,6 +160,25 @@ class Settings(BaseSettings):
         if secret and not re.fullmatch(r"[A-Za-z0-9_-]{12,256}", secret):
             raise ValueError("use 12-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return value
+
+    @model_validator(mode="after")
+    def _provider_is_complete(self) -> Settings:
+        if self.translate_provider == "libretranslate" and not self.libretranslate_url:
+            raise ValueError("TRANSLATE_PROVIDER=libretranslate needs LIBRETRANSLATE_URL")
+        if self.translate_provider == "deepl" and not _secret(self.deepl_auth_key):
+            raise ValueError("TRANSLATE_PROVIDER=deepl needs DEEPL_AUTH_KEY")
+        return self
+
+    def translation_provider(self) -> Provider | None:
+        from knowledge.machine_translation import build_provider
+
+        return build_provider(
+            self.translate_provider,
+            url=self.libretranslate_url,
+            api_key=_secret(self.libretranslate_api_key),
+            deepl_key=_secret(self.deepl_auth_key),
+            timeout=self.translate_timeout,
+        )
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -165,3 +208,7 @@ class Settings(BaseSettings):
         if value not in LANGUAGES:
             raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
         return value
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None

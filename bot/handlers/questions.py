@@ -16,6 +16,7 @@ from flows.states import AnswerSG, HandoffSG, SafetySG
 from knowledge import metrics, safety, usage
 from knowledge.i18n import I18n
 from knowledge.library import Library
+from knowledge.profiles import Profiles
 from knowledge.services import Services
 
 
@@ -157,12 +158,16 @@ async def to_person(
     topic = start.get("topic")
     urgent = alarm is not None or bool(start.get("urgent"))
     lang = manager.middleware_data["lang"]
+    consent = None
+    if handoff.consent_needed:
+        profiles: Profiles = manager.middleware_data["profiles"]
+        consent = await profiles.translation_consent(user_key)
     try:
         ticket = await handoff.ask(
             bot, session, library,
             user_key=user_key, chat_id=chat_id, lang=lang,
             topic=topic if isinstance(topic, str) else None, text=text,
-            urgent=urgent,
+            urgent=urgent, consent=consent,
         )  # fmt: skip
         await session.commit()
         data: dict[str, object] = {"ticket": ticket.id}
