@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Cancel, Row, ScrollingGroup
+from aiogram_dialog.widgets.kbd import (
+    Cancel,
+    CurrentPage,
+    NextPage,
+    PrevPage,
+    Row,
+    ScrollingGroup,
+)
 from aiogram_dialog.widgets.text import Format
 
 from flows.cards import title, topic_id
@@ -42,6 +49,14 @@ def make_dialog() -> Dialog:
                 id=ID_PAGES,
                 width=1,
                 height=PAGE_SIZE,
+                hide_pager=True,
+            ),
+            # "2 of 3" between the arrows, in the reader's language.
+            Row(
+                PrevPage(ID_PAGES, text=Format("◀️")),
+                CurrentPage(ID_PAGES, text=Tr("{current_page1} of {pages}")),
+                NextPage(ID_PAGES, text=Format("▶️")),
+                when=lambda data, *_: len(data["topics"]) > PAGE_SIZE,
             ),
             Row(Cancel(Tr("⬅️ Back")), menu_button()),
             getter=get_topics,

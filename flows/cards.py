@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -74,6 +75,23 @@ def _notices(
     if tr.reviewed_at is not None:
         notes.append(t.gettext("Last checked: {date}").format(date=t.date(tr.reviewed_at)))
     return notes
+
+
+def _fitted(text: str, limit: int, lang: str) -> str:
+    """`_text` of a plain text, cut so that what Telegram counts stays within `limit` — the
+    bidi isolates of right-to-left text take room too."""
+    shown = _text(clip(text, limit), lang)
+    overflow = _visible_length(shown) - limit
+    if overflow > 0:
+        shown = _text(clip(text, limit - overflow), lang)
+    return shown
+
+
+def _visible_length(html_text: str) -> int:
+    return telegram_length(html.unescape(_TAG.sub("", html_text)))
+
+
+_TAG = re.compile(r"<[^>]+>")
 
 
 def _text(text: str, lang: str) -> str:
@@ -207,7 +225,7 @@ def school_card(school: SchoolDoc, t: Translator) -> str:
     fixed = telegram_length("\n".join(lines + tail)) + 200
     share = max(200, (TELEGRAM_LIMIT - fixed) // max(1, len(view.sections)))
     for heading, text in view.sections:
-        lines += ["", f"<b>{esc(heading)}</b>", _text(clip(text, share), view.shown_lang)]
+        lines += ["", f"<b>{esc(heading)}</b>", _fitted(text, share, view.shown_lang)]
     if tail:
         lines += ["", *tail]
     return "\n".join(lines)

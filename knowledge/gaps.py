@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 
 from rapidfuzz import fuzz
 from sqlalchemy import case, delete, func, select
@@ -178,6 +179,18 @@ async def feedback_report(session: AsyncSession) -> list[FeedbackLine]:
     return sorted(lines, key=lambda x: (-x.share_unhelpful, -x.unhelpful, x.slug, x.lang))
 
 
+class ReviewState(StrEnum):
+    """Where a topic's review plan stands on a given day."""
+
+    OVERDUE = "overdue"
+    """Its review date has passed."""
+    NEVER_REVIEWED = "never-reviewed"
+    """No review date, and nobody has ever vouched for any of its texts."""
+    UNSCHEDULED = "unscheduled"
+    """Reviewed once, but no date for the next review."""
+    SCHEDULED = "scheduled"
+
+
 @dataclass(frozen=True)
 class Due:
     slug: str
@@ -187,14 +200,34 @@ class Due:
     expires: date | None = None
     """The earliest `valid_until` among the topic's texts and sources: a fact that stops being
     right then (a deadline, a rule that ends)."""
+    last_reviewed: datetime | None = None
+    """When someone last vouched for one of the topic's texts (None: never)."""
 
     def expiring(self, today: date) -> bool:
         return self.expires is not None and self.expires - today <= EXPIRY_NOTICE
 
+    def state(self, today: date) -> ReviewState:
+        """Only a review date that has passed makes a topic overdue: a topic without one was
+        never planned, which is not the same as late."""
+        if self.review_due is not None:
+            return ReviewState.OVERDUE if self.review_due < today else ReviewState.SCHEDULED
+        if self.last_reviewed is None:
+            return ReviewState.NEVER_REVIEWED
+        return ReviewState.UNSCHEDULED
 
-async def review_plan(session: AsyncSession) -> list[Due]:
-    """Every topic with its owner and review date: facts about to expire first, then the most
-    overdue (or unplanned)."""
+
+_ORDER = {
+    ReviewState.OVERDUE: 0,
+    ReviewState.NEVER_REVIEWED: 1,
+    ReviewState.UNSCHEDULED: 1,
+    ReviewState.SCHEDULED: 2,
+}
+
+
+async def review_plan(session: AsyncSession, today: date | None = None) -> list[Due]:
+    """Every topic with its owner and review date: facts about to expire first, then the
+    overdue (the most overdue first), then those without a review date, then the rest."""
+    today = today or date.today()
     rows = await session.scalars(
         select(Topic).options(
             selectinload(Topic.owner),
@@ -205,6 +238,7 @@ async def review_plan(session: AsyncSession) -> list[Due]:
     for t in rows:
         dates = [tr.valid_until for tr in t.translations]
         dates += [s.valid_until for tr in t.translations for s in tr.sources]
+        reviews = [tr.reviewed_at for tr in t.translations if tr.reviewed_at is not None]
         plan.append(
             Due(
                 t.slug,
@@ -212,13 +246,23 @@ async def review_plan(session: AsyncSession) -> list[Due]:
                 t.owner.telegram_id if t.owner else None,
                 t.review_due,
                 min((d for d in dates if d is not None), default=None),
+                max(reviews, default=None),
             )
         )
-    return sorted(plan, key=lambda d: (d.expires or date.max, d.review_due or date.min, d.slug))
+    return sorted(
+        plan,
+        key=lambda d: (
+            d.expires or date.max,
+            _ORDER[d.state(today)],
+            d.review_due or date.min,
+            d.slug,
+        ),
+    )
 
 
 def overdue(plan: list[Due], today: date) -> list[Due]:
-    return [d for d in plan if d.review_due is None or d.review_due < today or d.owner is None]
+    """Topics whose review date has passed (not those that have none)."""
+    return [d for d in plan if d.state(today) is ReviewState.OVERDUE]
 
 
 def expiring(plan: list[Due], today: date) -> list[Due]:
@@ -246,7 +290,7 @@ def reminders(plan: list[Due], today: date) -> dict[int, list[Due]]:
     """Overdue or expiring topics by their owner's Telegram id (owners without one get none)."""
     out: dict[int, list[Due]] = {}
     for due in plan:
-        late = due.review_due is not None and due.review_due < today
+        late = due.state(today) is ReviewState.OVERDUE
         if due.telegram_id and (late or due.expiring(today)):
             out.setdefault(due.telegram_id, []).append(due)
     return out

@@ -52,10 +52,10 @@ def unbalanced_bold(text: str) -> bool:
 
 
 LRI, PDI = "\u2066", "\u2069"
-_CORE = frozenset({"L", "EN", "NSM", "BN"})
+_CORE = frozenset({"L", "EN", "NSM"})
 """Bidi classes that make a left-to-right run: letters of any left-to-right script (Polish
 with its diacritics, Cyrillic), European digits, combining marks."""
-_JOINERS = frozenset({"ES", "ET", "CS", "ON", "WS"})
+_JOINERS = frozenset({"ES", "ET", "CS", "ON", "WS", "BN"})
 """Separators, spaces and neutral signs: part of a run only between two of its core
 characters ("A1–C2", "+48 71 701 11 00", "ul. Ślężna 5", "https://a.pl/x?y=1")."""
 _BREAKERS = frozenset("*•\u2066\u2067\u2068\u2069")
@@ -100,9 +100,9 @@ def isolate_ltr(text: str) -> str:
             else:
                 break
         run = text[start:end]
-        if end < n and text[end] == ")" and run.count("(") > run.count(")"):
-            end += 1
-        elif end < n and text[end] in "%+" and run[-1:].isdigit():  # 50%, 800+
+        if (end < n and text[end] == ")" and run.count("(") > run.count(")")) or (
+            end < n and text[end] in "%+" and run[-1:].isdigit()
+        ):
             end += 1
         out.append(f"{LRI}{text[start:end]}{PDI}")
         i = end

@@ -199,6 +199,7 @@ def test_an_answer_past_its_date_says_it_may_have_changed(
         ("• Urząd Wojewódzki، COM أو USC", ["Urząd Wojewódzki", "COM", "USC"]),
         ("**Karta pobytu** لمدة 3 سنوات", ["Karta pobytu", "3"]),
         ("Ми живемо в Wrocław", ["Ми живемо в Wrocław"]),
+        ("عائلتي 👨\u200d👩\u200d👧 هنا", []),  # an emoji sequence is never split
     ],
 )
 def test_left_to_right_runs_in_arabic_stay_whole(text: str, runs: list[str]) -> None:

@@ -72,7 +72,7 @@ async def _compose(request: web.Request, *, send: bool) -> web.Response:
                     created_by=current_user(request).name, topics=sorted(catalog),
                 )  # fmt: skip
                 await announcements.start(session, row)
-            return redirect("/announcements")
+            return redirect("/announcements?saved=sending")
     except announcements.AnnouncementError as exc:
         return await _page(request, status=400, error=str(exc), texts=texts, audience=audience)
     async with request.app[STORE].sessions() as session:
@@ -87,5 +87,6 @@ async def cancel(request: web.Request) -> web.Response:
         row = await announcements.get(session, int(request.match_info["id"]))
         if row is None:
             raise web.HTTPNotFound()
+        stopped = row.status is AnnouncementStatus.SENDING  # else it had finished: nothing to stop
         await announcements.cancel(session, row)
-    return redirect("/announcements")
+    return redirect("/announcements?saved=stopped" if stopped else "/announcements")

@@ -13,9 +13,12 @@ from knowledge.enums import Category
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from workspace.common import ids_field, library, redirect, refresh, store
 from workspace.pages import render
+from workspace.paging import paginate
 from workspace.session import current_user, form_of, translator
 
 routes = web.RouteTableDef()
+INBOX_PAGE = 20
+"""Groups of unanswered questions on one page."""
 
 
 @routes.get("/unanswered")
@@ -30,7 +33,7 @@ async def unanswered_page(request: web.Request) -> web.Response:
     return render(
         request,
         "unanswered.html",
-        groups=groups,
+        page=paginate(groups, request.query.get("page"), INBOX_PAGE),
         topics=topics,
         categories=[c.value for c in Category],
         notice=request.query.get("notice"),
@@ -40,12 +43,15 @@ async def unanswered_page(request: web.Request) -> web.Response:
 @routes.post("/unanswered/link")
 async def unanswered_link(request: web.Request) -> web.Response:
     form = form_of(request)
+    slug = str(form.get("slug", ""))
+    if not slug:  # no topic is picked for the practitioner: they choose one, or nothing happens
+        return redirect("/unanswered?notice=choose")
     try:
         async with store(request).sessions.begin() as session:
             missing = await gaps.answer_with_topic(
                 session,
                 ids_field(form),
-                str(form.get("slug", "")),
+                slug,
                 actor=current_user(request).name,
             )
     except LookupError:
@@ -82,7 +88,7 @@ async def unanswered_new(request: web.Request) -> web.Response:
     except (ValueError, ValidationError) as exc:
         return render(request, "message.html", status=400, message=str(exc))
     refresh(request)
-    return redirect(f"/t/{slug}/{lang}")
+    return redirect(f"/t/{slug}/{lang}?saved=created")
 
 
 @routes.post("/unanswered/dismiss")
@@ -102,18 +108,20 @@ async def feedback_page(request: web.Request) -> web.Response:
 
 @routes.get("/reviews")
 async def reviews_page(request: web.Request) -> web.Response:
-    async with store(request).sessions() as session:
-        plan = await gaps.review_plan(session)
-        users = await accounts.list_users(session)
     today = date.today()
+    async with store(request).sessions() as session:
+        plan = await gaps.review_plan(session, today)
+        users = await accounts.list_users(session)
     return render(
         request,
         "reviews.html",
         plan=plan,
+        states={d.slug: d.state(today).value for d in plan},
         late={d.slug for d in gaps.overdue(plan, today)},
         expiring={d.slug for d in gaps.expiring(plan, today)},
         today=today,
         owners=[u.name for u in users],
+        just_saved=request.query.get("topic") if request.query.get("saved") == "plan" else None,
     )
 
 
@@ -131,4 +139,5 @@ async def reviews_set(request: web.Request) -> web.Response:
         return render(request, "message.html", status=400, message=str(exc))
     except LookupError:
         raise web.HTTPNotFound() from None
-    return redirect("/reviews")
+    slug = request.match_info["slug"]
+    return redirect(f"/reviews?saved=plan&topic={slug}#review-{slug}")

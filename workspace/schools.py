@@ -88,7 +88,7 @@ async def school_add(request: web.Request) -> web.Response:
             form=typed,
         )
     refresh(request)
-    return redirect(f"/schools/{doc.code}")
+    return redirect(f"/schools/{doc.code}?saved=school")
 
 
 def _problem(exc: Exception) -> str:
@@ -116,7 +116,7 @@ def _facts_context(request: web.Request, school: School, **extra: Any) -> dict[s
 async def school_page(request: web.Request) -> web.Response:
     async with request.app[STORE].sessions() as session:
         school = await _school(request, session)
-        context = _facts_context(request, school, saved="saved" in request.query)
+        context = _facts_context(request, school)
     return render(request, "school.html", **context)
 
 
@@ -224,7 +224,8 @@ async def info_save(request: web.Request) -> web.Response:
             context["conflict"] = conflict
             return render(request, "school_info.html", status=409, **context)
     refresh(request)
-    return redirect(f"/schools/{school.code}/{lang}?saved=1")
+    saved = "reviewed" if form.get("action") == "review" else "1"
+    return redirect(f"/schools/{school.code}/{lang}?saved={saved}")
 
 
 @routes.post("/schools/{code}/{lang:[a-z]{2}}/restore/{revision:\\d+}")
@@ -244,7 +245,7 @@ async def info_restore(request: web.Request) -> web.Response:
         except LookupError:
             raise web.HTTPNotFound() from None
     refresh(request)
-    return redirect(f"/schools/{school.code}/{lang}?restored=1")
+    return redirect(f"/schools/{school.code}/{lang}?saved=restored")
 
 
 @routes.get("/schools/{code}/qr.{kind:(png|svg)}")

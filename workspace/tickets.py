@@ -7,18 +7,21 @@ from aiohttp import web
 from knowledge import handoff
 from knowledge.i18n import N_
 from workspace.pages import render
+from workspace.paging import paginate
 from workspace.session import STORE
 
 routes = web.RouteTableDef()
 STATUS_WORDS = (N_("open"), N_("closed"))
 """Ticket states as the templates show them (`_(status.value)`), for extraction."""
+TICKETS_PAGE = 50
 
 
 @routes.get("/tickets")
 async def tickets_page(request: web.Request) -> web.Response:
     async with request.app[STORE].sessions() as session:
         rows = await handoff.list_tickets(session)
-    return render(request, "tickets.html", rows=rows)
+    page = paginate(rows, request.query.get("page"), TICKETS_PAGE)
+    return render(request, "tickets.html", page=page)
 
 
 @routes.get("/tickets/{ticket:\\d+}")

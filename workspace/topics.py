@@ -100,10 +100,20 @@ def _editor_context(
         "sources_text": _sources_text(shown),
         "version": version if version is not None else (row.version if row else ""),
         "cell": matrix.cell(row, polish),
-        "preview": (f"<b>{to_html(shown.title)}</b>\n\n{to_html(shown.answer)}" if shown else None),
+        "preview": _preview(shown),
         "length": card_length(shown.title, shown.answer) if shown else 0,
         "history": reviewing.history(TRANSLATIONS, row) if row else [],
     }
+
+
+def _preview(doc: TranslationDoc | None) -> str | None:
+    """As the bot shows it: the short answer first, then (after "More details") the rest."""
+    if doc is None:
+        return None
+    title = f"<b>{to_html(doc.title)}</b>"
+    if not doc.summary:
+        return f"{title}\n\n{to_html(doc.answer)}"
+    return f"{title}\n\n{to_html(doc.summary)}\n\n<hr>\n{title}\n\n{to_html(doc.answer)}"
 
 
 async def _source_states(session: Any, row: Any) -> list[tuple[Any, str, Any]]:
@@ -210,7 +220,8 @@ async def editor_save(request: web.Request) -> web.Response:
         if form.get("notify") == "on" and accounts.can_manage(user):
             notified = await _notify_followers(request, session, topic)
     refresh(request)
-    return redirect(f"/t/{topic.slug}/{lang}?saved=1&notified={notified}")
+    saved = "reviewed" if action == "review" else "1"
+    return redirect(f"/t/{topic.slug}/{lang}?saved={saved}&notified={notified}")
 
 
 async def _notify_followers(request: web.Request, session: Any, topic: Any) -> int:
@@ -256,4 +267,4 @@ async def restore(request: web.Request) -> web.Response:
         except LookupError:
             raise web.HTTPNotFound() from None
     refresh(request)
-    return redirect(f"/t/{topic.slug}/{lang}?restored=1")
+    return redirect(f"/t/{topic.slug}/{lang}?saved=restored")

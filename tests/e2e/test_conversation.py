@@ -108,3 +108,17 @@ async def converse(harness: Harness, lang: str, user: int) -> None:
     assert toast == t.gettext("Done: everything about you is deleted.")
     assert await count(harness, Person, 0) == 0
     assert await count(harness, Feedback, 0) == 0
+
+
+async def test_the_topic_list_says_which_page_of_how_many(polling: Harness) -> None:
+    c, t = polling.client, polling.i18n.get("pl")
+    menu = await c.ask(4300, "/menu", language_code="pl")
+    listing, _ = await c.press(4300, menu, t.gettext("🎒 School"))
+    pages = -(-len(polling.library.in_category("school")) // 7)
+    assert pages > 1
+    where = t.gettext("{current_page1} of {pages}")
+    find_button(listing, where.format(current_page1=1, pages=pages))
+    second, _ = await c.press(4300, listing, "▶️")
+    find_button(second, where.format(current_page1=2, pages=pages))
+    first, _ = await c.press(4300, second, "◀️")
+    find_button(first, where.format(current_page1=1, pages=pages))
