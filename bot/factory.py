@@ -36,6 +36,7 @@ from flows import (
     handoff,
     language,
     menu,
+    paths,
     privacy,
     safety,
     schools,
@@ -163,6 +164,7 @@ def build_dispatcher(
         schools.make_dialog(),
         subscribe.make_dialog(),
         safety.make_dialog(),
+        paths.make_dialog(),
     )
     setup_dialogs(dp, events_isolation=isolation, message_manager=KeepingMessageManager())
     return dp

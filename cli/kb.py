@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -42,7 +42,14 @@ async def kb_import(
                 "kept the database text (use --force to overwrite, history keeps both)",
                 markup=False,
             )
-        if report.conflicts:
+        guided = await store.import_paths(source / "paths", force=force)
+        out.print(
+            f"paths: {len(guided.created)} created, {len(guided.updated)} updated, "
+            f"{len(guided.conflicts)} conflicts"
+        )
+        for key in guided.conflicts:
+            err.print(f"conflict: path {key} was edited in the database; kept", markup=False)
+        if report.conflicts or guided.conflicts:
             raise typer.Exit(1)
 
     await with_store(run, seed=False)
@@ -75,6 +82,14 @@ async def kb_export(
     written = write_dir(topics, folder)
     changed = sum(1 for w in written if w.changed)
     out.print(f"exported {len(written)} topics to {folder} ({changed} files changed)")
+    guided = await with_store(lambda store: store.guided_paths())
+    if guided:
+        from knowledge.paths import dump_path
+
+        (folder / "paths").mkdir(parents=True, exist_ok=True)
+        for path in guided:
+            (folder / "paths" / f"{path.slug}.yaml").write_text(dump_path(path), encoding="utf-8")
+        out.print(f"exported {len(guided)} guided paths to {folder / 'paths'}")
 
 
 @kb_app.command("format")
@@ -125,6 +140,11 @@ async def kb_check(
         outdated=old,
     )
     findings += lint.check_safety(safety.file_in(directory or settings.content_dir))
+    slugs = {t.slug for t in topics}
+    if directory:
+        findings += lint.check_paths(directory / "paths", slugs)
+    else:
+        findings += lint.check_paths(None, slugs, await with_store(_paths))
     errors = [f for f in findings if f.severity is lint.Severity.ERROR]
     table = Table(title=f"kb check: {len(topics)} topics", show_lines=False)
     for column in ("severity", "topic", "languages", "problem"):
@@ -137,6 +157,13 @@ async def kb_check(
     out.print(f"{len(errors)} errors, {len(findings) - len(errors)} warnings")
     if errors:
         raise typer.Exit(1)
+
+
+async def _paths(store: Store) -> list[Any]:
+    from knowledge import path_store
+
+    async with store.sessions() as session:
+        return list(await path_store.load_paths(session))
 
 
 @kb_app.command("sources")

@@ -80,10 +80,10 @@ def _notices(
 def _fitted(text: str, limit: int, lang: str) -> str:
     """`_text` of a plain text, cut so that what Telegram counts stays within `limit` — the
     bidi isolates of right-to-left text take room too."""
-    shown = _text(clip(text, limit), lang)
+    shown = text_html(clip(text, limit), lang)
     overflow = _visible_length(shown) - limit
     if overflow > 0:
-        shown = _text(clip(text, limit - overflow), lang)
+        shown = text_html(clip(text, limit - overflow), lang)
     return shown
 
 
@@ -94,7 +94,7 @@ def _visible_length(html_text: str) -> int:
 _TAG = re.compile(r"<[^>]+>")
 
 
-def _text(text: str, lang: str) -> str:
+def text_html(text: str, lang: str) -> str:
     """Stored answer text to HTML, with bidi isolates in right-to-left languages."""
     return to_html(isolate_ltr(text) if lang in RTL_LANGUAGES else text)
 
@@ -112,7 +112,7 @@ def answer_card(
     notes = "\n".join(f"<i>{html.escape(n)}</i>" for n in notices)
     mark = RLM if shown in RTL_LANGUAGES else ""
     text = tr.answer if full else _short(tr)
-    body = f"{mark}<b>{html.escape(tr.title)}</b>\n\n{_text(text, shown)}"
+    body = f"{mark}<b>{html.escape(tr.title)}</b>\n\n{text_html(text, shown)}"
     text = f"{body}\n\n{notes}" if notes else body
     sources = [{"title": s.title, "url": s.url} for s in tr.sources]
     return Card(text, shown, sources)
@@ -141,7 +141,7 @@ def bilingual_card(topic: TopicDoc, t: Translator, polish: Translator) -> Card:
     if shown != SOURCE_LANGUAGE:
         mark = RLM if shown in RTL_LANGUAGES else ""
         parts.append(f"— {html.escape(NATIVE_NAMES[shown])} —")
-        parts.append(f"{mark}<b>{html.escape(mine.title)}</b>\n\n{_text(_short(mine), shown)}")
+        parts.append(f"{mark}<b>{html.escape(mine.title)}</b>\n\n{text_html(_short(mine), shown)}")
     text = "\n\n".join(parts)
     if telegram_length(text) > TELEGRAM_LIMIT:  # never cut: the Polish part is what matters
         text = "\n\n".join(parts[:2])

@@ -6,7 +6,7 @@ from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.kbd import Row, Start
 
 from flows.common import category_buttons, find_button
-from flows.states import AskSG, HandoffSG, LanguageSG, MainSG, PrivacySG
+from flows.states import AskSG, HandoffSG, LanguageSG, MainSG, PathSG, PrivacySG
 from flows.widgets import Tr
 
 
@@ -17,6 +17,7 @@ def make_dialog() -> Dialog:
             Tr("Pick a topic, or just type your question in any language."),
             category_buttons(),
             find_button(),
+            Start(Tr("🧭 Step by step: my checklist"), id="paths", state=PathSG.choose),
             Start(Tr("❓ Ask a question"), id="ask", state=AskSG.prompt),
             Start(Tr("🙋 Talk to a person"), id="person", state=HandoffSG.write),
             Row(

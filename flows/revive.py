@@ -27,6 +27,7 @@ from flows.states import (
     HandoffSG,
     LanguageSG,
     MainSG,
+    PathSG,
     PrivacySG,
     SchoolSG,
     SubscribeSG,
@@ -43,6 +44,7 @@ PLACES: dict[str, tuple[State, dict[str, Any] | None]] = {
     "language": (LanguageSG.choose, None),
     "choose_lang": (LanguageSG.choose, None),
     "privacy": (PrivacySG.about, None),
+    "paths": (PathSG.choose, None),
     ID_FIND: (SchoolSG.districts, None),
     "stop": (SubscribeSG.settings, None),
 }

@@ -48,3 +48,10 @@ class SubscribeSG(StatesGroup):
 
 class SafetySG(StatesGroup):
     alert = State()
+
+
+class PathSG(StatesGroup):
+    choose = State()
+    ask = State()
+    checklist = State()
+    next = State()

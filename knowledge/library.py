@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from knowledge import repository, schools, versions
+from knowledge import path_store, repository, schools, versions
 from knowledge.content import TopicDoc
+from knowledge.paths import PathDoc
 from knowledge.schools import SchoolDoc
 from knowledge.search import SearchDocument, SearchIndex
 from knowledge.store import Store
@@ -71,6 +72,8 @@ class Library:
     index: SearchIndex
     schools: Mapping[str, SchoolDoc] = field(default_factory=dict)
     """The schools with preparatory classes, by code."""
+    paths: Mapping[str, PathDoc] = field(default_factory=dict)
+    """The guided paths, by slug, in their order."""
 
     @classmethod
     def build(
@@ -90,7 +93,18 @@ class Library:
 
     def with_schools(self, schools_: Mapping[str, SchoolDoc], version: int) -> Library:
         """The same topics and index with another schools directory (a school was edited)."""
-        return Library(version, self.catalog, self.index, MappingProxyType(dict(schools_)))
+        return Library(
+            version, self.catalog, self.index, MappingProxyType(dict(schools_)), self.paths
+        )
+
+    def with_paths(self, paths_: Iterable[PathDoc]) -> Library:
+        return Library(
+            self.version,
+            self.catalog,
+            self.index,
+            self.schools,
+            MappingProxyType({p.slug: p for p in paths_}),
+        )
 
     def in_category(self, category: str) -> list[TopicDoc]:
         return [doc for doc in self.catalog.values() if doc.category == category]
@@ -134,13 +148,15 @@ class Librarian:
                     return False
                 topics = await repository.load_topics(session)
                 directory = await schools.load_directory(session, demo=self.demo)
+                guided = await path_store.load_paths(session)
             current = self._library
             if not force and _same_topics(current, topics):
-                self._library = current.with_schools(directory, version)
+                library = current.with_schools(directory, version)
             else:
-                self._library = await asyncio.to_thread(
+                library = await asyncio.to_thread(
                     Library.build, topics, directory, version, self.cache
                 )
+            self._library = library.with_paths(guided)
         log.info("library built: %d topics, content version %d", len(topics), version)
         return True
 

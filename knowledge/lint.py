@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -190,6 +191,42 @@ def _cross_language(topic: TopicDoc) -> list[Finding]:
         if placeholders(tr.answer) != base_placeholders:
             found.append(
                 Finding(Severity.ERROR, topic.slug, lang, f"placeholders differ from {base_lang}")
+            )
+    return found
+
+
+def check_paths(
+    directory: Path | None, topics: set[str], paths: list[Any] | None = None
+) -> list[Finding]:
+    """Guided paths (`content/paths/*.yaml`, or `paths` as loaded from the database): each
+    loads, every step's topic exists, every language has every word, no step is unreachable."""
+    from knowledge import paths as guided
+
+    if paths is None:
+        try:
+            paths = guided.load_paths(directory or guided.PATHS_DIR)
+        except (OSError, yaml.YAMLError, ValidationError, ValueError) as exc:
+            reason = " ".join(str(exc).split())[:300]
+            return [Finding(Severity.ERROR, "paths", "", reason)]
+    found = []
+    for path in paths:
+        for problem in guided.lint(path, topics):
+            lang, _, rest = problem.partition(": ")
+            langs = lang if lang in LANGUAGES else ""
+            found.append(
+                Finding(Severity.ERROR, f"path:{path.slug}", langs, rest if langs else problem)
+            )
+        drafts = [
+            lang for lang, words in path.translations.items() if words.status is not Status.REVIEWED
+        ]
+        if drafts:
+            found.append(
+                Finding(
+                    Severity.WARNING,
+                    f"path:{path.slug}",
+                    " ".join(sorted(drafts)),
+                    "not reviewed yet",
+                )
             )
     return found
 

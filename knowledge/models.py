@@ -532,3 +532,68 @@ class JobLease(Base):
     holder: Mapped[str] = mapped_column(String(64), default="")
     expires_at: Mapped[datetime] = mapped_column(doc="The holder must renew before this.")
     last_done: Mapped[datetime | None] = mapped_column(doc="When the job last completed a run.")
+
+
+class GuidedPath(Base):
+    """A guided path's shape: its questions, its steps and their conditions (see
+    `knowledge.paths`); its words, per language, are `PathText` rows reviewed like topics."""
+
+    __tablename__ = "guided_path"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(32), unique=True)
+    shape: Mapped[dict[str, Any]] = mapped_column(
+        JSON, doc="order, questions and steps, as in the path's YAML."
+    )
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    texts: Mapped[list[PathText]] = relationship(
+        back_populates="path", cascade="all, delete-orphan", order_by="PathText.lang"
+    )
+
+
+class PathText(Reviewed, Base):
+    """A path's words in one language."""
+
+    __tablename__ = "path_text"
+    __table_args__ = (UniqueConstraint("path_id", "lang"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path_id: Mapped[int] = mapped_column(
+        ForeignKey("guided_path.id", ondelete="CASCADE"), index=True
+    )
+    lang: Mapped[str] = mapped_column(String(8))
+    body: Mapped[dict[str, Any]] = mapped_column(
+        JSON, doc="title, intro, the questions' and steps' words (PathTextDoc without review)."
+    )
+
+    path: Mapped[GuidedPath] = relationship(back_populates="texts")
+    revisions: Mapped[list[PathRevision]] = relationship(
+        back_populates="text", cascade="all, delete-orphan", order_by="PathRevision.id"
+    )
+
+
+class PathRevision(Snapshot, Base):
+    """A path's words in one language just before a change."""
+
+    __tablename__ = "path_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text_id: Mapped[int] = mapped_column(ForeignKey("path_text.id", ondelete="CASCADE"), index=True)
+
+    text: Mapped[PathText] = relationship(back_populates="revisions")
+
+
+class PathProgress(Base):
+    """One person on one path: their answers and the steps they ticked. Minimal: a keyed
+    hash, short answer codes and step ids; `/forget` deletes it."""
+
+    __tablename__ = "path_progress"
+    __table_args__ = (UniqueConstraint("user_key", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(64), index=True)
+    path: Mapped[str] = mapped_column(String(32))
+    answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    done: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,6 +19,7 @@ from knowledge.models import (
     AppSecret,
     Delivery,
     Feedback,
+    PathProgress,
     Person,
     Subscription,
     Ticket,
@@ -121,13 +122,16 @@ class Forgotten:
     questions: int
     tickets: int = 0
     subscriptions: int = 0
+    paths: int = 0
 
 
 async def forget(session: AsyncSession, key: str, chat_id: int | None = None) -> Forgotten:
     """Delete everything stored about one person: profile, votes, questions, conversations
-    (with their messages), subscriptions and — by the chat's id — announcement deliveries."""
+    (with their messages), subscriptions, guided paths and — by the chat's id — announcement
+    deliveries."""
     counts = []
-    for model in (Person, Feedback, UnansweredQuestion, Ticket, Subscription):
+    models = (Person, Feedback, UnansweredQuestion, Ticket, Subscription, PathProgress)
+    for model in models:
         result = await session.execute(delete(model).where(model.user_key == key))
         counts.append(int(result.rowcount or 0))  # type: ignore[attr-defined]
     if chat_id is not None:

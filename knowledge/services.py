@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from knowledge import announcements, people, schools, usage
+from knowledge import announcements, path_store, people, schools, usage
 from knowledge.store import Store
 
 
@@ -44,6 +44,20 @@ class Services:
     ) -> None:
         async with self._store.transaction() as session:
             await people.log_unanswered(session, key, text, lang, score, guesses)
+
+    async def path_progress(self, key: str, slug: str) -> path_store.Progress | None:
+        async with self._store.sessions() as session:
+            return await path_store.progress(session, key, slug)
+
+    async def started_paths(self, key: str) -> list[str]:
+        async with self._store.sessions() as session:
+            return await path_store.started_paths(session, key)
+
+    async def save_path_progress(
+        self, key: str, slug: str, answers: dict[str, str], done: set[str] | frozenset[str]
+    ) -> None:
+        async with self._store.transaction() as session:
+            await path_store.save_progress(session, key, slug, answers, done)
 
     async def count(self, event: str) -> None:
         """An anonymous weekly count (no person, no text), written at once."""

@@ -19,9 +19,10 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from knowledge import leases, repository, school_csv, schools, versions
+from knowledge import leases, path_store, paths, repository, school_csv, schools, versions
 from knowledge.content import TopicDoc, load_dir
 from knowledge.db import make_engine, make_session_factory, upgrade
+from knowledge.paths import PathDoc
 from knowledge.repository import ImportReport
 
 DEMO_SCHOOLS = Path(__file__).resolve().parent / "demo" / "schools.csv"
@@ -86,7 +87,29 @@ class Store:
             )
         if report.conflicts:
             log.warning("seed kept newer database edits of %s", ", ".join(report.conflicts))
+        await self.seed_paths(directory / "paths")
         return report
+
+    async def seed_paths(self, directory: Path) -> None:
+        """The guided paths of the seed, under the same rule as the topics."""
+        async with self._exclusive("seed-paths"):
+            report = await self.import_paths(directory, actor="seed")
+        if report.created or report.updated:
+            log.info("seed paths: %s", ", ".join(report.created + report.updated))
+        if report.conflicts:
+            log.warning("seed kept newer database edits of %s", ", ".join(report.conflicts))
+
+    async def import_paths(
+        self, directory: Path, *, actor: str = "import", force: bool = False
+    ) -> path_store.PathImport:
+        """Guided paths from `directory` (a content folder's `paths/`), in one transaction."""
+        found = paths.load_paths(directory)
+        async with self.transaction() as session:
+            return await path_store.import_paths(session, found, actor=actor, force=force)
+
+    async def guided_paths(self) -> list[PathDoc]:
+        async with self.sessions() as session:
+            return await path_store.load_paths(session)
 
     @asynccontextmanager
     async def _exclusive(self, job: str, wait: float = 120.0) -> AsyncIterator[None]:

@@ -225,3 +225,19 @@ def test_user_accounts_can_be_disabled_enabled_given_a_password_and_removed(db: 
     assert code != 0 and "no user 'anna'" in output
     code, output = user("remove", "boss")
     assert code != 0 and "last admin" in output and can_log_in("boss", first)
+
+
+def test_guided_paths_go_out_and_come_back_with_the_knowledge_base(
+    db: Path, tmp_path: Path
+) -> None:
+    from knowledge.paths import load_paths
+
+    out = tmp_path / "kb"
+    assert runner.invoke(app, ["kb", "export", str(out)]).exit_code == 0
+    exported = load_paths(out / "paths")
+    assert {p.slug for p in exported} >= {"just-arrived", "protection-ends"}
+    assert exported == load_paths()  # the seed, exactly
+    file = out / "paths" / "just-arrived.yaml"
+    file.write_text(file.read_text().replace("slug: just-arrived", "slug: 'Not A Slug'"))
+    result = runner.invoke(app, ["kb", "check", "--dir", str(out)])
+    assert result.exit_code == 1 and "paths" in result.output

@@ -201,6 +201,11 @@ PAGES: list[tuple[str, str, set[str]]] = [
     ("POST", "/announcements/1/cancel", {"admin", "editor"}),
     ("GET", "/messages", set(ROLES)),
     ("POST", "/messages/1", set(ROLES)),
+    ("GET", "/paths", {"admin", "editor", "translator"}),
+    ("GET", "/paths/just-arrived/pl", {"admin", "editor", "translator"}),
+    ("POST", "/paths/just-arrived/uk", {"admin", "editor", "translator"}),
+    ("POST", "/paths/just-arrived/pl", {"admin", "editor"}),
+    ("POST", "/paths/just-arrived/pl/restore/1", {"admin", "editor"}),
     ("GET", "/usage", {"admin", "editor", "translator"}),
     ("GET", "/usage.csv", {"admin", "editor", "translator"}),
 ]

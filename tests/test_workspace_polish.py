@@ -87,7 +87,7 @@ def chosen(options: list[tuple[str, bool, str]]) -> str:
 
 
 @pytest_asyncio.fixture
-async def admin(site: Site) -> AsyncIterator[Browser]:  # noqa: F811
+async def admin(site: Site) -> AsyncIterator[Browser]:
     browser = Browser(site, headers={"Accept-Language": "en"})
     assert await browser.login("admin") == 303
     yield browser
@@ -118,7 +118,7 @@ def translated(lang: str, text: str) -> str:
 
 
 async def test_every_save_lands_on_a_page_that_says_it_was_saved(
-    site: Site,  # noqa: F811
+    site: Site,
     admin: Browser,
 ) -> None:
     _, page, _ = await admin.get("/t/pesel/en")
@@ -179,7 +179,7 @@ async def test_every_save_lands_on_a_page_that_says_it_was_saved(
 
 @pytest.mark.parametrize("lang", ["pl", "uk"])
 async def test_the_confirmation_is_in_the_practitioners_language(
-    site: Site,  # noqa: F811
+    site: Site,
     lang: str,
 ) -> None:
     browser = Browser(site, headers={"Accept-Language": lang})
@@ -209,7 +209,7 @@ async def test_only_our_own_words_show_as_a_confirmation(admin: Browser) -> None
 
 
 async def test_the_inbox_suggests_a_topic_but_picks_none(
-    site: Site,  # noqa: F811
+    site: Site,
     admin: Browser,
 ) -> None:
     async with site.store.sessions.begin() as session:
@@ -256,7 +256,7 @@ def test_only_a_passed_review_date_is_overdue() -> None:
     assert gaps.reminders(plan, today) == {7: [late]}
 
 
-async def test_the_reviews_page_says_never_reviewed(site: Site, admin: Browser) -> None:  # noqa: F811
+async def test_the_reviews_page_says_never_reviewed(site: Site, admin: Browser) -> None:
     async with site.store.sessions() as session:
         plan = await gaps.review_plan(session)
     assert {d.state(date.today()) for d in plan} == {gaps.ReviewState.NEVER_REVIEWED}
@@ -312,7 +312,7 @@ def test_pages(count: int, wanted: str | None, number: int, pages: int, shown: l
     assert page.next == (number + 1 if number < pages else None)
 
 
-async def _questions(site: Site, n: int) -> None:  # noqa: F811
+async def _questions(site: Site, n: int) -> None:
     """`n` questions nobody could answer, each unlike the others (one group each)."""
     async with site.store.sessions.begin() as session:
         for i in range(n):
@@ -339,7 +339,7 @@ def _pager(page: str) -> str:
     ],
 )
 async def test_the_inbox_pager(
-    site: Site,  # noqa: F811
+    site: Site,
     admin: Browser,
     count: int,
     path: str,
@@ -358,7 +358,7 @@ async def test_the_inbox_pager(
         assert 'href="?page=2" rel="prev"' in page and 'rel="next"' not in page
 
 
-async def test_the_tickets_pager(site: Site, admin: Browser) -> None:  # noqa: F811
+async def test_the_tickets_pager(site: Site, admin: Browser) -> None:
     async with site.store.sessions.begin() as session:
         for i in range(TICKETS_PAGE + 1):
             session.add(Ticket(user_key=f"u{i}", chat_id=i, lang="uk", status=TicketStatus.CLOSED))

@@ -79,6 +79,10 @@ RULES: dict[tuple[str, str], Rule | None] = {
     ("POST", "/announcements/{id}/cancel"): MANAGERS,
     ("GET", "/messages"): rule(A, E, T, S),
     ("POST", "/messages/{id}"): rule(A, E, T, S),
+    ("GET", "/paths"): STAFF,
+    ("GET", "/paths/{slug}/{lang}"): STAFF,  # other languages read-only for a translator
+    ("POST", "/paths/{slug}/{lang}"): TOPIC,
+    ("POST", "/paths/{slug}/{lang}/restore/{revision}"): TOPIC,
     ("GET", "/usage"): STAFF,
     ("GET", "/usage.csv"): STAFF,
 }

@@ -23,6 +23,7 @@ from workspace import (
     announcements,
     auth,
     inbox,
+    paths,
     ready_messages,
     schools,
     tickets,
@@ -101,6 +102,7 @@ async def build_workspace(
         announcements,
         ready_messages,
         usage,
+        paths,
     ):
         app.add_routes(module.routes)
     app.add_routes(public.routes)

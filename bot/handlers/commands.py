@@ -10,7 +10,16 @@ from aiogram.types import Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.filters import PrivateChat, SlashCommand
-from flows.states import HandoffSG, LanguageSG, MainSG, PrivacySG, SchoolSG, SubscribeSG
+from flows import paths as paths_flow
+from flows.states import (
+    HandoffSG,
+    LanguageSG,
+    MainSG,
+    PathSG,
+    PrivacySG,
+    SchoolSG,
+    SubscribeSG,
+)
 from knowledge.i18n import N_, Translator
 from knowledge.library import Library
 from knowledge.links import parse_payload
@@ -84,6 +93,20 @@ async def subscribe(message: Message, dialog_manager: DialogManager) -> None:
     )
 
 
+async def path(message: Message, dialog_manager: DialogManager) -> None:
+    """`/path`: a guided path's questions, then a personal checklist."""
+    await dialog_manager.start(PathSG.choose, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+async def next_step(message: Message, dialog_manager: DialogManager) -> None:
+    """`/next`: the next unticked step of the path the person followed last."""
+    found = await paths_flow.next_step_data(dialog_manager)
+    state = PathSG.next if found else PathSG.choose
+    await dialog_manager.start(
+        state, data=found, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
+    )
+
+
 async def person(message: Message, dialog_manager: DialogManager) -> None:
     """`/person`: talk to a person, from anywhere."""
     await dialog_manager.start(HandoffSG.write, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
@@ -103,6 +126,8 @@ async def help_(message: Message, t: Translator) -> None:
                 t.gettext("Type a question in any language, or use the menu."),
                 "",
                 "/menu — " + t.gettext("main menu"),
+                "/path — " + t.gettext("step by step: my checklist"),
+                "/next — " + t.gettext("my next step"),
                 "/person — " + t.gettext("talk to a person"),
                 "/language — " + t.gettext("change language"),
                 "/subscribe — " + t.gettext("news from the city's team"),
@@ -121,6 +146,8 @@ COMMANDS = {
     "start": N_("start again"),
     "menu": N_("main menu"),
     "language": N_("change language"),
+    "path": N_("step by step: my checklist"),
+    "next": N_("my next step"),
     "person": N_("talk to a person"),
     "help": N_("what I can do"),
     "subscribe": N_("news from the city's team"),
@@ -141,6 +168,8 @@ def make_router() -> Router:
     router.message.register(forget, Command("forget"))
     router.message.register(subscribe, Command("subscribe"))
     router.message.register(person, Command("person"))
+    router.message.register(path, Command("path"))
+    router.message.register(next_step, Command("next"))
     router.message.register(help_, Command("help"))
     router.message.register(unknown_command, SlashCommand())
     return router
