@@ -89,6 +89,9 @@ def test_the_installed_wheel_runs_and_serves_a_page(installed: Path, tmp_path: P
     package = Path(located.stdout.strip()).parent.parent
     assert (package / "locales" / "uk" / "LC_MESSAGES" / "messages.mo").is_file()
     assert (package / "locales" / "pl" / "LC_MESSAGES" / "workspace.mo").is_file()
+    content = package / "knowledge" / "content"
+    assert len(list((content / "paths").glob("*.yaml"))) >= 4  # the guided paths ship too
+    assert (content / "safety" / "crisis.yaml").is_file()
     upgraded = _run(installed, "db", "upgrade", env=env, cwd=tmp_path)
     assert upgraded.returncode == 0 and "up to date" in upgraded.stdout, upgraded.stderr
 
