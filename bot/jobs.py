@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 
+from bot.announcer import RateLimiter
+from bot.path_reminders import send_path_reminders
 from bot.reminders import send_reminders
 from knowledge import handoff, leases, people
-from knowledge.i18n import workspace_i18n
+from knowledge.i18n import I18n, workspace_i18n
 from knowledge.library import Librarian
 from knowledge.models import utcnow
 from knowledge.services import Services
@@ -41,6 +43,8 @@ class Jobs:
     settings: Settings
     services: Services
     holder: str = field(default_factory=lambda: uuid.uuid4().hex)
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(25))
+    """The announcement sender's: reminders and announcements share one rate."""
 
     async def run_forever(self, every: float = REFRESH_SECONDS) -> None:
         while True:
@@ -53,6 +57,7 @@ class Jobs:
             ("content", self.refresh),
             ("usage", self.services.flush_usage),
             ("reminders", lambda: self.reminders(now)),
+            ("path reminders", lambda: self.path_reminders(now)),
             ("purge", lambda: self.purge(now)),
         ):
             try:
@@ -76,6 +81,21 @@ class Jobs:
             await send_reminders(self.bot, self.store, i18n, today)
 
         return await self._once("reminders", due, send, now)
+
+    async def path_reminders(self, now: datetime) -> bool:
+        """Once a day: reminders before guided paths' deadlines, to those who asked."""
+        city = ZoneInfo(self.settings.timezone)
+        today = now.astimezone(city).date()
+
+        def due(last: datetime | None) -> bool:
+            return last is None or last.astimezone(city).date() < today
+
+        async def send() -> None:
+            i18n = I18n(default=self.settings.default_language)
+            library = self.librarian.current
+            await send_path_reminders(self.bot, self.store, library, i18n, today, self.limiter)
+
+        return await self._once("path-reminders", due, send, now)
 
     async def purge(self, now: datetime) -> bool:
         """Drop unanswered questions and closed tickets past retention, hourly at most."""

@@ -97,8 +97,6 @@ class BotRuntime:
             services=self.services,
         )
         await register_commands(bot, i18n)
-        jobs = Jobs(bot, self.store, self.librarian, settings, self.services, holder=self.holder)
-        self._tasks.append(asyncio.create_task(jobs.run_forever()))
         self.announcer = Announcer(
             bot,
             self.store,
@@ -108,6 +106,11 @@ class BotRuntime:
             holder=self.holder,
             lease=settings.job_lease_seconds,
         )
+        jobs = Jobs(
+            bot, self.store, self.librarian, settings, self.services,
+            holder=self.holder, limiter=self.announcer.limiter,
+        )  # fmt: skip
+        self._tasks.append(asyncio.create_task(jobs.run_forever()))
         self._tasks.append(asyncio.create_task(self.announcer.run_forever()))
         if settings.bot_mode == "webhook":
             await self._start_webhook(bot, dp, me.id)

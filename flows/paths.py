@@ -8,7 +8,7 @@ import html
 from typing import Any
 
 from aiogram.types import CallbackQuery
-from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog import Dialog, DialogManager, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
@@ -114,7 +114,7 @@ def _steps(manager: DialogManager, path: PathDoc) -> list[StepDoc]:
 async def get_checklist(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     path = _path(dialog_manager)
     if path is None:
-        return {"text": "", "ticks": [], "cards": []}
+        return {"text": "", "ticks": [], "cards": [], "can_remind": False, "reminding": False}
     t = translator(dialog_manager)
     words = path.text(t.lang)[1]
     done = set(dialog_manager.dialog_data.get("done", []))
@@ -139,7 +139,12 @@ async def get_checklist(dialog_manager: DialogManager, **_: Any) -> dict[str, An
             lines.append(say(t.gettext("⏰ By {date}").format(date=t.date(step.deadline))))
     left = len([s for s in steps if s.id not in done])
     lines += ["", t.ngettext("{n} step to go.", "{n} steps to go.", left).format(n=left)]
+    saved = await services_of(dialog_manager).path_progress(user_key_of(dialog_manager), path.slug)
+    deadlines = any(s.deadline is not None and s.id not in done for s in steps)
+    reminding = bool(saved and saved.reminders)
     return {
+        "can_remind": deadlines and not reminding,
+        "reminding": reminding,
         "text": "\n".join(lines),
         "ticks": [(s.id, f"{'✅' if s.id in done else '⬜'} {n}") for n, s in enumerate(steps, 1)],
         "cards": [
@@ -159,6 +164,24 @@ async def on_tick(callback: CallbackQuery, _w: Any, manager: DialogManager, item
     await _save(manager, path)
 
 
+async def on_reminders(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    """Opt in (or out) of a reminder before each deadline of this checklist."""
+    path = _path(manager)
+    if path is None:
+        return
+    on = button.widget_id == "remind"
+    chat = callback.message.chat.id if callback.message else callback.from_user.id
+    await services_of(manager).set_path_reminders(
+        user_key_of(manager), path.slug, chat if on else None
+    )
+    t = translator(manager)
+    await callback.answer(
+        t.gettext("I will remind you a month, a week and a day before each deadline.")
+        if on
+        else t.gettext("No more deadline reminders.")
+    )
+
+
 async def on_again(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
     manager.dialog_data.update(answers={}, q=0)
     await manager.switch_to(PathSG.ask)
@@ -171,9 +194,7 @@ async def open_card(
     so that the checklist's buttons keep working above it."""
     slug = slug_of(manager, item)
     if slug is not None:
-        await manager.start(
-            AnswerSG.card, data={"slug": slug}, mode=StartMode.NEW_STACK, show_mode=ShowMode.SEND
-        )
+        await manager.start(AnswerSG.card, data={"slug": slug}, mode=StartMode.NEW_STACK)
 
 
 async def next_step_data(manager: DialogManager) -> dict[str, Any] | None:
@@ -236,6 +257,18 @@ def make_dialog() -> Dialog:
             Tr("<i>Tap ⬜ when a step is done; 📄 opens its answer.</i>"),
             Group(labelled_select(ID_TICK, "ticks", on_tick), width=6),
             Column(labelled_select(ID_STEP, "cards", open_card)),
+            Button(
+                Tr("🔔 Remind me before deadlines"),
+                id="remind",
+                on_click=on_reminders,
+                when="can_remind",
+            ),
+            Button(
+                Tr("🔕 Stop deadline reminders"),
+                id="unremind",
+                on_click=on_reminders,
+                when="reminding",
+            ),
             Row(
                 Button(Tr("🔁 Answer again"), id="again", on_click=on_again),
                 SwitchTo(Tr("🧭 Other paths"), id="others", state=PathSG.choose),

@@ -596,4 +596,10 @@ class PathProgress(Base):
     path: Mapped[str] = mapped_column(String(32))
     answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     done: Mapped[list[str]] = mapped_column(JSON, default=list)
+    remind_chat: Mapped[int | None] = mapped_column(
+        BigInteger, doc="Only when the person asked for reminders before deadlines: their chat."
+    )
+    reminded: Mapped[list[str]] = mapped_column(
+        JSON, default=list, doc="'step:days' reminders already sent (never twice)."
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from knowledge.models import GuidedPath, PathProgress, PathRevision, PathText, utcnow
-from knowledge.paths import PathDoc, PathTextDoc
+from knowledge.paths import PathDoc, PathTextDoc, checklist
 from knowledge.reviewing import Kind, find, keep_revision
 from knowledge.versions import bump_content_version
 
@@ -138,11 +139,71 @@ async def import_paths(
 class Progress:
     answers: dict[str, str]
     done: frozenset[str]
+    reminders: bool = False
 
 
 async def progress(session: AsyncSession, key: str, slug: str) -> Progress | None:
     row = await _progress_row(session, key, slug)
-    return Progress(dict(row.answers), frozenset(row.done)) if row else None
+    if row is None:
+        return None
+    return Progress(dict(row.answers), frozenset(row.done), row.remind_chat is not None)
+
+
+async def set_reminders(session: AsyncSession, key: str, slug: str, chat_id: int | None) -> bool:
+    """Reminders before this path's deadlines on (to `chat_id`) or off; False: no progress."""
+    row = await _progress_row(session, key, slug)
+    if row is None:
+        return False
+    row.remind_chat = chat_id
+    await session.flush()
+    return True
+
+
+REMIND_DAYS = (30, 7, 1)
+"""How many days before a step's deadline a reminder goes out."""
+
+
+@dataclass(frozen=True)
+class Reminder:
+    row_id: int
+    user_key: str
+    chat_id: int
+    path: str
+    step: str
+    days: int
+    mark: int
+    """Which of `REMIND_DAYS` this reminder is (the nearest at or above `days`)."""
+
+
+async def due_reminders(
+    session: AsyncSession, paths: Mapping[str, PathDoc], today: date
+) -> list[Reminder]:
+    """Unticked steps of opted-in people whose deadline is `REMIND_DAYS` away (or nearer and
+    not yet reminded at that distance), once each."""
+    rows = await session.scalars(select(PathProgress).where(PathProgress.remind_chat.is_not(None)))
+    due = []
+    for row in rows:
+        path = paths.get(row.path)
+        if path is None or row.remind_chat is None:
+            continue
+        for step in checklist(path, row.answers):
+            if step.deadline is None or step.id in row.done:
+                continue
+            left = (step.deadline - today).days
+            marks = [d for d in REMIND_DAYS if 0 <= left <= d]
+            if marks and f"{step.id}:{min(marks)}" not in row.reminded:
+                due.append(
+                    Reminder(
+                        row.id, row.user_key, row.remind_chat, row.path, step.id, left, min(marks)
+                    )
+                )
+    return due
+
+
+async def mark_reminded(session: AsyncSession, reminder: Reminder) -> None:
+    row = await session.get(PathProgress, reminder.row_id)
+    if row is not None:
+        row.reminded = sorted({*row.reminded, f"{reminder.step}:{reminder.mark}"})
 
 
 async def started_paths(session: AsyncSession, key: str) -> list[str]:

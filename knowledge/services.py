@@ -59,6 +59,10 @@ class Services:
         async with self._store.transaction() as session:
             await path_store.save_progress(session, key, slug, answers, done)
 
+    async def set_path_reminders(self, key: str, slug: str, chat_id: int | None) -> bool:
+        async with self._store.transaction() as session:
+            return await path_store.set_reminders(session, key, slug, chat_id)
+
     async def count(self, event: str) -> None:
         """An anonymous weekly count (no person, no text), written at once."""
         async with self._store.transaction() as session:

@@ -90,3 +90,37 @@ async def test_a_skipped_question_rules_nothing_out_and_next_without_a_path_offe
         assert words.steps[step.id].title in shown
     deadline = next(s for s in path.steps if s.deadline is not None).deadline
     assert deadline is not None and t.date(deadline) in shown
+
+
+async def test_a_reminder_before_the_deadline_comes_once_and_opens_the_answer(
+    polling: Harness,
+) -> None:
+    from datetime import date
+
+    from bot.announcer import RateLimiter
+    from bot.path_reminders import send_path_reminders
+    from knowledge.i18n import I18n
+
+    h, c, t = polling, polling.client, polling.i18n.get("uk")
+    await start_in(h, PARENT + 2, "uk")
+    path = h.library.paths["protection-ends"]
+    words = path.translations["uk"]
+    offer = await c.ask(PARENT + 2, "/path", language_code="uk")
+    screen, _ = await c.press(PARENT + 2, offer, "🧭 " + words.title)
+    for _ in path.questions:
+        screen, _ = await c.press(PARENT + 2, screen, t.gettext("Skip"))
+    _, toast = await c.press(PARENT + 2, screen, t.gettext("🔔 Remind me before deadlines"))
+    assert toast == t.gettext("I will remind you a month, a week and a day before each deadline.")
+
+    assert h.runtime.bot is not None
+    week_before = date(2027, 2, 25)
+    args = (h.runtime.bot, h.store, h.library, I18n(), week_before, RateLimiter(25))
+    sent = await send_path_reminders(*args)
+    steps_with_deadline = [s for s in path.steps if s.deadline is not None]
+    assert sent == len(steps_with_deadline)
+    reminder = (await c.chat(PARENT + 2))["messages"][-1]
+    assert "7" in reminder["text"] and t.date(date(2027, 3, 4)) in reminder["text"]
+    assert await send_path_reminders(*args) == 0  # once only
+    step = next(s for s in path.steps if s.id == steps_with_deadline[-1].id)
+    card, _ = await c.press(PARENT + 2, reminder, "📄 " + words.steps[step.id].title)
+    assert card["text"].startswith(h.library.catalog[step.topic].translations["uk"].title)

@@ -62,6 +62,8 @@ def upgrade() -> None:
     sa.Column('path', sa.String(length=32), nullable=False),
     sa.Column('answers', sa.JSON(), nullable=False),
     sa.Column('done', sa.JSON(), nullable=False),
+    sa.Column('remind_chat', sa.BigInteger(), nullable=True),
+    sa.Column('reminded', sa.JSON(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_path_progress')),
     sa.UniqueConstraint('user_key', 'path', name=op.f('uq_path_progress_user_key'))
