@@ -61,6 +61,10 @@ def make_dialog() -> Dialog:
                 "closed and {days} days have passed, or until you unsubscribe."
             ),
             Tr(
+                "If you follow a step-by-step path: your answers to its questions and the steps "
+                "you ticked — and this chat's number, if you asked for deadline reminders."
+            ),
+            Tr(
                 "Messages you send to a person are posted in the team's Telegram group. /forget "
                 "deletes everything Witaj keeps, but it does not delete those posts: they stay "
                 "in the group until a practitioner deletes them."
