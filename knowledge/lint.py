@@ -5,7 +5,7 @@ Errors block publishing (non-zero exit); warnings are review work still to do.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -216,19 +216,18 @@ def check_paths(
             found.append(
                 Finding(Severity.ERROR, f"path:{path.slug}", langs, rest if langs else problem)
             )
-        drafts = [
-            lang for lang, words in path.translations.items() if words.status is not Status.REVIEWED
-        ]
-        if drafts:
-            found.append(
-                Finding(
-                    Severity.WARNING,
-                    f"path:{path.slug}",
-                    " ".join(sorted(drafts)),
-                    "not reviewed yet",
-                )
-            )
+        found += _unreviewed(f"path:{path.slug}", path.translations)
     return found
+
+
+def _unreviewed(slug: str, translations: Mapping[str, Any]) -> list[Finding]:
+    """A warning naming the languages nobody has reviewed yet (none when all are)."""
+    drafts = [lang for lang, text in translations.items() if text.status is not Status.REVIEWED]
+    if not drafts:
+        return []
+    return [
+        Finding(Severity.WARNING, slug, ",".join(drafts), "draft, not reviewed by a practitioner")
+    ]
 
 
 def check_safety(path: Path) -> list[Finding]:
@@ -242,16 +241,5 @@ def check_safety(path: Path) -> list[Finding]:
         reason = " ".join(str(exc).split())[:300]
         return [Finding(Severity.ERROR, "safety", "", f"{path.name}: {reason}")]
     found = [Finding(Severity.ERROR, "safety", "", problem) for problem in safety.lint(doc)]
-    drafts = [
-        lang for lang, texts in doc.translations.items() if texts.status is not Status.REVIEWED
-    ]
-    if drafts:
-        found.append(
-            Finding(
-                Severity.WARNING,
-                "safety",
-                ",".join(drafts),
-                "draft, not reviewed by a practitioner",
-            )
-        )
+    found += _unreviewed("safety", doc.translations)
     return found

@@ -54,13 +54,19 @@ async def get_language(session: AsyncSession, key: str) -> str | None:
     return await session.scalar(select(Person.language).where(Person.user_key == key))
 
 
-async def set_language(session: AsyncSession, key: str, language: str) -> None:
+async def _profile(session: AsyncSession, key: str) -> Person:
+    """The person's row, made now if they had none (choosing something makes a profile)."""
     person = await session.scalar(select(Person).where(Person.user_key == key))
     if person is None:
-        session.add(Person(user_key=key, language=language))
-    else:
-        person.language = language
-        person.seen_at = utcnow()
+        person = Person(user_key=key)
+        session.add(person)
+    return person
+
+
+async def set_language(session: AsyncSession, key: str, language: str) -> None:
+    person = await _profile(session, key)
+    person.language = language
+    person.seen_at = utcnow()
     await session.flush()
 
 
@@ -70,11 +76,8 @@ async def translation_consent(session: AsyncSession, key: str) -> bool | None:
 
 
 async def set_translation_consent(session: AsyncSession, key: str, consent: bool) -> None:
-    person = await session.scalar(select(Person).where(Person.user_key == key))
-    if person is None:
-        session.add(Person(user_key=key, translation_consent=consent))
-    else:
-        person.translation_consent = consent
+    person = await _profile(session, key)
+    person.translation_consent = consent
     await session.flush()
 
 

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from knowledge import machine_translation as mt
-from tests.e2e.conftest import free_port, running
+from tests.e2e.conftest import Harness, free_port, running
 from tests.e2e.test_handoff import ANNA, group_post, last_bot_message, reply_in_group, start_in
 
 MIGRANT = 6300
@@ -61,15 +61,22 @@ async def fake_server() -> AsyncIterator[FakeLibreTranslate]:
         await server.stop()
 
 
-async def test_a_reply_arrives_translated_with_its_original_and_without_the_server_too(
-    tmp_path: Path,
-) -> None:
+@contextlib.asynccontextmanager
+async def translating(tmp_path: Path) -> AsyncIterator[tuple[FakeLibreTranslate, Harness]]:
+    """The bot with LibreTranslate on, against the fake server."""
     async with (
         fake_server() as fake,
         running(
             tmp_path, "polling", translate_provider="libretranslate", libretranslate_url=fake.url
         ) as h,
     ):
+        yield fake, h
+
+
+async def test_a_reply_arrives_translated_with_its_original_and_without_the_server_too(
+    tmp_path: Path,
+) -> None:
+    async with translating(tmp_path) as (fake, h):
         c, t, staff = h.client, h.i18n.get("uk"), h.i18n.get("pl")
         await start_in(h, MIGRANT, "uk")
         await c.ask(MIGRANT, "/person", language_code="uk")
@@ -106,12 +113,7 @@ async def test_a_reply_arrives_translated_with_its_original_and_without_the_serv
 async def test_a_practitioner_writing_in_the_migrants_language_is_sent_as_written(
     tmp_path: Path,
 ) -> None:
-    async with (
-        fake_server() as fake,
-        running(
-            tmp_path, "polling", translate_provider="libretranslate", libretranslate_url=fake.url
-        ) as h,
-    ):
+    async with translating(tmp_path) as (fake, h):
         fake.seen.clear()
         await start_in(h, MIGRANT + 1, "pl")
         await h.client.ask(MIGRANT + 1, "/person", language_code="pl")
