@@ -72,6 +72,7 @@ async def ask(
                 "alternatives": list(result_.alternatives),
                 "language": result_.language,
                 "sure": result_.sure,
+                "foreign": result_.foreign,
             }
             sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
             return

@@ -26,13 +26,14 @@ from flows.subscribe import ID_FOLLOW, follow
 from flows.widgets import Links, Tr, labelled_select, translator
 from knowledge.handoff import Desk
 from knowledge.i18n import I18n
-from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
+from knowledge.languages import LANGUAGES, NATIVE_NAMES, SOURCE_LANGUAGE
 
 ID_MORE = "more"
 ID_VOTE = "vote"
 ID_POLISH = "pl"
 ID_DETAILS = "full"
 FINDER_TOPIC = "preparatory-class"
+SPOKEN = "\n🌐 Witaj speaks {spoken}. Write in one of them for the best answers."
 """The topic whose card offers the list of schools with a preparatory class."""
 
 
@@ -79,6 +80,7 @@ async def get_card(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
             "unsure": False,
             "school_finder": False,
             **_language_offer(dialog_manager),
+            **_languages_spoken(dialog_manager),
         }
     card = answer_card(topic, t, full=full)
     tid = topic_id(topic.slug)
@@ -97,6 +99,15 @@ async def get_card(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
         "polish": [] if t.lang == SOURCE_LANGUAGE else [(tid, t.gettext("🇵🇱 Show in Polish"))],
         "follow": [(tid, t.gettext("🔔 Tell me when this answer changes"))],
         **_language_offer(dialog_manager),
+        **_languages_spoken(dialog_manager),
+    }
+
+
+def _languages_spoken(manager: DialogManager) -> dict[str, Any]:
+    """For a question in another language: which languages Witaj speaks, in their own names."""
+    return {
+        "foreign": bool(_start(manager).get("foreign")),
+        "spoken": " · ".join(NATIVE_NAMES[code] for code in LANGUAGES),
     }
 
 
@@ -131,6 +142,7 @@ async def get_unknown(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         "forward": forward,
         "talk": not forward,
         **_language_offer(dialog_manager),
+        **_languages_spoken(dialog_manager),
     }
 
 
@@ -182,6 +194,7 @@ def make_dialog() -> Dialog:
     return Dialog(
         Window(
             Format("{card}"),
+            Tr(SPOKEN, when="foreign"),
             Tr("\nDid you mean one of these?", when="unsure"),
             Row(
                 labelled_select(ID_DETAILS, "details", show_details),
@@ -217,6 +230,7 @@ def make_dialog() -> Dialog:
                 "these answers up to date."
             ),
             Tr("You can talk to a person, browse the topics, or ask in other words."),
+            Tr(SPOKEN, when="foreign"),
             Tr("\nMaybe one of these helps:", when="more"),
             _more_select(),
             forward_button(),

@@ -50,6 +50,13 @@ def test_ask_json_and_text(db: Path) -> None:
     result = runner.invoke(app, ["ask", "jak otrymaty pesel", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["slug"] == "pesel"
+    assert json.loads(result.stdout)["foreign"] is False
+    spanish = runner.invoke(app, ["ask", "como consigo el numero PESEL en Wroclaw", "--json"])
+    assert json.loads(spanish.stdout) | {"score": 0} == json.loads(spanish.stdout) | {
+        "score": 0,
+        "slug": "pesel",
+        "foreign": True,
+    }
     shown = runner.invoke(app, ["ask", "Як отримати PESEL?", "--lang", "uk"])
     assert shown.exit_code == 0
     assert "PESEL" in shown.stdout and "gov.pl" in shown.stdout

@@ -50,7 +50,9 @@ async def question(
             return
         # Only concepts combined (no phrase said it outright): the question may be an everyday
         # one that looks alike, so its answer follows the safety reply.
-    lang = stored_lang or result.language or dialog_manager.middleware_data["lang"]
+    # A question in none of the six languages is answered in English (or the chosen language).
+    fallback = "en" if result.foreign else dialog_manager.middleware_data["lang"]
+    lang = stored_lang or result.language or fallback
     if stored_lang is None:
         dialog_manager.middleware_data.update(lang=lang, t=i18n.get(lang))
     if result.slug is None:
@@ -65,6 +67,7 @@ async def question(
             data={
                 "alternatives": list(result.alternatives) if result.score > 0.15 else [],
                 "question": text,  # "send my question to a person" forwards it as it is
+                "foreign": result.foreign,
             },
             mode=StartMode.RESET_STACK,
             show_mode=ShowMode.SEND,
@@ -78,6 +81,7 @@ async def question(
             "slug": result.slug,
             "alternatives": [] if result.sure else list(result.alternatives[:3]),
             "unsure": not result.sure and bool(result.alternatives),
+            "foreign": result.foreign,
         },
         mode=StartMode.RESET_STACK,
         show_mode=ShowMode.SEND,

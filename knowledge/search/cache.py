@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.search.index import OUT_OF_SCOPE_FILE, SearchDocument, SearchIndex
+from knowledge.search.index import OUT_OF_SCOPE_FILES, SearchDocument, SearchIndex
 from knowledge.search.morphology import TABLE
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ _CODE = sorted(Path(__file__).parent.glob("*.py"))
 
 def _code_hash() -> str:
     digest = hashlib.sha256()
-    for path in (*_CODE, OUT_OF_SCOPE_FILE, TABLE):
+    for path in (*_CODE, *OUT_OF_SCOPE_FILES, TABLE):
         if path.exists():
             digest.update(path.name.encode())
             digest.update(path.read_bytes())

@@ -5,7 +5,18 @@ languages, so a question in any language (or a mix) can reach it. A word yields 
 features — its spelling skeleton, its dictionary forms and a crude stem — and counts once, with
 its best-matching feature. Words the index has never seen are matched to close spellings with
 rapidfuzz. The result abstains when the question's informative words are mostly not about the
-best topic: an "I don't know" is better than a confident wrong answer.
+best topic: an "I don't know" is better than a confident wrong answer. So:
+
+- office words (`generic.yaml`: urząd, wniosek, zaświadczenie, karta, office, certificate…)
+  count for little, in the evidence and in the question, so they cannot carry an answer;
+- the answer must be named by one of its key terms (a word, or a pair of neighbours, that the
+  topic uses often and no topic much more): "jak zdobyć pesel" answers pesel, not the topic
+  where "zdobyć" happens to be rare;
+- the bar a topic must clear is calibrated per language (`calibration.yaml`, written by
+  bench/calibrate.py), and an out-of-scope decoy (`out_of_scope*.yaml`: chat, shopping, and
+  administrative matters no topic covers) must be beaten;
+- a question in none of the six languages is matched on the words the knowledge base knows
+  (PESEL, karta pobytu, NFZ…), its own words neither helping nor counting against it.
 """
 
 from __future__ import annotations
@@ -17,7 +28,7 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import chain, pairwise
 from pathlib import Path
 from typing import Any
@@ -28,7 +39,14 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from knowledge.languages import LANGUAGES
-from knowledge.search.langid import CYRILLIC, LATIN, lingua_best
+from knowledge.search.langid import (
+    CYRILLIC,
+    LATIN,
+    OTHER,
+    foreign_letters,
+    latin_foreign,
+    lingua_best,
+)
 from knowledge.search.morphology import lemmas
 from knowledge.search.normalize import clean, script, skeleton, stem, words
 
@@ -41,16 +59,46 @@ FUZZY_WEIGHT = 0.85
 MAX_QUERY_WORDS = 80
 
 ACCEPT = 0.34
-"""Minimum share of a short question's information the best topic must explain."""
+"""Minimum share of a short question's information the best topic must explain, for a
+language `calibration.yaml` has no bar for."""
+CALIBRATION_FILE = Path(__file__).with_name("calibration.yaml")
 LONG_QUESTION = 8
 """Past this many words the bar falls (as (LONG_QUESTION / words) ** 0.7): a story around a
 question brings words no topic explains, so a long question needs enough evidence, not a share."""
 SURE = 0.5
+"""Below this (and above the bar) the answer comes with "did you mean" alternatives."""
 DECOY_MARGIN = 1.0
 """Abstain unless the best topic outscores the out-of-scope decoy by this factor."""
 OUT_OF_SCOPE = "~out-of-scope"
 OUT_OF_SCOPE_FILE = Path(__file__).with_name("out_of_scope.yaml")
-"""Below this (and above ACCEPT) the answer comes with "did you mean" alternatives."""
+OUT_OF_SCOPE_ADMIN_FILE = Path(__file__).with_name("out_of_scope.admin.yaml")
+OUT_OF_SCOPE_FILES = (OUT_OF_SCOPE_FILE, OUT_OF_SCOPE_ADMIN_FILE)
+"""The decoy: everyday chat, shopping, travel…, and administrative matters no topic covers."""
+GENERIC_FILE = Path(__file__).with_name("generic.yaml")
+GENERIC_WEIGHT = 0.5
+"""An office word (`generic.yaml`) counts this much, in the evidence and in the question."""
+FUNCTION_WORD = 0.3
+"""A word worth less than this (in nearly every topic: "how", "jak", "в") is a function word."""
+KEY_USES = 3.0
+"""A key term of a topic is used in its texts at least this often (a title counts 2, a keyword
+1.5, a phrasing 1, summed over the six languages)…"""
+KEY_SHARE = 0.3
+"""…and by no topic much more often (at least KEY_SHARE of the most frequent use)."""
+KEY_INFORMATION = 0.9
+"""A key term says something: it is not in most topics (a word in twenty of the forty, such as
+"про" or "for", says little)."""
+KEY_RIVAL = 0.5
+"""A topic named by a key term is ranked first when it has this share of the best score."""
+KEY_CANDIDATES = 6
+"""How many of the best-scored topics are looked at for a key term."""
+CLOSE_SPELLING = 85
+"""A word this similar (rapidfuzz ratio) to a known word is a typo of it, not a foreign word."""
+FOREIGN_SHORT = 2
+"""In a foreign question, words this short are that language's own ("el", "em", "é")…"""
+NEUTRAL_LANGUAGES = 3
+"""…and only words the knowledge base uses in at least this many languages count."""
+FOREIGN_FALLBACK = "en"
+"""What `detect_language` says of a text in none of the six languages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +117,31 @@ class SearchResult:
     language: str | None
     sure: bool
     hits: tuple[Hit, ...] = field(default=(), repr=False)
+    foreign: bool = False
+    """The question is in none of the six languages (Spanish, Turkish, Georgian…): it was
+    matched on the terms the knowledge base uses across languages (PESEL, karta pobytu, NFZ…),
+    and `language` is the hint given, else None (answer in the user's language or English)."""
 
     @property
     def abstained(self) -> bool:
         return self.slug is None
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """What `SearchIndex.score` found (what `search` decides from; for calibration)."""
+
+    scores: npt.NDArray[np.float32]
+    """Per topic, in `slugs` order."""
+    mass: float
+    """The question's information: what a topic explaining all of it would score."""
+    decoy: float
+    keyed: Mapping[int, float]
+    """Topics (positions in `slugs`) the question names by a key term, with what those terms
+    add to their score."""
+    language: str | None
+    foreign: bool
+    words: int
 
 
 Entry = tuple[str, str]
@@ -95,6 +164,14 @@ LITTLE_ENDIAN = sys.byteorder == "little"
 _TF = np.arange(COUNT_MASK + 1, dtype=np.float32) / COUNT_SCALE
 SATURATED = (_TF * (K1 + 1) / (_TF + K1) / (K1 + 1)).astype(np.float16)
 WEIGHT_UNITS = {kind: round(weight * COUNT_SCALE) for kind, weight in ENTRY_WEIGHT.items()}
+with np.errstate(divide="ignore", invalid="ignore"):
+    _SAT = np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float64)
+    _RAW_TF = np.nan_to_num(
+        np.clip(K1 * _SAT / (1 - _SAT), 0, COUNT_MASK / COUNT_SCALE), nan=0.0
+    ).astype(np.float32)
+"""A saturated weight's term frequency, by the weight's 16 bits (the postings keep only the
+saturated weight, tf / (tf + K1); key terms compare how often topics use a word)."""
+del _SAT
 
 
 def _hash(feature: str) -> int:
@@ -134,12 +211,12 @@ def _stem_id(word: str) -> int:
 
 
 def _bigrams(word_list: Sequence[str]) -> list[int]:
-    """Ids of neighbouring stems (a pair's id mixes its two stems' ids: no string is built)."""
+    """Ids of neighbouring stems (a pair's id mixes its two stems' ids: no string is built);
+    a pair of one stem twice gets id 0, which is never found."""
     stems = list(map(_stem_id, word_list))
     return [
-        ((a * 0x9E3779B97F4A7C15) ^ (b + 0x632BE59BD9B4E019)) & MASK64
+        ((a * 0x9E3779B97F4A7C15) ^ (b + 0x632BE59BD9B4E019)) & MASK64 if a != b else 0
         for a, b in pairwise(stems)
-        if a != b
     ]
 
 
@@ -216,7 +293,9 @@ class SearchIndex:
                 for kind, text in entries:
                     word_list = words(clean(text))
                     seen.update(word_list)
-                    entry_ids.append(set(_bigrams(word_list)).union(*map(_word_ids, word_list)))
+                    entry_ids.append(
+                        (set(_bigrams(word_list)) - {0}).union(*map(_word_ids, word_list))
+                    )
                     entry_units.append(WEIGHT_UNITS[kind])
             sizes = np.fromiter(map(len, entry_ids), dtype=np.int64, count=len(entry_ids))
             flat = np.fromiter(
@@ -316,42 +395,95 @@ class SearchIndex:
                 found[feat] = max(found.get(feat, 0.0), w * weight)
         return found
 
-    def _query_features(self, word: str) -> dict[int, float]:
-        """Postings rows of a question word's features, with their weights."""
+    def _query_features(self, word: str, *, exact: bool = False) -> dict[int, float]:
+        """Postings rows of a question word's features, with their weights (`exact`: only the
+        word's own spelling and dictionary forms, no stem and no close spelling)."""
+        return self._match(word, exact=exact)[0]
+
+    def _match(self, word: str, *, exact: bool = False) -> tuple[dict[int, float], bool]:
+        """The word's features (see `_query_features`) and whether the knowledge base knows
+        the word itself or a dictionary form of it (not only its stem or a close spelling)."""
         rows: dict[int, float] = {}
         known_word = False
-        for feat, weight, whole in _word_features(word):
-            row = self._row(feat)
-            if row is not None:
+        features = [f for f in _word_features(word) if f[2] or not exact]
+        keys = np.fromiter((feat >> 32 for feat, _, _ in features), np.uint32, len(features))
+        at = np.searchsorted(self._features, keys)
+        found = at < len(self._features)
+        found[found] = self._features[at[found]] == keys[found]
+        for (_, weight, whole), row, hit in zip(features, at.tolist(), found.tolist(), strict=True):
+            if hit:
                 rows[row] = max(rows.get(row, 0.0), weight)
                 known_word = known_word or whole
-        if not known_word:
+        if not known_word and not exact:
             for feat, weight in self._fuzzy(skeleton(word)).items():
                 row = self._row(feat)
                 if row is not None and weight > rows.get(row, 0.0):
                     rows[row] = weight
-        return rows
+        return rows, known_word
 
     def _add(self, scores: npt.NDArray[np.float32], fid: int, gain: float) -> None:
         span = slice(self._start[fid], self._start[fid + 1])
         scores[self._topics[span]] += gain * self._weight[span]  # a topic occurs once per span
 
-    def search(self, text: str, lang: str | None = None, *, limit: int = 4) -> SearchResult:
-        """Rank topics for a question; `lang` only decides the reported language."""
+    def _key_topics(self, feats: Iterable[int], n: int, *, sole: bool = False) -> set[int]:
+        """Topics for which a question word is a key term: the topics that use it most (at
+        least KEY_SHARE as often as the one using it most), and often (KEY_USES); with `sole`
+        (a pair of neighbouring words that both say something), also the one topic using it
+        at all: a phrasing just learnt from the inbox names its topic."""
+        found: set[int] = set()
+        for fid in feats:
+            lo, hi = int(self._start[fid]), int(self._start[fid + 1])
+            if self._topics[hi - 1] >= n:  # the decoy: last, as a span is sorted by topic
+                hi -= 1
+            if hi <= lo:
+                continue
+            uses = _RAW_TF[self._weight[lo:hi].view(np.uint16)]
+            top = float(uses.max())
+            if top >= KEY_USES:
+                wanted = uses >= max(KEY_USES, KEY_SHARE * top)
+                found.update(self._topics[lo:hi][wanted].tolist())
+            elif hi - lo == 1 and sole:
+                found.add(int(self._topics[lo]))
+        return found
+
+    def score(self, text: str, lang: str | None = None) -> Scored:
+        """The evidence behind a search: every topic's score, the question's information, which
+        topics it names by a key term, the decoy's score and the question's language."""
         word_list = list(dict.fromkeys(words(clean(text))))[:MAX_QUERY_WORDS]
-        language = lang if lang in LANGUAGES else self.detect_language(text)
-        if not word_list or not self.slugs:
-            return SearchResult(None, 0.0, (), language, False)
+        foreign = self.is_foreign(text, word_list)
+        if lang in LANGUAGES:
+            language: str | None = lang
+        elif foreign:
+            language = None  # the caller's to choose: the user's language, or English
+        elif word_list:
+            language = self._detect(text, words(clean(text)))
+        else:
+            language = None
         n = len(self.slugs)
         scores = np.zeros(self._documents, dtype=np.float32)
-        best = np.zeros(self._documents, dtype=np.float32)
+        keyed: dict[int, float] = {}
         mass = 0.0
+        if not word_list or not n:
+            return Scored(scores[:n], 0.0, 0.0, {}, language, foreign, len(word_list))
+        best = np.zeros(self._documents, dtype=np.float32)
+        kinds: list[int] = []
+        """Per word: 0 a function word, 1 an office word, 2 any other (unknown ones too)."""
         for word in word_list:
-            feats = self._query_features(word)
-            if not feats:
-                mass += self._unknown_idf * _unknown_discount(word)
+            if foreign and not self._neutral(word):
+                kinds.append(0)
                 continue
-            mass += max(w * float(self._idf[f]) for f, w in feats.items())
+            feats, known = self._match(word, exact=foreign)
+            if not feats:
+                # In a language Witaj does not speak, an unknown word is that language's own
+                # word, not something the knowledge base fails to explain.
+                if not foreign:
+                    mass += self._unknown_idf * _unknown_discount(word)
+                kinds.append(2)
+                continue
+            generic = is_generic(word)
+            factor = GENERIC_WEIGHT if generic else 1.0
+            information = max(w * float(self._idf[f]) for f, w in feats.items())
+            mass += factor * information
             best.fill(0.0)
             for fid, weight in feats.items():
                 span = slice(self._start[fid], self._start[fid + 1])
@@ -359,34 +491,133 @@ class SearchIndex:
                 # A topic occurs once per feature's span: plain fancy indexing is exact (and
                 # much faster than ufunc.at).
                 best[cols] = np.maximum(best[cols], weight * self._idf[fid] * self._weight[span])
-            scores += best
-        for feat in _bigrams(word_list):
-            bigram = self._row(feat)
-            if bigram is not None:
-                self._add(scores, bigram, BIGRAM_WEIGHT * float(self._idf[bigram]))
+            scores += factor * best
+            if information < FUNCTION_WORD:
+                kinds.append(0)
+            elif generic:
+                kinds.append(1)
+            else:
+                kinds.append(2)
+                # Only a word the knowledge base knows (itself or a dictionary form) is a key
+                # term, not one that only shares a stem with a known word or looks like one.
+                if information >= KEY_INFORMATION and known:
+                    for topic in self._key_topics(feats, n):
+                        keyed[topic] = keyed.get(topic, 0.0) + float(best[topic])
+        for feat, (a, b) in zip(_bigrams(word_list), pairwise(kinds), strict=True):
+            bigram = self._row(feat) if feat else None
+            if bigram is None:
+                continue
+            gain = BIGRAM_WEIGHT * float(self._idf[bigram])
+            self._add(scores, bigram, gain)
+            if a == 2 or b == 2:  # "karta pobytu" names a topic, "wniosek o" does not
+                for topic in self._key_topics((bigram,), n, sole=a == b == 2):
+                    keyed[topic] = keyed.get(topic, 0.0) + gain
         decoy = float(scores[n]) if self._documents > n else 0.0
-        scores = scores[:n]
-        if mass <= 0 or not scores.any():
-            return SearchResult(None, 0.0, (), language, False)
-        top = min(limit, n)
+        return Scored(scores[:n], mass, decoy, keyed, language, foreign, len(word_list))
+
+    def search(self, text: str, lang: str | None = None, *, limit: int = 4) -> SearchResult:
+        """Rank topics for a question; `lang` only decides the reported language (and which
+        language's abstention bar applies)."""
+        return self.decide(self.score(text, lang), limit=limit)
+
+    def decide(
+        self, found: Scored, *, limit: int = 4, bars: Mapping[str, float] | None = None
+    ) -> SearchResult:
+        """The answer to a scored question (`bars`: abstention bars per language, instead of
+        `calibration.yaml`'s, for calibrating them).
+
+        The best topic is answered when it explains enough of the question (its language's
+        bar), beats the out-of-scope decoy, and the question names it by one of its key
+        terms. A topic the question names by a key term goes before better-scored ones it
+        does not name, if it has KEY_RIVAL of their score: "jak zdobyć pesel" is about PESEL,
+        not about "getting" a Polish certificate."""
+        language, foreign = found.language, found.foreign
+        scores, mass = found.scores, found.mass
+        n = len(scores)
+        if mass <= 0 or not n or not scores.any():
+            return SearchResult(None, 0.0, (), language, False, foreign=foreign)
+        top = min(max(limit, KEY_CANDIDATES), n)
         candidates = np.argpartition(-scores, top - 1)[:top] if n > top else np.arange(n)
         ranked = sorted(
             ((int(i), float(scores[i])) for i in candidates), key=lambda x: (-x[1], x[0])
         )
         ranked = [(i, s) for i, s in ranked if s > 0]
+        if ranked[0][0] not in found.keyed:
+            for at, (i, s) in enumerate(ranked):
+                if i in found.keyed and s >= KEY_RIVAL * ranked[0][1]:
+                    ranked.insert(0, ranked.pop(at))
+                    break
+        ranked = ranked[:limit]
         hits = tuple(Hit(self.slugs[i], round(min(s / mass, 1.0), 4)) for i, s in ranked)
         best_hit = hits[0]
         confidence = best_hit.score
-        bar = ACCEPT * min(1.0, (LONG_QUESTION / len(word_list)) ** 0.7)
+        bar_language = OTHER if foreign else language
+        base = accept_bar(bar_language) if bars is None else bars.get(bar_language or "", ACCEPT)
+        bar = base * min(1.0, (LONG_QUESTION / found.words) ** 0.7)
         alternatives = tuple(h.slug for h in hits[1:4])
-        if confidence < bar or ranked[0][1] < DECOY_MARGIN * decoy:
-            return SearchResult(None, round(confidence, 4), alternatives[:3], language, False, hits)
+        if (
+            confidence < bar
+            or ranked[0][1] < DECOY_MARGIN * found.decoy
+            or ranked[0][0] not in found.keyed
+        ):
+            return SearchResult(
+                None, round(confidence, 4), alternatives[:3], language, False, hits, foreign
+            )
         runner_up = hits[1].score if len(hits) > 1 else 0.0
         sure = (
             confidence >= min(SURE, 1.5 * bar)
             and best_hit.score - runner_up >= 0.1 * best_hit.score
         )
-        return SearchResult(best_hit.slug, round(confidence, 4), alternatives, language, sure, hits)
+        return SearchResult(
+            best_hit.slug, round(confidence, 4), alternatives, language, sure, hits, foreign
+        )
+
+    def is_foreign(self, text: str, word_list: Sequence[str] | None = None) -> bool:
+        """Whether `text` is in a language other than the six (Spanish, Turkish, Georgian…).
+
+        Letters decide first (`langid.foreign_letters`). In Latin letters, lingua is asked only
+        when a third of the longer words are unknown to the knowledge base in all of its
+        languages: the text is foreign when lingua says it is neither English nor Polish, or,
+        when half the words are strange too (not a close spelling of a known word, no Polish
+        letter), unless lingua is sure those words are English or Polish — Uzbek, which
+        lingua does not know, is caught so. Polish without diacritics, Ukrainian typed in
+        Latin letters and English with typos have few unknown words."""
+        if word_list is None:
+            word_list = words(clean(text))
+        letters_only = [w for w in word_list if not w.isdigit()]
+        if not letters_only:
+            return False
+        scripts = [script(w) for w in letters_only]
+        if foreign_letters(scripts, set("".join(letters_only))):
+            return True
+        if scripts.count("latn") * 2 < len(scripts):
+            return False
+        long_words = [w for w in letters_only if len(w) >= 3 and script(w) == "latn"]
+        unknown = [w for w in long_words if not self._known(w)]
+        if len(unknown) < 2 or len(unknown) * 3 < len(long_words):
+            return False
+        strange = sum(1 for w in unknown if not (set(w) & _POLISH_ONLY or self._close(w)))
+        if strange >= 2 and strange * 2 >= len(long_words):
+            return latin_foreign(" ".join(unknown), unsure=True)
+        return latin_foreign(text)
+
+    def _known(self, word: str) -> bool:
+        return any(key in vocab for key in _word_keys(word) for vocab in self._lang_vocab.values())
+
+    def _neutral(self, word: str) -> bool:
+        """Whether a word of a foreign question is one the knowledge base uses across
+        languages (PESEL, karta pobytu, NFZ, 800…), not the foreign language's own word that
+        happens to be spelled like one of one language ("fare", "il")."""
+        if len(word) <= FOREIGN_SHORT and not word.isdigit():
+            return False
+        keys = _word_keys(word)
+        known_in = sum(1 for vocab in self._lang_vocab.values() if any(k in vocab for k in keys))
+        return known_in >= NEUTRAL_LANGUAGES
+
+    def _close(self, word: str) -> bool:
+        """Whether a word is spelled like a known one (a typo, not another language's word)."""
+        found = self._fuzzy(skeleton(word))
+        return bool(found) and max(found.values()) >= FUZZY_WEIGHT * CLOSE_SPELLING / 100
 
     # ------------------------------------------------------------------ language
 
@@ -400,16 +631,33 @@ class SearchIndex:
                 votes[lang] += 1 / len(owners)
         return votes
 
+    def question_language(self, text: str) -> str | None:
+        """The language `text` is written in: one of the six, "other" (`langid.OTHER`) for any
+        other language, or None for no letters at all."""
+        word_list = words(clean(text))
+        if not word_list:
+            return None
+        if self.is_foreign(text, word_list):
+            return OTHER
+        return self._detect(text, word_list)
+
     def detect_language(self, text: str) -> str | None:
         """Best guess at the language of `text` among the six, or None for no letters at all.
 
-        Letters only one alphabet has decide first (ў is Belarusian, ї Ukrainian, ы Russian or
-        Belarusian, ą Polish); then the knowledge base's own vocabulary votes, which recognises
-        Ukrainian or Russian typed in Latin letters; lingua settles what is left.
+        A text in none of them gets English, the language Witaj answers it in (to tell such a
+        text apart, see `question_language` or `SearchResult.foreign`). Letters only one
+        alphabet has decide first (ў is Belarusian, ї Ukrainian, ы Russian or Belarusian, ą
+        Polish); then the knowledge base's own vocabulary votes, which recognises Ukrainian or
+        Russian typed in Latin letters; lingua settles what is left.
         """
         word_list = words(clean(text))
         if not word_list:
             return None
+        if self.is_foreign(text, word_list):
+            return FOREIGN_FALLBACK
+        return self._detect(text, word_list)
+
+    def _detect(self, text: str, word_list: list[str]) -> str:
         scripts = [script(w) for w in word_list]
         if scripts.count("arab") * 2 >= len(scripts):
             return "ar"
@@ -455,17 +703,64 @@ def _cyrillic_by_letters(letters: set[str]) -> str | None:
     return None
 
 
-def load_out_of_scope(path: Path = OUT_OF_SCOPE_FILE) -> dict[str, dict[str, list[str]]]:
-    """Typical questions Witaj does not answer, per language (empty when the file is absent)."""
-    if not path.exists():
-        return {}
+def load_out_of_scope(
+    paths: Path | Sequence[Path] = OUT_OF_SCOPE_FILES,
+) -> dict[str, dict[str, list[str]]]:
+    """Typical questions Witaj does not answer, per language, from every file given (a file
+    that is absent adds nothing)."""
+    merged: dict[str, dict[str, list[str]]] = {}
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506
-    return {
-        lang: {key: [str(x) for x in group.get(key, [])] for key in ("phrasings", "keywords")}
-        for lang, group in data.items()
-        if isinstance(group, dict)
-    }
+    for path in [paths] if isinstance(paths, Path) else paths:
+        if not path.exists():
+            continue
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506
+        for lang, group in data.items():
+            if not isinstance(group, dict):
+                continue
+            into = merged.setdefault(lang, {"phrasings": [], "keywords": []})
+            for key in ("phrasings", "keywords"):
+                into[key] += [str(x) for x in group.get(key) or []]
+    return merged
+
+
+@cache
+def _calibration() -> dict[str, float]:
+    if not CALIBRATION_FILE.exists():
+        return {}
+    data = yaml.safe_load(CALIBRATION_FILE.read_text(encoding="utf-8")) or {}
+    return {str(k): float(v) for k, v in (data.get("accept") or {}).items()}
+
+
+def accept_bar(language: str | None) -> float:
+    """The share of a short question's information the best topic must explain, per language
+    (calibrated by bench/calibrate.py); "other" is for questions in none of the six."""
+    return _calibration().get(language or "", ACCEPT)
+
+
+@cache
+def _generic_keys() -> tuple[frozenset[str], frozenset[str]]:
+    """Spelling keys of the office words, and light stems of the Arabic ones."""
+    if not GENERIC_FILE.exists():
+        return frozenset(), frozenset()
+    data = yaml.safe_load(GENERIC_FILE.read_text(encoding="utf-8")) or {}
+    keys: set[str] = set()
+    stems: set[str] = set()
+    for listed in data.values():
+        for text in listed or ():
+            for word in words(clean(str(text))):
+                keys.add(skeleton(word))
+                if script(word) == "arab":
+                    stems.add(stem(skeleton(word)))
+    return frozenset(keys), frozenset(stems)
+
+
+@lru_cache(maxsize=200_000)
+def is_generic(word: str) -> bool:
+    """Whether a cleaned word is an office word (`generic.yaml`), in any of its forms."""
+    keys, arabic = _generic_keys()
+    if any(key in keys for key in _word_keys(word)):
+        return True
+    return script(word) == "arab" and stem(skeleton(word)) in arabic
 
 
 def _unknown_discount(word: str) -> float:

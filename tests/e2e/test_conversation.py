@@ -122,3 +122,19 @@ async def test_the_topic_list_says_which_page_of_how_many(polling: Harness) -> N
     find_button(second, where.format(current_page1=2, pages=pages))
     first, _ = await c.press(4300, second, "◀️")
     find_button(first, where.format(current_page1=1, pages=pages))
+
+
+async def test_a_question_in_another_language_finds_its_topic_and_says_what_witaj_speaks(
+    polling: Harness,
+) -> None:
+    c, t = polling.client, polling.i18n.get("en")
+    spoken = " · ".join(NATIVE_NAMES[code] for code in ("en", "pl", "uk", "ru", "be", "ar"))
+    line = t.gettext(
+        "\n🌐 Witaj speaks {spoken}. Write in one of them for the best answers."
+    ).format(spoken=spoken)
+    for user, text in ((4400, "como consigo el numero PESEL en Wroclaw"),
+                       (4401, "Wroclawda PESEL numarası nasıl alınır")):  # fmt: skip
+        card = await c.ask(user, text, language_code="es")
+        title = polling.library.catalog["pesel"].translations["en"].title
+        assert card["text"].startswith(title)  # in English: the user chose no language
+        assert line.strip() in card["text"]
