@@ -1,11 +1,19 @@
 """The safety check: a message about suicide, violence or danger gets 112 and a helpline at once.
 
-It runs before the search on every free-text message. What it looks for is data, not code:
-`content/safety/crisis.yaml` holds, per language, trigger phrases made of word stems
-(`zabi* się`: the words in any order, close together, `*` ending a stem), phrases that cancel
-a trigger they overlap (`zabić nudę`), and the calm reply with its helplines. Words are compared
-on the search's spelling skeletons, so Cyrillic and its Latin transliteration, Polish with or
-without diacritics, and one-letter typos all meet.
+It runs before the search on every free-text message, in two tiers. The rules come first and
+are data, not code: `content/safety/crisis.yaml` holds, per language, trigger phrases made of
+word stems (`zabi* się`: the words in any order, close together, `*` ending a stem), concept
+rules (a close person + hitting, in whatever wording), phrases that cancel a trigger they
+overlap (`zabić nudę`), and the calm reply with its helplines. Words are compared on the
+search's spelling skeletons, so Cyrillic and its Latin transliteration, Polish with or without
+diacritics, and one-letter typos all meet.
+
+When no rule fires, a small statistical model (`knowledge.safety_model`: hashed character
+n-grams of the same skeletons, a logistic regression trained on the labelled sets and on
+everyday migrant text) scores the message; at or above its cross-validated threshold it raises
+an alarm of the kind(s) it finds likeliest. Such an alarm is not `strong`, like a concept
+rule's: when the search is sure of an ordinary answer, that answer follows the safety reply.
+Nothing of the message is logged or kept.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from rapidfuzz.distance import Levenshtein
 
+from knowledge import safety_model
 from knowledge.enums import Status
 from knowledge.languages import LANGUAGES
 from knowledge.search.normalize import clean, script, skeleton, words
@@ -240,8 +249,10 @@ class Alarm:
     languages: tuple[str, ...]
     phrases: tuple[str, ...]
     strong: bool = True
-    """A trigger phrase said it outright; False when only concepts combined into a rule (the
-    bot then also answers the question, in case the alarm was a look-alike)."""
+    """A trigger phrase said it outright; False when only concepts combined into a rule or the
+    model alone fired (the bot then also answers the question, in case of a look-alike)."""
+    score: float | None = None
+    """The model's danger score, when the model and not a rule raised the alarm."""
 
 
 class SafetyCheck:
@@ -252,8 +263,10 @@ class SafetyCheck:
     phrase is tried only when its first stem occurred.
     """
 
-    def __init__(self, doc: SafetyDoc) -> None:
+    def __init__(self, doc: SafetyDoc, model: safety_model.SafetyModel | None = None) -> None:
         self.doc = doc
+        self.model = model
+        """The second tier, asked only when no rule fires."""
         phrases = [
             _Phrase(_stems(text), text, lang, kind=kind)
             for lang, texts in doc.translations.items()
@@ -310,6 +323,17 @@ class SafetyCheck:
         return found
 
     def check(self, text: str) -> Alarm | None:
+        alarm = self.rules(text)
+        if alarm is not None or self.model is None:
+            return alarm
+        verdict = self.model.fires(text)
+        if verdict is None:
+            return None
+        kinds = tuple(kind for kind in Kind if kind.value in verdict.kinds)
+        return Alarm(kinds, (), (), strong=False, score=round(verdict.danger, 3))
+
+    def rules(self, text: str) -> Alarm | None:
+        """The first tier alone: the trigger file's phrases and concept rules."""
         tokens = [_token_keys(w) for w in words(clean(text))][:200]
         found = self._found(tokens)
         if not found:
@@ -374,7 +398,8 @@ def _shared(
 
 @cache
 def default_check() -> SafetyCheck:
-    return SafetyCheck(load())
+    """The packaged triggers and model (the rules alone if the model file is missing)."""
+    return SafetyCheck(load(), safety_model.load())
 
 
 # --------------------------------------------------------------------------- the reply

@@ -2,8 +2,11 @@
 
 `tests/data/safety/` holds labelled sets written by someone other than the trigger file's
 author. `calibration.jsonl` and the later `tuning*.jsonl` rounds (each written fresh, measured
-once, then used) tuned `knowledge/content/safety/crisis.yaml`; `test.jsonl` was kept out of it
-and has never been read while tuning — the figures that matter are the test half's.
+once, then used) tuned `knowledge/content/safety/crisis.yaml` and trained the second tier,
+the statistical model in `knowledge/content/safety/model.npz` (`python -m
+knowledge.safety_model train`; its threshold chosen by cross-validation over those sets and
+everyday topic text). `test.jsonl` was kept out of both and has never been read while tuning
+or training — the figures that matter are the test half's, of the rules and model together.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from knowledge import safety
+from knowledge import safety, safety_model
 from knowledge.languages import LANGUAGES
 from knowledge.search.normalize import clean, words
 
@@ -149,3 +153,82 @@ def test_numbers_in_every_language_are_the_same() -> None:
     }
     assert len({tuple(n) for n in numbers.values()}) == 1, numbers
     assert re.search(r"\b112\b", doc.translations["ar"].opening)
+
+
+# --------------------------------------------------------------------------- the second tier
+
+
+@pytest.fixture(scope="module")
+def meta() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(safety_model.META_FILE.read_text(encoding="utf-8"))
+    return data
+
+
+def test_the_model_was_trained_on_the_current_sets(meta: dict[str, Any]) -> None:
+    """A new or changed labelled set must be trained on: `python -m knowledge.safety_model
+    train` (a few minutes), then commit model.npz and model.json."""
+    assert sorted(meta["sets"]) == TUNED_ON
+    assert meta["data_hash"] == safety_model.data_hash(DATA), "retrain the safety model"
+
+
+def test_the_model_met_its_held_out_targets_and_is_small(meta: dict[str, Any]) -> None:
+    held_out = meta["cross_validated"]
+    assert held_out["false_alarms_look_alikes"] <= safety_model.FA_LOOK_ALIKES
+    assert held_out["false_alarms_everyday"] <= safety_model.FA_EVERYDAY
+    assert held_out["recall"] >= 0.75
+    assert safety_model.MODEL_FILE.stat().st_size <= 2_000_000
+
+
+def test_the_stored_model_gives_its_recorded_figures(
+    check: safety.SafetyCheck, meta: dict[str, Any]
+) -> None:
+    """Loaded as it was trained: on the labelled sets, what training measured."""
+    model = check.model
+    assert model is not None and model.threshold == meta["threshold"]
+    rows = [row for name in TUNED_ON for row in _rows(name)]
+    fired = [model.fires(row["text"]) is not None for row in rows]
+    recall = np.mean([f for f, row in zip(fired, rows, strict=True) if row["danger"]])
+    alarms = np.mean([f for f, row in zip(fired, rows, strict=True) if not row["danger"]])
+    assert recall == pytest.approx(meta["in_sample"]["recall"], abs=0.01)
+    assert alarms == pytest.approx(meta["in_sample"]["false_alarms_look_alikes"], abs=0.01)
+
+
+def test_training_is_deterministic() -> None:
+    examples = safety_model.labelled(DATA)[::8]
+    config = safety_model.Config(bits=12, epochs=15)
+    matrix = safety_model.Matrix.of([e.text for e in examples], config)
+    labels = np.array([e.label for e in examples])
+    weights = safety_model.sample_weights(examples, config)
+    first = safety_model.fit(matrix, labels, weights, config)
+    second = safety_model.fit(matrix, labels, weights, config)
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    assert np.abs(first[0]).max() > 0
+
+
+def test_the_model_speaks_only_when_no_rule_does_and_never_strongly() -> None:
+    """A stand-in model that finds violence in everything: it is asked only when no trigger
+    fires, and its alarm lets a sure ordinary answer follow."""
+    config = safety_model.Config(bits=4)
+    weights = np.zeros((16, len(safety_model.CLASSES)), np.float32)
+    bias = np.array([0, 0, 0, 5, 0, 0], np.float32)
+    check = safety.SafetyCheck(safety.load(), safety_model.SafetyModel(weights, bias, 0.5, config))
+    alarm = check.check("a message that no trigger phrase knows")
+    assert alarm is not None and alarm.kinds == (safety.Kind.VIOLENCE,)
+    assert not alarm.strong and alarm.score is not None and alarm.languages == ()
+    ruled = check.check("chcę się zabić, nie mogę już dłużej")
+    assert ruled is not None and ruled.strong and ruled.score is None
+    assert check.check("ok thanks") is None  # too few words for the model
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tell me a joke",
+        "я не понимаю",
+        "where can I exchange my driving licence in Wrocław?",
+        "Jak zapisać dziecko do przedszkola w trakcie roku szkolnego?",
+        "Скільки коштує проїзний для студента?",
+    ],
+)
+def test_the_model_keeps_quiet_on_everyday_questions(check: safety.SafetyCheck, text: str) -> None:
+    assert check.model is not None and check.model.fires(text) is None
