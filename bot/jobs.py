@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -69,33 +69,35 @@ class Jobs:
         await self.librarian.refresh()
 
     async def reminders(self, now: datetime) -> bool:
-        """Once a day (in the city's time zone), the first replica to get here sends them."""
-        city = ZoneInfo(self.settings.timezone)
-        today = now.astimezone(city).date()
+        """Once a day: review reminders to the topics' owners."""
 
-        def due(last: datetime | None) -> bool:
-            return last is None or last.astimezone(city).date() < today
-
-        async def send() -> None:
+        async def send(today: date) -> None:
             i18n = workspace_i18n(self.settings.default_language)
             await send_reminders(self.bot, self.store, i18n, today)
 
-        return await self._once("reminders", due, send, now)
+        return await self._daily("reminders", send, now)
 
     async def path_reminders(self, now: datetime) -> bool:
         """Once a day: reminders before guided paths' deadlines, to those who asked."""
-        city = ZoneInfo(self.settings.timezone)
-        today = now.astimezone(city).date()
 
-        def due(last: datetime | None) -> bool:
-            return last is None or last.astimezone(city).date() < today
-
-        async def send() -> None:
+        async def send(today: date) -> None:
             i18n = I18n(default=self.settings.default_language)
             library = self.librarian.current
             await send_path_reminders(self.bot, self.store, library, i18n, today, self.limiter)
 
-        return await self._once("path-reminders", due, send, now)
+        return await self._daily("path-reminders", send, now)
+
+    async def _daily(
+        self, name: str, send: Callable[[date], Awaitable[None]], now: datetime
+    ) -> bool:
+        """Once a day (in the city's time zone), the first replica to get here runs it."""
+        city = ZoneInfo(self.settings.timezone)
+        today = now.astimezone(city).date()
+
+        def due(last: datetime | None) -> bool:
+            return last is None or last.astimezone(city).date() < today
+
+        return await self._once(name, due, lambda: send(today), now)
 
     async def purge(self, now: datetime) -> bool:
         """Drop unanswered questions and closed tickets past retention, hourly at most."""
