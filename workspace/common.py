@@ -6,11 +6,15 @@ import asyncio
 from typing import Any
 
 from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from knowledge import reviewing
 from knowledge.library import Library
+from knowledge.reviewing import Kind
 from knowledge.store import Store
 from workspace.pages import render
-from workspace.session import LIBRARIAN, STORE
+from workspace.session import LIBRARIAN, STORE, current_user
 
 _refreshes: set[asyncio.Task[Any]] = set()
 
@@ -38,6 +42,29 @@ def refresh(request: web.Request) -> None:
 
 def forbidden(request: web.Request, message: str) -> web.Response:
     return render(request, "message.html", status=403, message=message)
+
+
+def problem_of(exc: Exception) -> str:
+    """What a refused form got wrong, field by field, for the page."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {str(e['msg']).removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+    return str(exc)
+
+
+async def restore_text(
+    request: web.Request, session: AsyncSession, kind: Kind[Any, Any], rows: list[Any], lang: str
+) -> None:
+    """Bring back the revision the route names (`{revision}`), as a draft; 404 if unknown."""
+    try:
+        await reviewing.restore(
+            session, kind, rows, lang, int(request.match_info["revision"]),
+            actor=current_user(request).name,
+        )  # fmt: skip
+    except LookupError:
+        raise web.HTTPNotFound() from None
 
 
 def text_field(value: Any) -> str | None:

@@ -15,7 +15,7 @@ from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.models import GuidedPath
 from knowledge.paths import PathTextDoc
 from knowledge.reviewing import EditConflictError, find
-from workspace.common import redirect, refresh, store
+from workspace.common import problem_of, redirect, refresh, restore_text, store
 from workspace.pages import render
 from workspace.session import current_user, form_of
 
@@ -121,10 +121,7 @@ async def path_save(request: web.Request) -> web.Response:
             )  # fmt: skip
         except ValidationError as exc:
             context = _context(request, row, lang)
-            problems = "; ".join(
-                f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
-            return render(request, "path_editor.html", status=400, error=problems, **context)
+            return render(request, "path_editor.html", status=400, error=problem_of(exc), **context)
         except EditConflictError as conflict:
             context = _context(request, row, lang, typed=doc)
             context["conflict"] = conflict
@@ -136,15 +133,8 @@ async def path_save(request: web.Request) -> web.Response:
 
 @routes.post("/paths/{slug}/{lang}/restore/{revision:\\d+}")
 async def path_restore(request: web.Request) -> web.Response:
-    user = current_user(request)
     async with store(request).sessions.begin() as session:
         row, lang = await _path(session, request)
-        try:
-            await reviewing.restore(
-                session, path_store.PATH_TEXTS, row.texts, lang,
-                int(request.match_info["revision"]), actor=user.name,
-            )  # fmt: skip
-        except LookupError:
-            raise web.HTTPNotFound() from None
+        await restore_text(request, session, path_store.PATH_TEXTS, row.texts, lang)
     refresh(request)
     return redirect(f"/paths/{row.slug}/{lang}?saved=restored")

@@ -16,7 +16,7 @@ from knowledge.links import qr_bytes, qr_svg_inline
 from knowledge.models import Practitioner, School
 from knowledge.reviewing import EditConflictError
 from knowledge.schools import INFO_FIELDS, SchoolDoc, SchoolInfoDoc
-from workspace.common import forbidden, redirect, refresh
+from workspace.common import forbidden, problem_of, redirect, refresh, restore_text
 from workspace.pages import render
 from workspace.public.pages import PUBLIC_I18N, base_url, poster
 from workspace.session import LINKS, STORE, current_user, form_of, translator
@@ -84,20 +84,11 @@ async def school_add(request: web.Request) -> web.Response:
             cells={r.code: {lang: schools.cell(r, lang) for lang in LANGUAGES} for r in rows},
             opens={},
             weeks=[],
-            error=_problem(exc),
+            error=problem_of(exc),
             form=typed,
         )
     refresh(request)
     return redirect(f"/schools/{doc.code}?saved=school")
-
-
-def _problem(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {str(e['msg']).removeprefix('Value error, ')}"
-            for e in exc.errors()
-        )
-    return str(exc)
 
 
 def _facts_context(request: web.Request, school: School, **extra: Any) -> dict[str, Any]:
@@ -133,7 +124,7 @@ async def school_save(request: web.Request) -> web.Response:
         try:
             doc = SchoolDoc.model_validate({**typed, "code": school.code})
         except ValidationError as exc:
-            context = _facts_context(request, school, error=_problem(exc))
+            context = _facts_context(request, school, error=problem_of(exc))
             return render(request, "school.html", status=400, **context)
         await schools.save_facts(session, school, doc)
     refresh(request)
@@ -217,7 +208,7 @@ async def info_save(request: web.Request) -> web.Response:
         except ValidationError as exc:
             context = _info_context(request, school, lang)
             context["doc"] = _unchecked(typed)
-            return render(request, "school_info.html", status=400, error=_problem(exc), **context)
+            return render(request, "school_info.html", status=400, error=problem_of(exc), **context)
         except EditConflictError as conflict:
             mine = _unchecked(typed)
             context = _info_context(request, school, lang, typed=mine, version=conflict.version)
@@ -237,13 +228,7 @@ async def info_restore(request: web.Request) -> web.Response:
         school = await _school(request, session)
         if not accounts.can_edit_school(user, school):
             return forbidden(request, t.gettext("You may not edit this school."))
-        try:
-            await reviewing.restore(
-                session, schools.INFOS, school.infos, lang,
-                int(request.match_info["revision"]), actor=user.name,
-            )  # fmt: skip
-        except LookupError:
-            raise web.HTTPNotFound() from None
+        await restore_text(request, session, schools.INFOS, school.infos, lang)
     refresh(request)
     return redirect(f"/schools/{school.code}/{lang}?saved=restored")
 

@@ -18,8 +18,10 @@ from knowledge.reviewing import Cell
 from workspace.common import (
     forbidden,
     line_field,
+    problem_of,
     redirect,
     refresh,
+    restore_text,
     store,
     text_field,
 )
@@ -181,10 +183,7 @@ async def editor_save(request: web.Request) -> web.Response:
                 reviewer=stored.reviewer if stored else None,
             )
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
-            return _editor_error(request, topic, lang, form, problems)
+            return _editor_error(request, topic, lang, form, problem_of(exc))
         if refused := _source_problems(t, draft.sources):
             return _editor_error(request, topic, lang, form, " ".join(refused))
         base = str(form.get("version", ""))
@@ -259,12 +258,6 @@ async def restore(request: web.Request) -> web.Response:
         return forbidden(request, t.gettext("You may not edit this language."))
     async with store(request).sessions.begin() as session:
         topic, lang = await _topic(request, session)
-        try:
-            await reviewing.restore(
-                session, TRANSLATIONS, topic.translations, lang,
-                int(request.match_info["revision"]), actor=user.name,
-            )  # fmt: skip
-        except LookupError:
-            raise web.HTTPNotFound() from None
+        await restore_text(request, session, TRANSLATIONS, topic.translations, lang)
     refresh(request)
     return redirect(f"/t/{topic.slug}/{lang}?saved=restored")
