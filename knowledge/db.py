@@ -9,7 +9,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    event,
+    insert,
+    text,
+)
+from sqlalchemy import inspect as inspect_db
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import (
@@ -91,9 +102,37 @@ def _current(connection: Connection) -> str | None:
         return None
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to `revision` inside one transaction on the given engine."""
+def _create(connection: Connection) -> None:
+    """An empty database gets the models' tables in one step, stamped at `HEAD` — Alembic's
+    recipe for building an up-to-date database from scratch. Running eleven migrations in turn
+    arrives at the same schema (a test compares the two) in four times the time, with Alembic
+    loaded for it."""
+    from knowledge.models import Base
+
+    Base.metadata.create_all(connection)
+    # Alembic's own version table, as `alembic stamp` writes it.
+    version = Table(
+        "alembic_version",
+        MetaData(),
+        Column("version_num", String(32), nullable=False),
+        PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+    )
+    version.create(connection)
+    connection.execute(insert(version).values(version_num=HEAD))
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head", *, create: bool = True) -> None:
+    """Bring the schema to `revision` inside one transaction on the given engine; an empty
+    database is created at `HEAD` directly unless `create` is off."""
     async with engine.begin() as connection:
-        if revision == "head" and await connection.run_sync(_current) == HEAD:
-            return
+        if revision == "head":
+            current = await connection.run_sync(_current)
+            if current == HEAD:
+                return
+            empty = current is None and not await connection.run_sync(
+                lambda sync: inspect_db(sync).get_table_names()
+            )
+            if create and empty:
+                await connection.run_sync(_create)
+                return
         await connection.run_sync(_upgrade, revision)

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
@@ -294,10 +295,14 @@ class Practitioner(Base):
         doc="For the `school` role: the one school this account edits.",
     )
     intercultural_assistant: Mapped[bool] = mapped_column(
-        default=False, doc="Named first on a ticket in a language they speak."
+        default=False,
+        server_default=false(),
+        doc="Named first on a ticket in a language they speak.",
     )
     disabled: Mapped[bool] = mapped_column(
-        default=False, doc="Cannot log in; every session of the account ended when set."
+        default=False,
+        server_default=false(),
+        doc="Cannot log in; every session of the account ended when set.",
     )
 
 
@@ -416,6 +421,7 @@ class Ticket(Base):
     )
     urgent: Mapped[bool] = mapped_column(
         default=False,
+        server_default=false(),
         doc="Opened from a safety reply, or a message in it tripped the safety check: first in "
         "every list, marked in the group.",
     )

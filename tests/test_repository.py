@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm.exc import StaleDataError
 
 from knowledge import repository, versions
@@ -141,7 +142,7 @@ async def test_migrations_build_exactly_the_models(database_url: str) -> None:
 
     engine = make_engine(database_url)
     try:
-        await upgrade(engine)
+        await upgrade(engine, create=False)
         async with engine.connect() as conn:
             diff = await conn.run_sync(
                 lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
@@ -149,6 +150,76 @@ async def test_migrations_build_exactly_the_models(database_url: str) -> None:
     finally:
         await engine.dispose()
     assert diff == []
+
+
+def _schema(sync: Any) -> dict[str, Any]:
+    """Every table's columns, keys, indexes and constraints as the database reports them."""
+    from sqlalchemy import inspect
+
+    db = inspect(sync)
+    return {
+        table: {
+            "columns": sorted(  # migrations append columns: their order may differ
+                (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                for c in db.get_columns(table)
+            ),
+            "primary": db.get_pk_constraint(table)["constrained_columns"],
+            "foreign": sorted(
+                (tuple(f["constrained_columns"]), f["referred_table"], str(f.get("options")))
+                for f in db.get_foreign_keys(table)
+            ),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in db.get_indexes(table)
+            ),
+            "unique": sorted(tuple(u["column_names"]) for u in db.get_unique_constraints(table)),
+        }
+        for table in sorted(db.get_table_names())
+    }
+
+
+async def test_a_new_database_is_created_as_the_migrations_would_build_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    """An empty database skips the migrations (faster start): the schema it gets must be the
+    one they build, and Alembic must see it at the head so the next migration applies."""
+    from alembic.runtime.migration import MigrationContext
+
+    from knowledge.db import HEAD, make_engine, upgrade
+
+    other = (
+        f"sqlite+aiosqlite:///{tmp_path / 'migrated.sqlite3'}"
+        if database_url.startswith("sqlite")
+        else None
+    )
+    created = make_engine(database_url)
+    try:
+        await upgrade(created)
+        async with created.connect() as conn:
+            fresh = await conn.run_sync(_schema)
+            head = await conn.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+        if other is None:  # PostgreSQL: drop everything and migrate the same database
+            async with created.begin() as conn:
+                await conn.execute(text("DROP SCHEMA public CASCADE"))
+                await conn.execute(text("CREATE SCHEMA public"))
+            migrated_engine = created
+        else:
+            migrated_engine = make_engine(other)
+        try:
+            await upgrade(migrated_engine, create=False)
+            async with migrated_engine.connect() as conn:
+                migrated = await conn.run_sync(_schema)
+        finally:
+            if migrated_engine is not created:
+                await migrated_engine.dispose()
+    finally:
+        await created.dispose()
+    assert head == HEAD
+    assert "topic" in fresh
+    for table in fresh.keys() | migrated.keys():
+        assert fresh.get(table) == migrated.get(table), table
 
 
 def test_the_known_head_is_alembics_head() -> None:
