@@ -12,17 +12,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import Message
-
-from cli.serve import open_parts, runtime
-from knowledge.settings import Settings
 from sandbox.identity import DEFAULT_TOKEN
 
 
 async def echo(api_url: str) -> None:
+    from aiogram import Bot, Dispatcher
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.types import Message
+
     bot = Bot(DEFAULT_TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(api_url)))
     dp = Dispatcher()
 
@@ -36,10 +34,17 @@ async def echo(api_url: str) -> None:
 
 
 async def witaj(api_url: str, database_url: str) -> None:
+    """What `witaj run` does (see cli/serve.py), with the settings of the benchmark."""
+    from cli import prepare
+    from cli.serve import load_runtime, open_parts, runtime
+    from knowledge.settings import Settings
+
     settings = Settings(
         database_url=database_url, throttle_seconds=0, log_level="WARNING", workspace=False
     )
-    store, librarian = await open_parts(settings, demo=False)
+    helper = prepare.start(settings, demo=False)
+    load_runtime()
+    store, librarian = await open_parts(settings, demo=False, helper=helper)
     bot = runtime(settings, DEFAULT_TOKEN, api_url, store, librarian)
     await bot.start()
     print("ready", flush=True)
@@ -52,9 +57,9 @@ async def witaj(api_url: str, database_url: str) -> None:
 
 def main() -> None:
     kind, api_url = sys.argv[1], sys.argv[2]
-    if hasattr(os, "sched_setaffinity"):
-        core = os.environ.get("BENCH_BOT_CORE")
-        os.sched_setaffinity(0, {int(core)} if core else {sorted(os.sched_getaffinity(0))[0]})
+    core = os.environ.get("BENCH_BOT_CORE")
+    if core and hasattr(os, "sched_setaffinity"):  # bench/bot.py: the bot on a core of its own
+        os.sched_setaffinity(0, {int(core)})
     if kind == "echo":
         asyncio.run(echo(api_url))
     else:

@@ -36,6 +36,14 @@ from knowledge.store import Store
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
+FREEZE_AFTER = 5.0
+"""Seconds after the start at which the start's garbage is collected and the rest frozen."""
+
+
+def _collect_and_freeze() -> None:
+    gc.collect()
+    gc.freeze()
+
 
 WebApp = Callable[[Bot, str], Awaitable[web.Application]]
 """Builds the app served beside the bot, given the running bot and its @name."""
@@ -96,7 +104,8 @@ class BotRuntime:
             health=self.redis_health,
             services=self.services,
         )
-        await register_commands(bot, i18n)
+        # The command menu is not needed for a first answer (and is seven calls to Telegram).
+        self._tasks.append(asyncio.create_task(register_commands(bot, i18n)))
         self.announcer = Announcer(
             bot,
             self.store,
@@ -127,9 +136,9 @@ class BotRuntime:
             )
         # The library and the language models are built once and live as long as the process:
         # keep them out of the garbage collector's full passes, which would otherwise walk
-        # them every few dozen messages.
-        gc.collect()
-        gc.freeze()
+        # them every few dozen messages. The pass that clears the start's garbage first takes
+        # a quarter of a second, so it waits until the first questions have been answered.
+        asyncio.get_running_loop().call_later(FREEZE_AFTER, _collect_and_freeze)
         log.info("bot @%s running (%s)", me.username, settings.bot_mode)
 
     async def _start_webhook(self, bot: Bot, dp: Dispatcher, bot_id: int) -> None:

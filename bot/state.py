@@ -17,6 +17,7 @@ import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
+from functools import cache
 from typing import Any, Literal, TypeVar
 
 from aiogram.fsm.storage.base import (
@@ -27,17 +28,26 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import LockError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
-UNREACHABLE: tuple[type[BaseException], ...] = (
-    RedisConnectionError,
-    RedisTimeoutError,
-    OSError,
-    TimeoutError,
-)
+
+
+@cache
+def unreachable() -> tuple[type[BaseException], ...]:
+    """What a Redis that went away raises. Evaluated in `except` clauses, so redis-py (six
+    megabytes) is loaded when Redis is used, never by a bot that runs without it."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
+
+
+def _lock_error() -> type[BaseException]:
+    from redis.exceptions import LockError
+
+    return LockError
+
+
 T = TypeVar("T")
 DIALOG_TTL = timedelta(days=14)
 """Dialog state older than this is of no use to anyone: Redis lets it go."""
@@ -110,7 +120,7 @@ class Health:
         if self.usable:
             try:
                 result = await call()
-            except UNREACHABLE as exc:
+            except unreachable() as exc:
                 self.failed(exc)
             else:
                 self.worked()
@@ -190,7 +200,7 @@ class ResilientIsolation(BaseEventIsolation):
                 await stack.enter_async_context(self.primary.lock(key))
                 held = True
                 self.health.worked()
-            except UNREACHABLE as exc:
+            except unreachable() as exc:
                 self.health.failed(exc)
         if not held:
             async with self.local.lock(key):
@@ -201,9 +211,9 @@ class ResilientIsolation(BaseEventIsolation):
         finally:
             try:
                 await stack.aclose()
-            except UNREACHABLE as exc:
+            except unreachable() as exc:
                 self.health.failed(exc)
-            except LockError:
+            except _lock_error():
                 log.debug("a dialog lock expired before its update was handled")
 
     async def close(self) -> None:

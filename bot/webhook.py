@@ -32,7 +32,7 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.state import UNREACHABLE, Health
+from bot.state import Health, unreachable
 from knowledge import metrics
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class RedisLedger:
             if await self.redis.set(key, b"busy", nx=True, ex=LEASE_SECONDS):
                 return Claim.MINE
             state = await self.redis.get(key)
-        except UNREACHABLE as exc:
+        except unreachable() as exc:
             self.health.failed(exc)
             return Claim.MINE
         if state is None:  # the lease ran out between the two calls
@@ -115,7 +115,7 @@ class RedisLedger:
                 await self.redis.delete(key)
             else:
                 await self.redis.set(key, value, ex=DONE_SECONDS)
-        except UNREACHABLE as exc:
+        except unreachable() as exc:
             self.health.failed(exc)
 
 

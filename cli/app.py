@@ -6,12 +6,11 @@ Each group lives in its own module and imports what it uses only when it runs, s
 
 from __future__ import annotations
 
-import logging
-
 import typer
 
 from cli.announce import announce_app
 from cli.backup import backup_app
+from cli.base import basic_logging
 from cli.db import db_app
 from cli.kb import kb_app
 from cli.schools import school_app
@@ -32,5 +31,5 @@ for group in (search_app, serve_app, backup_app):
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    basic_logging()
     app()

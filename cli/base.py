@@ -74,6 +74,10 @@ def command(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
     return wrapper
 
 
+def basic_logging() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
 def configure_logging(settings: Settings) -> None:
     """The level from LOG_LEVEL; with LOG_FORMAT=json one JSON object per line (time, level,
     logger, message) for a log collector. Messages never carry what a migrant wrote."""

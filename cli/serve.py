@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import subprocess
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from cli import prepare
 from cli.base import bot_username, configure_logging, explain, fail, load_settings, out
 
 if TYPE_CHECKING:
@@ -54,16 +56,29 @@ def _serve_forever(main: Coroutine[Any, Any, None]) -> None:
         raise fail(message) from None
 
 
-async def open_parts(settings: Settings, *, demo: bool) -> tuple[Store, Librarian]:
+async def open_parts(
+    settings: Settings, *, demo: bool, helper: subprocess.Popen[bytes] | None = None
+) -> tuple[Store, Librarian]:
+    """The store and the library; when a `cli.prepare` helper has already migrated and
+    seeded the database (and left the index in the cache), only opened."""
     from knowledge.library import Librarian
     from knowledge.store import Store
 
-    store = await Store.open(settings.database_url, seed_dir=settings.content_dir, demo=demo)
+    if await prepare.finished(helper):
+        store = await Store.open(settings.database_url)
+    else:
+        store = await Store.open(settings.database_url, seed_dir=settings.content_dir, demo=demo)
     try:
         return store, await Librarian.open(store, demo=demo, cache=settings.index_cache)
     except BaseException:
         await store.close()
         raise
+
+
+def load_runtime() -> None:
+    """Import the Telegram side (aiogram: two seconds of one core) — while a helper prepares
+    the database on the other."""
+    import bot.runner  # noqa: F401
 
 
 def runtime(
@@ -78,9 +93,10 @@ def runtime(
     """The bot, with the workspace on its port when `WORKSPACE` is on."""
     from bot.handoff import BotMessenger
     from bot.runner import WEBHOOK_PATH, BotRuntime
-    from workspace.app import build_workspace
 
     async def workspace(bot: Bot, username: str) -> web.Application:
+        from workspace.app import build_workspace  # only when the workspace is on
+
         return await build_workspace(
             store,
             librarian,
@@ -119,7 +135,9 @@ def run() -> None:
             raise fail(str(exc)) from None
 
     async def main() -> None:
-        store, librarian = await open_parts(settings, demo=settings.demo)
+        helper = prepare.start(settings, demo=settings.demo)
+        load_runtime()
+        store, librarian = await open_parts(settings, demo=settings.demo, helper=helper)
         try:
             bot = runtime(settings, token, settings.telegram_api_url, store, librarian)
             await bot.run_forever()
@@ -139,6 +157,7 @@ def sandbox() -> None:
         from sandbox.identity import DEFAULT_TOKEN, PRACTITIONERS_CHAT
         from sandbox.run import SandboxServer
 
+        helper = prepare.start(settings, demo=True)
         server = await SandboxServer.start(settings.sandbox_host, settings.sandbox_port)
         local = settings.model_copy(
             update={
@@ -147,7 +166,8 @@ def sandbox() -> None:
                 "practitioner_chat_id": settings.practitioner_chat_id or PRACTITIONERS_CHAT,
             }
         )
-        store, librarian = await open_parts(local, demo=True)
+        load_runtime()
+        store, librarian = await open_parts(local, demo=True, helper=helper)
         bot = runtime(local, DEFAULT_TOKEN, server.url, store, librarian, sandbox_url=server.url)
         try:
             await bot.start()

@@ -114,7 +114,12 @@ class Librarian:
     """Keeps this process's current `Library` and replaces it when the content moved on."""
 
     def __init__(
-        self, store: Store, library: Library, *, demo: bool = False, cache: Path | None = None
+        self,
+        store: Store,
+        library: Library | None = None,
+        *,
+        demo: bool = False,
+        cache: Path | None = None,
     ) -> None:
         self.store = store
         self.demo = demo
@@ -128,12 +133,14 @@ class Librarian:
     async def open(
         cls, store: Store, *, demo: bool = False, cache: Path | None = None
     ) -> Librarian:
-        librarian = cls(store, Library.build([]), demo=demo, cache=cache)
+        librarian = cls(store, demo=demo, cache=cache)
         await librarian.refresh(force=True)
         return librarian
 
     @property
     def current(self) -> Library:
+        if self._library is None:
+            raise RuntimeError("the library is opened with Librarian.open")
         return self._library
 
     async def refresh(self, *, force: bool = False) -> bool:
@@ -144,13 +151,13 @@ class Librarian:
         async with self._lock:
             async with self.store.sessions() as session:
                 version = await versions.content_version(session)
-                if not force and version == self._library.version:
+                if not force and self._library and version == self._library.version:
                     return False
                 topics = await repository.load_topics(session)
                 directory = await schools.load_directory(session, demo=self.demo)
                 guided = await path_store.load_paths(session)
             current = self._library
-            if not force and _same_topics(current, topics):
+            if not force and current and _same_topics(current, topics):
                 library = current.with_schools(directory, version)
             else:
                 library = await asyncio.to_thread(

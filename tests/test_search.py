@@ -183,10 +183,14 @@ def test_a_built_index_is_reused_until_the_content_changes(
     import numpy as np
 
     from knowledge.library import build_index
+    from knowledge.search import morphology
 
     first = build_index(topics, 1, tmp_path)
     again = build_index(topics, 2, tmp_path)
     assert isinstance(again.arrays()["topics"].base, np.memmap)  # read from disk, not built
+    # …and so is the parsed word-form table, which still finds dictionary forms.
+    assert isinstance(morphology.table().keys.base, np.memmap)
+    assert "karta" in morphology.lemmas("karty") and "дитина" in morphology.lemmas("дитини")
     assert again.version == 2 and len(list(tmp_path.iterdir())) == 1
     question = "jak zdobyć numer pesel we wrocławiu"
     assert again.search(question).slug == first.search(question).slug == "pesel"

@@ -18,11 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge.search import morphology
 from knowledge.search.index import OUT_OF_SCOPE_FILES, SearchDocument, SearchIndex
 from knowledge.search.morphology import TABLE
 
 log = logging.getLogger(__name__)
 ARRAYS = ("features", "start", "topics", "weight", "idf")
+LEMMA_ARRAYS = ("lemma_keys", "lemma_groups")
+"""The word-form table, parsed: a restart maps it instead of hashing 70,000 forms again."""
 KEEP = 3
 """How many built indexes to keep (replicas or a rollback may want the previous one)."""
 _CODE = sorted(Path(__file__).parent.glob("*.py"))
@@ -53,7 +56,11 @@ def save(index: SearchIndex, folder: Path) -> None:
         arrays = index.arrays()
         for name in ARRAYS:
             np.save(work / f"{name}.npy", arrays[name], allow_pickle=False)
+        forms = morphology.table()
+        np.save(work / "lemma_keys.npy", forms.keys, allow_pickle=False)
+        np.save(work / "lemma_groups.npy", forms.groups, allow_pickle=False)
         meta = {
+            "lemmas": forms.lemmas,
             "slugs": index.slugs,
             "documents": index.documents,
             "vocabulary": index.vocabulary(),
@@ -72,8 +79,11 @@ def load(folder: Path, version: int) -> SearchIndex:
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     # Plain array views of the mapped files: slicing a `memmap` makes a memmap per slice.
     arrays = {
-        name: np.load(folder / f"{name}.npy", mmap_mode="r").view(np.ndarray) for name in ARRAYS
+        name: np.load(folder / f"{name}.npy", mmap_mode="r").view(np.ndarray)
+        for name in (*ARRAYS, *LEMMA_ARRAYS)
     }
+    groups = [tuple(group) for group in meta["lemmas"]]
+    morphology.use_table(morphology.Table(arrays["lemma_keys"], arrays["lemma_groups"], groups))
     return SearchIndex(
         meta["slugs"],
         meta["documents"],

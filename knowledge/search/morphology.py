@@ -14,7 +14,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections.abc import Iterable
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +43,7 @@ def _form_key(form: str) -> int:
     return int.from_bytes(hashlib.blake2b(form.encode(), digest_size=8).digest(), "little")
 
 
-class _Table:
+class Table:
     """Forms as sorted 64-bit hashes pointing into a list of distinct lemma groups: about
     three megabytes for seventy thousand forms (a dict of strings would take twenty)."""
 
@@ -60,12 +59,13 @@ class _Table:
         return ()
 
 
-@cache
-def _table() -> _Table:
+def read_table(path: Path = TABLE) -> Table:
+    """Parse and hash the shipped table (a sixth of a second): done once per table, since the
+    index cache keeps the parsed arrays (see `use_table`)."""
     pairs: list[tuple[int, int]] = []
     groups: dict[tuple[str, ...], int] = {}
-    if TABLE.exists():
-        with gzip.open(TABLE, "rt", encoding="utf-8") as lines:
+    if path.exists():
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
             for line in lines:
                 if line.startswith("#"):
                     continue
@@ -75,7 +75,22 @@ def _table() -> _Table:
     pairs.sort()
     keys = np.fromiter((k for k, _ in pairs), dtype=np.uint64, count=len(pairs))
     owners = np.fromiter((g for _, g in pairs), dtype=np.int32, count=len(pairs))
-    return _Table(keys, owners, list(groups))
+    return Table(keys, owners, list(groups))
+
+
+_loaded: list[Table] = []
+"""The table in use, once read (or handed over by the index cache)."""
+
+
+def table() -> Table:
+    if not _loaded:
+        _loaded.append(read_table())
+    return _loaded[0]
+
+
+def use_table(found: Table) -> None:
+    """Use a table the index cache kept, instead of parsing the shipped file again."""
+    _loaded[:] = [found]
 
 
 def table_vocabulary_hash() -> str | None:
@@ -89,7 +104,7 @@ def table_vocabulary_hash() -> str | None:
 
 def lemmas(word: str) -> tuple[str, ...]:
     """Distinct dictionary forms of a cleaned word other than the word itself."""
-    return _table().get(word)
+    return table().get(word)
 
 
 def _text(value: str | bytes) -> str:
@@ -123,5 +138,5 @@ def make_table(vocab: set[str], destination: Path = TABLE) -> int:
     lines += [f"{form}\t{' '.join(sorted(found))}\n" for form, found in sorted(table.items())]
     with gzip.open(destination, "wt", encoding="utf-8", compresslevel=9) as out:
         out.writelines(lines)
-    _table.cache_clear()
+    _loaded.clear()
     return len(table)
