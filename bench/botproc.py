@@ -36,12 +36,14 @@ async def echo(api_url: str) -> None:
 async def witaj(api_url: str, database_url: str) -> None:
     """What `witaj run` does (see cli/serve.py), with the settings of the benchmark."""
     from cli import prepare
+    from cli.base import fewer_malloc_arenas
     from cli.serve import load_runtime, open_parts, runtime
     from knowledge.settings import Settings
 
     settings = Settings(
         database_url=database_url, throttle_seconds=0, log_level="WARNING", workspace=False
     )
+    fewer_malloc_arenas()
     helper = prepare.start(settings, demo=False)
     load_runtime()
     store, librarian = await open_parts(settings, demo=False, helper=helper)

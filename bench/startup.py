@@ -2,11 +2,12 @@
 
     .venv/bin/python bench/startup.py [--runs 3]
 
-For each bot: a fresh process and a fresh SQLite file (first start: migrate, seed, build the
-library — and, for Witaj, once more with the index cache warm), the time from starting the
-process to the first answer in the chat, then one question in each of the six languages, and the
-process's peak resident memory (VmHWM). Also times the command line. Prints medians and the
-ratios Witaj / echo.
+Witaj is started as `witaj run` (the sandbox as its Bot API server), the echo bot by
+bench/botproc.py. For each bot: a fresh process and a fresh SQLite file (first start: migrate,
+seed, build the library — and, for Witaj, once more with the index cache warm), the time from
+starting the process to the first answer in the chat, then one question in each of the six
+languages, and the process's peak resident memory (VmHWM). Also times the command line. Prints
+medians and the ratios Witaj / echo.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 from aiohttp import web
 from rich.console import Console
 from rich.table import Table
@@ -29,6 +31,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sandbox.identity import DEFAULT_TOKEN  # noqa: E402
 from sandbox.server import Sandbox, build_app  # noqa: E402
 
 console = Console()
@@ -40,6 +43,24 @@ QUESTIONS = [
     ("be", "дзе знайсці сямейнага лекара"),
     ("ar", "كيف أسجل طفلي في المدرسة"),
 ]
+
+
+async def _together(pid: int) -> tuple[float, float]:
+    """Until cancelled: the largest resident memory of the bot's child processes (the start-up
+    helper, see cli/prepare.py) and of the bot and its children together, sampled every 10 ms."""
+    bot = psutil.Process(pid)
+    helper = together = 0.0
+    try:
+        while True:
+            try:
+                children = sum(c.memory_info().rss for c in bot.children(recursive=True))
+                total = bot.memory_info().rss + children
+            except psutil.Error:
+                children = total = 0
+            helper, together = max(helper, children / 2**20), max(together, total / 2**20)
+            await asyncio.sleep(0.01)
+    except asyncio.CancelledError:
+        return helper, together
 
 
 def peak_mb(pid: int) -> float:
@@ -68,12 +89,17 @@ async def one_start(kind: str, database: str, cache: Path) -> dict[str, float]:
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     url = f"http://127.0.0.1:{runner.addresses[0][1]}"
     env = {**os.environ, "INDEX_CACHE": str(cache)}
+    if kind == "witaj":  # the real command, configured as an operator would
+        env |= {"BOT_TOKEN": DEFAULT_TOKEN, "TELEGRAM_API_URL": url, "DATABASE_URL": database,
+                "THROTTLE_SECONDS": "0", "LOG_LEVEL": "WARNING", "WORKSPACE": "false"}  # fmt: skip
+        command = [str(ROOT / ".venv" / "bin" / "witaj"), "run"]
+    else:
+        command = [sys.executable, str(ROOT / "bench" / "botproc.py"), kind, url, database]
     begin = time.perf_counter()
     proc = subprocess.Popen(  # noqa: ASYNC220 - the measured start itself
-        [sys.executable, str(ROOT / "bench" / "botproc.py"), kind, url, database],
-        stdout=subprocess.DEVNULL,
-        env=env,
+        command, stdout=subprocess.DEVNULL, env=env, cwd=ROOT
     )
+    sampler = asyncio.create_task(_together(proc.pid))
     try:
         # The first message is sent at once: it waits in the Bot API until the bot polls.
         first = 0.0
@@ -87,8 +113,11 @@ async def one_start(kind: str, database: str, cache: Path) -> dict[str, float]:
                     raise RuntimeError(f"{kind} did not answer") from None
         for n, (lang, text) in enumerate(QUESTIONS):
             await ask(sandbox, 100 + n, text, lang, within=30)
-        return {"first": first, "peak": peak_mb(proc.pid)}
+        sampler.cancel()
+        helper, together = await sampler
+        return {"first": first, "peak": peak_mb(proc.pid), "helper": helper, "together": together}
     finally:
+        sampler.cancel()
         proc.terminate()
         await asyncio.to_thread(proc.wait, 10)
         await sandbox.shutdown()
@@ -119,12 +148,15 @@ async def main() -> None:
         finally:
             shutil.rmtree(work, ignore_errors=True)
     table = Table(title=f"process start → first answer, then six languages ({args.runs} runs)")
-    for column in ("bot", "first answer s (median)", "peak RSS MB (median)"):
+    for column in ("bot", "first answer s", "peak RSS MB", "helper's peak MB", "together MB"):
         table.add_column(column, justify="right")
-    med = {k: {m: statistics.median(r[m] for r in v) for m in ("first", "peak")}
+    measures = ("first", "peak", "helper", "together")
+    med = {k: {m: statistics.median(r[m] for r in v) for m in measures}
            for k, v in results.items()}  # fmt: skip
     for name, m in med.items():
-        table.add_row(name, f"{m['first']:.2f}", f"{m['peak']:.0f}")
+        table.add_row(name, f"{m['first']:.2f}", f"{m['peak']:.0f}", f"{m['helper']:.0f}",
+                      f"{m['together']:.0f}")  # fmt: skip
+    console.print("medians; together = the bot and its start-up helper at the same moment")
     console.print(table)
     for name in ("witaj cold", "witaj warm"):
         console.print(

@@ -6,7 +6,7 @@ sandbox` therefore start this helper first (`python -m cli.prepare`) and import 
 side while it works on the other core: the bot then opens a ready database and maps the index
 the helper left in `INDEX_CACHE`, and its first answer comes sooner.
 
-The helper only does what the bot would otherwise do itself, with the same code (`open_parts`):
+The helper only does what the bot would otherwise do itself, with the same calls (`open_parts`):
 if it fails, is killed or is slow, the bot does all of it on its own and reports any error in
 its own words. On a single core there is nothing to overlap, so no helper is started.
 """
@@ -65,17 +65,22 @@ async def finished(helper: subprocess.Popen[bytes] | None, wait: float = WAIT) -
 
 
 def main() -> None:
-    from cli.base import basic_logging, configure_logging, load_settings
-    from cli.serve import open_parts
+    """Open the store and the library as the bot would, then exit. Only what that needs is
+    imported (no command-line toolkit): the helper's memory adds to the bot's while both run."""
+    from knowledge.library import Librarian
+    from knowledge.settings import Settings
+    from knowledge.store import Store
 
     demo = sys.argv[1:] == ["demo"]
-    basic_logging()
-    settings = load_settings()
-    configure_logging(settings)
 
     async def prepare() -> None:
-        store, _ = await open_parts(settings, demo=demo)
-        await store.close()
+        settings = Settings()
+        logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+        store = await Store.open(settings.database_url, seed_dir=settings.content_dir, demo=demo)
+        try:
+            await Librarian.open(store, demo=demo, cache=settings.index_cache)
+        finally:
+            await store.close()
 
     try:
         asyncio.run(prepare())

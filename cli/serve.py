@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from cli import prepare
-from cli.base import bot_username, configure_logging, explain, fail, load_settings, out
+from cli.base import (
+    bot_username,
+    configure_logging,
+    explain,
+    fail,
+    fewer_malloc_arenas,
+    load_settings,
+    out,
+)
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -121,6 +129,7 @@ def runtime(
 @serve_app.command()
 def run() -> None:
     """Run the bot against Telegram (or TELEGRAM_API_URL), in polling or webhook mode."""
+    fewer_malloc_arenas()
     settings = load_settings()
     configure_logging(settings)
     if settings.bot_token is None:
@@ -150,6 +159,7 @@ def run() -> None:
 @serve_app.command()
 def sandbox() -> None:
     """The local Telegram sandbox with the real bot, and a web chat page to talk to it."""
+    fewer_malloc_arenas()
     settings = load_settings()
     configure_logging(settings)
 
