@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.models import UsageCount
@@ -63,13 +65,17 @@ class Tally:
 
 
 async def add_counts(session: AsyncSession, counts: Counter[tuple[date, str]]) -> None:
+    """Add to the counts with one upsert each: two updates (or replicas) counting the first
+    event of a week both create its row otherwise, and one of them fails."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for (week, event), n in sorted(counts.items()):
-        row = await session.get(UsageCount, (week, event))
-        if row is None:
-            session.add(UsageCount(week=week, event=event, count=n))
-        else:
-            row.count += n
-    await session.flush()
+        statement = insert(UsageCount).values(week=week, event=event, count=n)
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[UsageCount.week, UsageCount.event],
+                set_={"count": UsageCount.count + statement.excluded.count},
+            )
+        )
 
 
 def week_of(day: date) -> date:

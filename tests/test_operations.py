@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -69,6 +70,20 @@ async def test_usage_is_counted_in_memory_and_written_in_one_go(store: Store) ->
     async with store.sessions() as session:
         assert await usage.weekly(session, usage.answered("pesel", "uk")) == {week: 3}
         assert await usage.weekly(session, usage.abstained("ar")) == {week: 1}
+
+
+async def test_two_updates_counting_the_first_event_of_a_week_both_count(store: Store) -> None:
+    """Under load two updates count the week's first safety reply at once: neither may fail
+    (it used to: both created the row, and one person got an apology instead of an answer)."""
+    event = usage.answered("zus", "be")
+
+    async def count_one() -> None:
+        async with store.transaction() as session:
+            await usage.count(session, event)
+
+    await asyncio.gather(count_one(), count_one(), count_one())
+    async with store.sessions() as session:
+        assert await usage.weekly(session, event) == {usage.week_of(date.today()): 3}
 
 
 async def test_health_says_503_when_the_database_is_gone(tmp_path: pytest.TempPathFactory) -> None:
