@@ -99,14 +99,19 @@ async def run_load(kind: str, users: int, messages: int) -> dict[str, float]:
         wrong = 0
         for user in range(users):
             log = sandbox.chats[10_000 + user]
-            replies = 0
-            for mid in log.order:
-                if log.messages[mid]["from"]["is_bot"]:
-                    replies += 1
-                else:
-                    wrong += replies not in (0, 1)  # 0 only before the first message
-                    replies = 0
-            wrong += replies != 1
+            asked: str | None = None
+            replies: list[str] = []
+            for mid in [*log.order, None]:
+                message = log.messages[mid] if mid is not None else None
+                if message is not None and message["from"]["is_bot"]:
+                    replies.append(message.get("text", "")[:60])
+                    continue
+                if asked is not None and len(replies) != 1:
+                    wrong += 1
+                    if wrong <= 5:  # say which, so that a failure can be looked into
+                        console.print(f"{kind}: {asked!r} got {len(replies)} replies: {replies}")
+                asked = message.get("text", "") if message is not None else None
+                replies = []
         sent = sum(
             1
             for u in range(users)

@@ -297,6 +297,13 @@ class SafetyCheck:
                 else:
                     self._buckets.setdefault(stem.key[:2], set()).add(stem)
             self._by_first.setdefault(phrase.stems[0], []).append(phrase)
+        # Concept rules by their first concept: a message is checked against the few rules
+        # whose first concept it mentions, not all three hundred.
+        self._rules: dict[str, list[tuple[int, Kind, tuple[str, ...]]]] = {}
+        for at, (kind, combo) in enumerate(
+            (kind, tuple(combo)) for kind, combos in doc.rules.items() for combo in combos
+        ):
+            self._rules.setdefault(combo[0], []).append((at, kind, combo))
 
     def _stems_of(self, key: str) -> tuple[_Stem, ...]:
         """The stems a word's key matches; remembered, since people use the same words."""
@@ -355,10 +362,10 @@ class SafetyCheck:
         for p, w in live:
             if p.concept is not None:
                 concepts.setdefault(p.concept, []).append((w, p.lang))
-        for kind, combos in self.doc.rules.items():
-            for combo in combos:
-                if _together(combo, concepts):
-                    hits += [(kind, lang, "+".join(combo)) for lang in _shared(combo, concepts)]
+        candidates = sorted(rule for name in concepts for rule in self._rules.get(name, ()))
+        for _, kind, combo in candidates:
+            if _together(combo, concepts):
+                hits += [(kind, lang, "+".join(combo)) for lang in _shared(combo, concepts)]
         if not hits:
             return None
         kinds = tuple(kind for kind in Kind if any(h[0] is kind for h in hits))
