@@ -128,10 +128,11 @@ async def kb_check(
 
     settings = load_settings()
     old: set[tuple[str, str]] = set()
+    stored_paths: list[Any] = []
     if directory:
         topics = load_dir(directory)
-    else:
-        topics, old = await with_store(_topics_and_outdated)
+    else:  # one opening of the store (each one reads the seed)
+        topics, old, stored_paths = await with_store(_topics_outdated_and_paths)
     required = _required_slugs(topics_file) if topics_file else None
     findings = lint.check(
         topics,
@@ -144,7 +145,7 @@ async def kb_check(
     if directory:
         findings += lint.check_paths(directory / "paths", slugs)
     else:
-        findings += lint.check_paths(None, slugs, await with_store(_paths))
+        findings += lint.check_paths(None, slugs, stored_paths)
     errors = [f for f in findings if f.severity is lint.Severity.ERROR]
     table = Table(title=f"kb check: {len(topics)} topics", show_lines=False)
     for column in ("severity", "topic", "languages", "problem"):
@@ -157,13 +158,6 @@ async def kb_check(
     out.print(f"{len(errors)} errors, {len(findings) - len(errors)} warnings")
     if errors:
         raise typer.Exit(1)
-
-
-async def _paths(store: Store) -> list[Any]:
-    from knowledge import path_store
-
-    async with store.sessions() as session:
-        return list(await path_store.load_paths(session))
 
 
 @kb_app.command("sources")
@@ -209,12 +203,16 @@ async def kb_sources(
         raise typer.Exit(1)
 
 
-async def _topics_and_outdated(store: Store) -> tuple[list[TopicDoc], set[tuple[str, str]]]:
-    from knowledge import matrix
+async def _topics_outdated_and_paths(
+    store: Store,
+) -> tuple[list[TopicDoc], set[tuple[str, str]], list[Any]]:
+    from knowledge import matrix, path_store
     from knowledge.repository import load_topics
 
     async with store.sessions() as session:
-        return await load_topics(session), matrix.outdated(await matrix.load_matrix(session))
+        topics = await load_topics(session)
+        outdated = matrix.outdated(await matrix.load_matrix(session))
+        return topics, outdated, list(await path_store.load_paths(session))
 
 
 def _required_slugs(path: Path) -> set[str]:

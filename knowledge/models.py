@@ -217,6 +217,9 @@ class ContentState(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seed_hash: Mapped[str | None] = mapped_column(
+        String(64), default=None, doc="The seed files last brought in: unchanged, not read again."
+    )
 
 
 class Person(Base):

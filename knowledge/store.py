@@ -72,8 +72,13 @@ class Store:
 
         Runs on every start: an empty database gets everything, an existing one gets the
         translations that changed in the seed and were not edited since (the rest are reported
-        as conflicts and keep the database text).
+        as conflicts and keep the database text). A seed brought in before and unchanged
+        since (the same files, byte for byte) is not read again.
         """
+        fingerprint = versions.seed_fingerprint(directory)
+        async with self.sessions() as session:
+            if await versions.seeded(session) == fingerprint:
+                return ImportReport()  # brought in before, unchanged since: nothing to read
         docs = load_dir(directory)
         # Replicas starting together seed one at a time.
         async with self._exclusive("seed"), self.transaction() as session:
@@ -88,6 +93,8 @@ class Store:
         if report.conflicts:
             log.warning("seed kept newer database edits of %s", ", ".join(report.conflicts))
         await self.seed_paths(directory / "paths")
+        async with self.transaction() as session:
+            await versions.mark_seeded(session, fingerprint)
         return report
 
     async def seed_paths(self, directory: Path) -> None:

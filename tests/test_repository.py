@@ -230,3 +230,35 @@ def test_the_known_head_is_alembics_head() -> None:
     from knowledge.db import HEAD, alembic_config
 
     assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD
+
+
+async def test_an_unchanged_seed_is_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every start and most commands seed; reading the YAML again takes half a second, so a
+    seed already brought in, byte for byte, is skipped — and a changed one is not."""
+    import knowledge.store as store_module
+
+    seed = tmp_path / "seed"
+    shutil.copytree(CONTENT_DIR, seed)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'kb.sqlite3'}"
+    await (await Store.open(url, seed_dir=seed)).close()
+
+    def unread(directory: Path) -> list[TopicDoc]:
+        raise AssertionError(f"{directory} was read again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store_module, "load_dir", unread)
+        await (await Store.open(url, seed_dir=seed)).close()
+
+    pesel = seed / "pesel.yaml"
+    pesel.write_text(pesel.read_text(encoding="utf-8").replace("PESEL", "PESEL ", 1), "utf-8")
+    store = await Store.open(url, seed_dir=seed)
+    try:
+        report = await store.seed(seed)  # brought in by the open above: unchanged again
+        assert not report.changed
+        async with store.sessions() as session:
+            versions_seen = await versions.content_version(session)
+        assert versions_seen >= 2  # the first seed and the changed one
+    finally:
+        await store.close()
