@@ -485,12 +485,17 @@ class SearchIndex:
             information = max(w * float(self._idf[f]) for f, w in feats.items())
             mass += factor * information
             best.fill(0.0)
-            for fid, weight in feats.items():
-                span = slice(self._start[fid], self._start[fid + 1])
+            # The feature used by most topics first: written straight into the zeroed `best`
+            # (gains are never negative), which spares the largest read of the word's spans.
+            start = self._start
+            order = sorted(feats, key=lambda f: int(start[f]) - int(start[f + 1]))
+            for at, fid in enumerate(order):
+                span = slice(start[fid], start[fid + 1])
                 cols = self._topics[span]
+                gain = feats[fid] * self._idf[fid] * self._weight[span]
                 # A topic occurs once per feature's span: plain fancy indexing is exact (and
                 # much faster than ufunc.at).
-                best[cols] = np.maximum(best[cols], weight * self._idf[fid] * self._weight[span])
+                best[cols] = gain if at == 0 else np.maximum(best[cols], gain)
             scores += factor * best
             if information < FUNCTION_WORD:
                 kinds.append(0)
