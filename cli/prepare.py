@@ -78,7 +78,8 @@ def main() -> None:
         logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
         store = await Store.open(settings.database_url, seed_dir=settings.content_dir, demo=demo)
         try:
-            await Librarian.open(store, demo=demo, cache=settings.index_cache)
+            if settings.index_cache is not None:  # else the index could not be handed over
+                await Librarian.open(store, demo=demo, cache=settings.index_cache)
         finally:
             await store.close()
 
