@@ -151,13 +151,13 @@ class Librarian:
         async with self._lock:
             async with self.store.sessions() as session:
                 version = await versions.content_version(session)
-                if not force and self._library and version == self._library.version:
+                if not force and self._library is not None and version == self._library.version:
                     return False
                 topics = await repository.load_topics(session)
                 directory = await schools.load_directory(session, demo=self.demo)
                 guided = await path_store.load_paths(session)
             current = self._library
-            if not force and current and _same_topics(current, topics):
+            if not force and current is not None and _same_topics(current, topics):
                 library = current.with_schools(directory, version)
             else:
                 library = await asyncio.to_thread(
