@@ -131,7 +131,12 @@ class BotRuntime:
             await bot.delete_webhook()
             self._tasks.append(
                 asyncio.create_task(
-                    dp.start_polling(bot, handle_signals=False, close_bot_session=False)
+                    dp.start_polling(
+                        bot,
+                        handle_signals=False,
+                        close_bot_session=False,
+                        tasks_concurrency_limit=settings.concurrent_updates,
+                    )
                 )
             )
         # The library and the language models are built once and live as long as the process:
@@ -150,7 +155,9 @@ class BotRuntime:
             if self._redis is not None
             else MemoryLedger()
         )
-        self.webhook = WebhookHandler(dp, bot, secret, ledger)
+        self.webhook = WebhookHandler(
+            dp, bot, secret, ledger, concurrency=settings.concurrent_updates
+        )
         # One aiohttp app, one port: Telegram's webhook and the web app beside it.
         app = await self.web_app(bot, self.bot_username) if self.web_app else web.Application()
         self.webhook.register(app, WEBHOOK_PATH)

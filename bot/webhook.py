@@ -120,7 +120,9 @@ class RedisLedger:
 
 
 class WebhookHandler:
-    def __init__(self, dp: Dispatcher, bot: Bot, secret: str, ledger: Ledger) -> None:
+    def __init__(
+        self, dp: Dispatcher, bot: Bot, secret: str, ledger: Ledger, concurrency: int = 8
+    ) -> None:
         if not secret:
             raise ValueError("webhook mode needs WEBHOOK_SECRET")
         self.dp = dp
@@ -128,6 +130,10 @@ class WebhookHandler:
         self.secret = secret.encode()
         self.ledger = ledger
         self._running: set[asyncio.Task[Any]] = set()
+        # Telegram keeps up to 40 deliveries open at once. Handled all together they would
+        # take turns at every await, and each would finish only when all had; in turns (FIFO),
+        # the first to arrive is answered first.
+        self._turns = asyncio.Semaphore(concurrency)
 
     def register(self, app: web.Application, path: str) -> None:
         app.router.add_post(path, self.handle)
@@ -172,7 +178,8 @@ class WebhookHandler:
 
     async def _handle(self, update: Update) -> bool:
         try:
-            await self.dp.feed_update(self.bot, update)
+            async with self._turns:
+                await self.dp.feed_update(self.bot, update)
         except Exception:
             metrics.ERRORS.labels("redelivered").inc()
             log.warning("update %d failed; Telegram will deliver it again", update.update_id)

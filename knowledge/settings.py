@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     throttle_seconds: float = Field(
         default=0.3, ge=0, description="Minimum spacing of one user's messages before dropping."
     )
+    concurrent_updates: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="Updates handled at once by one process; the rest wait their turn in the "
+        "order they came, so a burst is answered first come, first served.",
+    )
     retention_days: int = Field(
         default=90, ge=1, description="Unanswered questions kept this long."
     )
