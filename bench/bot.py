@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from knowledge.content import load_dir  # noqa: E402
+from knowledge.safety import default_check  # noqa: E402
 from knowledge.settings import CONTENT_DIR  # noqa: E402
 from sandbox.server import ChatLog, Sandbox, build_app  # noqa: E402
 
@@ -38,13 +39,19 @@ TIMEOUT = float(os.environ.get("BENCH_TIMEOUT", "900"))
 
 
 def questions() -> list[str]:
-    """Realistic traffic: topic titles and phrasings in all languages, plus off-topic chat."""
+    """Realistic traffic: topic titles and phrasings in all languages, plus off-topic chat.
+
+    Left out: the few that only the safety model flags. They get the safety reply and then
+    the answer, two messages, and a simulated person who goes on after the first would count
+    the second against their next question.
+    """
+    check = default_check()
     pool = []
     for topic in load_dir(CONTENT_DIR):
         for tr in topic.translations.values():
             pool += [tr.title, *tr.phrasings[:3]]
     pool += ["what's the weather tomorrow", "tell me a joke", "курс доллара", "hello"]
-    return pool
+    return [text for text in pool if (alarm := check.check(text)) is None or alarm.strong]
 
 
 async def run_load(kind: str, users: int, messages: int) -> dict[str, float]:

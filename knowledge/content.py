@@ -145,6 +145,19 @@ class TopicDoc(BaseModel):
             raise ValueError(f"unknown language(s) {', '.join(unknown)}")
         return {lang: value[lang] for lang in LANGUAGES if lang in value}
 
+    def card(self) -> TopicDoc:
+        """The topic without what only the search reads (phrasings and keywords): what the bot
+        keeps to render answers. Those lists are most of a topic's strings — at 10,000 topics
+        the catalogue takes less than half the memory without them."""
+        return self.model_copy(
+            update={
+                "translations": {
+                    lang: tr.model_copy(update={"phrasings": (), "keywords": ()})
+                    for lang, tr in self.translations.items()
+                }
+            }
+        )
+
 
 # --------------------------------------------------------------------------- loading
 

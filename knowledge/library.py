@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -55,6 +55,16 @@ def corpus_texts(topics: Iterable[TopicDoc]) -> list[str]:
     return texts
 
 
+def fingerprint(documents: Iterable[SearchDocument]) -> int:
+    """Equal for documents that give the same index (within one process: `hash`)."""
+    return hash(
+        tuple(
+            (slug, tuple((lang, tuple(entries)) for lang, entries in by_lang.items()))
+            for slug, by_lang in documents
+        )
+    )
+
+
 def build_index(
     topics: Iterable[TopicDoc], version: int = 0, cache: Path | None = None
 ) -> SearchIndex:
@@ -74,6 +84,9 @@ class Library:
     """The schools with preparatory classes, by code."""
     paths: Mapping[str, PathDoc] = field(default_factory=dict)
     """The guided paths, by slug, in their order."""
+    searched: int = 0
+    """A fingerprint of what the index was built from: the catalogue's cards leave out the
+    phrasings, so it alone cannot tell that a phrasing was added."""
 
     @classmethod
     def build(
@@ -83,28 +96,24 @@ class Library:
         version: int = 0,
         cache: Path | None = None,
     ) -> Library:
+        from knowledge.search import cache as index_cache
+
         topics = list(topics)
+        documents = search_documents(topics)
         return cls(
             version,
-            MappingProxyType({t.slug: t for t in topics}),
-            build_index(topics, version, cache),
+            MappingProxyType({t.slug: t.card() for t in topics}),
+            index_cache.build(documents, version, cache),
             MappingProxyType(dict(schools_ or {})),
+            searched=fingerprint(documents),
         )
 
     def with_schools(self, schools_: Mapping[str, SchoolDoc], version: int) -> Library:
         """The same topics and index with another schools directory (a school was edited)."""
-        return Library(
-            version, self.catalog, self.index, MappingProxyType(dict(schools_)), self.paths
-        )
+        return replace(self, version=version, schools=MappingProxyType(dict(schools_)))
 
     def with_paths(self, paths_: Iterable[PathDoc]) -> Library:
-        return Library(
-            self.version,
-            self.catalog,
-            self.index,
-            self.schools,
-            MappingProxyType({p.slug: p for p in paths_}),
-        )
+        return replace(self, paths=MappingProxyType({p.slug: p for p in paths_}))
 
     def in_category(self, category: str) -> list[TopicDoc]:
         return [doc for doc in self.catalog.values() if doc.category == category]
@@ -169,6 +178,8 @@ class Librarian:
 
 
 def _same_topics(library: Library, topics: list[TopicDoc]) -> bool:
-    return len(topics) == len(library.catalog) and all(
-        library.catalog.get(t.slug) == t for t in topics
+    return (
+        len(topics) == len(library.catalog)
+        and all(library.catalog.get(t.slug) == t.card() for t in topics)
+        and fingerprint(search_documents(topics)) == library.searched
     )
