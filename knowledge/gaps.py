@@ -14,7 +14,14 @@ from sqlalchemy.orm import selectinload
 
 from knowledge.content import EXPIRY_NOTICE, SourceDoc, TranslationDoc
 from knowledge.enums import Category
-from knowledge.models import Feedback, Practitioner, Topic, Translation, UnansweredQuestion
+from knowledge.models import (
+    Feedback,
+    Practitioner,
+    Source,
+    Topic,
+    Translation,
+    UnansweredQuestion,
+)
 from knowledge.repository import save_translation, translation_doc
 from knowledge.search.normalize import clean
 from knowledge.versions import bump_content_version
@@ -228,27 +235,42 @@ async def review_plan(session: AsyncSession, today: date | None = None) -> list[
     """Every topic with its owner and review date: facts about to expire first, then the
     overdue (the most overdue first), then those without a review date, then the rest."""
     today = today or date.today()
-    rows = await session.scalars(
-        select(Topic).options(
-            selectinload(Topic.owner),
-            selectinload(Topic.translations).selectinload(Translation.sources),
-        )
+    # Only the dates: loading whole topics (answers, phrasings) for them would leave ten
+    # megabytes in a bot process that reads this once a day.
+    expires: dict[int, list[date]] = {}
+    reviewed: dict[int, list[datetime]] = {}
+    translations = await session.execute(
+        select(Translation.topic_id, Translation.valid_until, Translation.reviewed_at)
     )
-    plan = []
-    for t in rows:
-        dates = [tr.valid_until for tr in t.translations]
-        dates += [s.valid_until for tr in t.translations for s in tr.sources]
-        reviews = [tr.reviewed_at for tr in t.translations if tr.reviewed_at is not None]
-        plan.append(
-            Due(
-                t.slug,
-                t.owner.name if t.owner else None,
-                t.owner.telegram_id if t.owner else None,
-                t.review_due,
-                min((d for d in dates if d is not None), default=None),
-                max(reviews, default=None),
-            )
+    for topic_id, valid_until, reviewed_at in translations:
+        if valid_until is not None:
+            expires.setdefault(topic_id, []).append(valid_until)
+        if reviewed_at is not None:
+            reviewed.setdefault(topic_id, []).append(reviewed_at)
+    sources = await session.execute(
+        select(Translation.topic_id, Source.valid_until)
+        .join(Source, Source.translation_id == Translation.id)
+        .where(Source.valid_until.is_not(None))
+    )
+    for topic_id, valid_until in sources:
+        if valid_until is not None:
+            expires.setdefault(topic_id, []).append(valid_until)
+    topics = await session.execute(
+        select(
+            Topic.id, Topic.slug, Topic.review_due, Practitioner.name, Practitioner.telegram_id
+        ).outerjoin(Practitioner, Topic.owner_id == Practitioner.id)
+    )
+    plan = [
+        Due(
+            slug,
+            owner,
+            telegram_id,
+            review_due,
+            min(expires.get(topic_id, ()), default=None),
+            max(reviewed.get(topic_id, ()), default=None),
         )
+        for topic_id, slug, review_due, owner, telegram_id in topics
+    ]
     return sorted(
         plan,
         key=lambda d: (
