@@ -1,1 +1,5 @@
-"""Witaj runtime: settings, CLI, and (later) the Telegram bot and web workspace."""
+"""The Telegram runtime: dispatcher, middlewares, handlers, webhook and periodic jobs."""
+
+from bot.lazy_types import defer_telegram_types
+
+defer_telegram_types()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import bot  # noqa: F401 - first: Telegram's types built when used, as in production
 from knowledge.content import TopicDoc, load_dir
 from knowledge.library import Library
 from knowledge.search import SearchIndex
