@@ -29,7 +29,7 @@ from bot.webhook import Ledger, MemoryLedger, RedisLedger, WebhookHandler
 from knowledge import health, leases, people
 from knowledge.i18n import I18n
 from knowledge.library import Librarian
-from knowledge.search import langid
+from knowledge.search.index import warm_up as warm_up_search
 from knowledge.services import Services
 from knowledge.settings import Settings
 from knowledge.store import Store
@@ -83,7 +83,7 @@ class BotRuntime:
         settings = self.settings
         if settings.bot_mode == "webhook":
             check_webhook_settings(settings)
-        await asyncio.to_thread(langid.warm_up)
+        await asyncio.to_thread(warm_up_search)
         async with self.store.transaction() as session:
             secret = await people.user_key_secret(session)
         if settings.redis_url:

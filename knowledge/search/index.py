@@ -47,6 +47,7 @@ from knowledge.search.langid import (
     latin_foreign,
     lingua_best,
 )
+from knowledge.search.langid import warm_up as warm_up_langid
 from knowledge.search.morphology import lemmas
 from knowledge.search.normalize import clean, script, skeleton, stem, words
 
@@ -714,11 +715,10 @@ def load_out_of_scope(
     """Typical questions Witaj does not answer, per language, from every file given (a file
     that is absent adds nothing)."""
     merged: dict[str, dict[str, list[str]]] = {}
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     for path in [paths] if isinstance(paths, Path) else paths:
         if not path.exists():
             continue
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}  # noqa: S506
         for lang, group in data.items():
             if not isinstance(group, dict):
                 continue
@@ -728,11 +728,23 @@ def load_out_of_scope(
     return merged
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML has it: the office-word list takes 70 ms in Python."""
+
+
+def warm_up() -> None:
+    """What the first question would otherwise load while its sender waits: the language
+    models, the office words and the calibrated bars."""
+    warm_up_langid()
+    _generic_keys()
+    _calibration()
+
+
 @cache
 def _calibration() -> dict[str, float]:
     if not CALIBRATION_FILE.exists():
         return {}
-    data = yaml.safe_load(CALIBRATION_FILE.read_text(encoding="utf-8")) or {}
+    data = yaml.load(CALIBRATION_FILE.read_text(encoding="utf-8"), Loader=_LOADER) or {}  # noqa: S506
     return {str(k): float(v) for k, v in (data.get("accept") or {}).items()}
 
 
@@ -747,7 +759,7 @@ def _generic_keys() -> tuple[frozenset[str], frozenset[str]]:
     """Spelling keys of the office words, and light stems of the Arabic ones."""
     if not GENERIC_FILE.exists():
         return frozenset(), frozenset()
-    data = yaml.safe_load(GENERIC_FILE.read_text(encoding="utf-8")) or {}
+    data = yaml.load(GENERIC_FILE.read_text(encoding="utf-8"), Loader=_LOADER) or {}  # noqa: S506
     keys: set[str] = set()
     stems: set[str] = set()
     for listed in data.values():
