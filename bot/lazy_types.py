@@ -15,7 +15,10 @@ build theirs in about a tenth of a second.
 
 It must run before anything imports `aiogram.types`; `bot/__init__.py` calls it, so every
 import of the runtime goes through it. If aiogram was already imported it does nothing (the
-types are then built already, as aiogram does it).
+types are then built already, as aiogram does it). pydantic's deferred build also peeks a
+few frames up the stack, so a type first used at the very top of a script (not inside a
+function, a command or the event loop, as everything here is) fails to build; the test in
+tests/test_lazy_types.py runs inside the event loop for that reason.
 """
 
 from __future__ import annotations
