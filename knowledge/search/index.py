@@ -235,8 +235,8 @@ class SearchIndex:
         slugs: list[str],
         documents: int,
         features: npt.NDArray[np.uint32],
-        start: npt.NDArray[np.int64],
-        topics: npt.NDArray[np.int32],
+        start: npt.NDArray[np.integer[Any]],
+        topics: npt.NDArray[np.integer[Any]],
         weight: npt.NDArray[np.float16],
         idf: npt.NDArray[np.float32],
         vocabulary: dict[str, list[str]],
@@ -322,11 +322,18 @@ class SearchIndex:
         low, high = (halves[0::2], halves[1::2]) if LITTLE_ENDIAN else (halves[1::2], halves[0::2])
         features = np.ascontiguousarray(high)
         weight = SATURATED[np.bitwise_and(low, COUNT_MASK)]  # BM25's saturated tf
-        topics = np.right_shift(low, COUNT_BITS).view(np.int32)
+        # The narrowest integers that hold them: at 10,000 topics the postings' topic ids are
+        # half the index, and 16 bits (up to 65,536 documents) halve that.
+        topics: npt.NDArray[np.integer[Any]]
+        topics = np.empty(len(low), np.uint16 if len(docs) <= 1 << 16 else np.int32)
+        np.right_shift(low, COUNT_BITS, out=topics, casting="unsafe")
         del halves, low, high, postings, packed
         first = np.flatnonzero(np.concatenate(([True], features[1:] != features[:-1])))
         first = first[: len(features)]  # an empty index has no first row
-        start = np.append(first, len(features))
+        start: npt.NDArray[np.integer[Any]]
+        start = np.append(first, len(features)).astype(
+            np.int32 if len(features) < 1 << 31 else np.int64
+        )
         unique = features[first]
         del features
         n = max(len(docs), 1)
@@ -340,7 +347,7 @@ class SearchIndex:
             slugs,
             len(docs),
             unique,
-            start.astype(np.int64),
+            start,
             topics,
             weight,
             idf,
