@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiohttp import ClientSession, ClientTimeout, web
+from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 
 from sandbox.client import SandboxClient
 from sandbox.identity import DEFAULT_TOKEN, PRACTITIONERS_CHAT
@@ -342,7 +342,9 @@ async def topology(
     if migrate.returncode != 0:
         raise RuntimeError(f"witaj db upgrade failed: {err.decode()[-2000:]}")
     nodes = [Replica(f"replica-{i + 1}", port, env, workdir) for i, port in enumerate(ports)]
-    http = ClientSession(timeout=ClientTimeout(total=60))
+    # No cap on connections: each simulated person holds a long poll on their chat, and with
+    # aiohttp's default of 100 the 101st person's answer waited for someone else's poll.
+    http = ClientSession(timeout=ClientTimeout(total=60), connector=TCPConnector(limit=0))
     try:
         for node in nodes:
             node.start()
