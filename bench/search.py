@@ -13,9 +13,11 @@ Figures, not assertions: targets are judged by the reader (see bench/README.md).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,6 +34,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from knowledge import repository  # noqa: E402
 from knowledge.content import SourceDoc, TopicDoc, TranslationDoc, load_dir  # noqa: E402
 from knowledge.enums import Category  # noqa: E402
 from knowledge.evaluation import NONE, Question, read_jsonl  # noqa: E402
@@ -106,12 +109,8 @@ def accuracy(func: Callable[[Question], str | None], questions: Sequence[Questio
     return sum((func(q) or NONE) == (q.slug or NONE) for q in questions) / len(questions)
 
 
-def synthetic(topics: Sequence[TopicDoc], count: int, seed: int = 7) -> list[TopicDoc]:
+def synthetic(topics: Sequence[TopicDoc], count: int, seed: int = 7) -> Iterator[TopicDoc]:
     """`count` topics made of the real vocabulary of each language, shuffled into new texts."""
-    return list(synthetic_topics(topics, count, seed))
-
-
-def synthetic_topics(topics: Sequence[TopicDoc], count: int, seed: int = 7) -> Iterator[TopicDoc]:
     rng = random.Random(seed)
     vocab: dict[str, list[str]] = {}
     for topic in topics:
@@ -140,23 +139,55 @@ def synthetic_topics(topics: Sequence[TopicDoc], count: int, seed: int = 7) -> I
         )
 
 
-def serve(scale: int, folder: Path, texts: Sequence[str]) -> dict[str, float]:
-    """In a fresh process: what a bot at this scale holds — the cards (each topic's full text
-    is dropped as soon as its card is made, as when the catalogue is read from the database)
-    and the index mapped from the cache — after answering the dev questions."""
-    topics = load_dir(CONTENT_DIR)
+async def seed(database: str, topics: Sequence[TopicDoc]) -> None:
+    from knowledge.store import Store
+
+    store = await Store.open(database)
+    try:
+        async with store.transaction() as session:
+            await repository.import_topics(session, list(topics))
+    finally:
+        await store.close()
+
+
+async def serve(database: str, cache: Path, texts: Sequence[str]) -> dict[str, float]:
+    """In a fresh process, what a bot at this scale holds: its library opened from the
+    database (read in batches, cards packed) with the index its start-up helper left in the
+    cache, after answering the dev questions and unpacking each answer's card."""
+    from cli.base import fewer_malloc_arenas
+    from knowledge.library import Librarian
+    from knowledge.store import Store
+
+    fewer_malloc_arenas()  # as `witaj run` does
+    store = await Store.open(database)
     before = rss_mb()
-    catalog = {t.slug: t.card() for t in (*topics, *synthetic_topics(topics, scale))}
-    cards = rss_mb()
-    index = index_cache.load(folder, 0)
-    latencies = timed(lambda t: index.search(t), texts, 5)
-    assert len(catalog) == len(index.slugs)
+    start = time.perf_counter()
+    library = (await Librarian.open(store, cache=cache)).current
+    opened_s = time.perf_counter() - start
+    opened = rss_mb()
+
+    def answer(text: str) -> object:
+        slug = library.index.search(text).slug
+        return None if slug is None else library.catalog[slug]
+
+    latencies = timed(answer, texts, 5)
+    await store.close()
     return {
         "rss": rss_mb(),
-        "cards": cards - before,
-        "index": rss_mb() - cards,
+        "peak": peak_mb(),
+        "library": opened - before,
+        "packed": library.catalog.size() / 2**20,
+        "open_s": opened_s,
         "p99": percentile(latencies, 0.99),
     }
+
+
+def peak_mb() -> float:
+    """The process's peak RSS (VmHWM) in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def main() -> None:
@@ -165,7 +196,7 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--baseline-scale-sample", type=int, default=15)
-    parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # the fresh process
+    parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)  # the fresh process
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -173,7 +204,8 @@ def main() -> None:
     questions = [q for q in read_jsonl(args.dev.read_text(encoding="utf-8").splitlines())]
     texts = [q.text for q in questions]
     if args.serve:
-        print(json.dumps(serve(args.scale, args.serve, texts)))
+        database, cache = args.serve
+        print(json.dumps(asyncio.run(serve(database, Path(cache), texts))))
         return
     topics = load_dir(CONTENT_DIR)
     rss_start = rss_mb()
@@ -222,22 +254,29 @@ def main() -> None:
     if args.scale <= 0:
         return
     start = time.perf_counter()
-    big_topics = topics + synthetic(topics, args.scale)
+    big_topics = [*topics, *synthetic(topics, args.scale)]
     made_s = time.perf_counter() - start
     start = time.perf_counter()
     big = build_index(big_topics)
     big_build_s = time.perf_counter() - start
     rss_big = rss_mb()
-    cache = Path(tempfile.mkdtemp(prefix="witaj-bench-"))
-    folder = cache / index_cache.key_of(search_documents(big_topics))
-    index_cache.save(big, folder)
+    work = Path(tempfile.mkdtemp(prefix="witaj-bench-"))
+    database = f"sqlite+aiosqlite:///{work / 'witaj.sqlite3'}"
+    start = time.perf_counter()
+    asyncio.run(seed(database, big_topics))
+    seed_s = time.perf_counter() - start
+    # Saved as the start-up helper would, under the key of the topics in the database's order.
+    stored = sorted(big_topics, key=lambda t: (t.order, t.slug))
+    index_cache.save(big, work / "index" / index_cache.key_of(search_documents(stored)))
     served = json.loads(
         subprocess.run(
             [sys.executable, __file__, "--scale", str(args.scale), "--dev", str(args.dev),
-             "--serve", str(folder)],
+             "--serve", database, str(work / "index")],
             check=True, capture_output=True, text=True,
         ).stdout
     )  # fmt: skip
+    assert len(list((work / "index").iterdir())) == 1, "the bot built the index anew"
+    shutil.rmtree(work, ignore_errors=True)
     big_ms = timed(lambda t: big.search(t), texts, args.repeat)
     big_acc = accuracy(lambda q: big.search(q.text, q.lang).slug, questions)
     sample = texts[: args.baseline_scale_sample]
@@ -266,9 +305,11 @@ def main() -> None:
         f"(every topic's full text, the index and what building it left): RSS {rss_big:.0f} MB"
     )
     console.print(
-        f"a fresh process serving {len(big_topics)} topics as the bot does: RSS "
-        f"{served['rss']:.0f} MB (cards {served['cards']:.0f} MB, index from the cache "
-        f"{served['index']:.0f} MB), query p99 {served['p99']:.2f} ms"
+        f"a fresh process serving {len(big_topics)} topics as the bot does (database seeded "
+        f"in {seed_s:.0f} s): library opened in {served['open_s']:.1f} s, taking "
+        f"{served['library']:.0f} MB (packed cards {served['packed']:.0f} MB, the rest the index "
+        f"from the cache); RSS {served['rss']:.0f} MB, peak {served['peak']:.0f} MB; "
+        f"query p99 {served['p99']:.2f} ms"
     )
 
 

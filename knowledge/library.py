@@ -15,33 +15,39 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from knowledge import path_store, repository, schools, versions
+from knowledge.catalog import Catalog, Packing
 from knowledge.content import TopicDoc
 from knowledge.paths import PathDoc
 from knowledge.schools import SchoolDoc
 from knowledge.search import SearchDocument, SearchIndex
 from knowledge.store import Store
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
 log = logging.getLogger(__name__)
 
 
+def search_document(topic: TopicDoc) -> SearchDocument:
+    """The search's plain input: per language, the topic's title, keywords and phrasings."""
+    return (
+        topic.slug,
+        {
+            lang: [
+                ("title", tr.title),
+                *(("keyword", k) for k in tr.keywords),
+                *(("phrasing", p) for p in tr.phrasings),
+            ]
+            for lang, tr in topic.translations.items()
+        },
+    )
+
+
 def search_documents(topics: Iterable[TopicDoc]) -> list[SearchDocument]:
-    """The search's plain input: per topic and language, its titles, keywords and phrasings."""
-    return [
-        (
-            topic.slug,
-            {
-                lang: [
-                    ("title", tr.title),
-                    *(("keyword", k) for k in tr.keywords),
-                    *(("phrasing", p) for p in tr.phrasings),
-                ]
-                for lang, tr in topic.translations.items()
-            },
-        )
-        for topic in topics
-    ]
+    return [search_document(topic) for topic in topics]
 
 
 def corpus_texts(topics: Iterable[TopicDoc]) -> list[str]:
@@ -55,16 +61,6 @@ def corpus_texts(topics: Iterable[TopicDoc]) -> list[str]:
     return texts
 
 
-def fingerprint(documents: Iterable[SearchDocument]) -> int:
-    """Equal for documents that give the same index (within one process: `hash`)."""
-    return hash(
-        tuple(
-            (slug, tuple((lang, tuple(entries)) for lang, entries in by_lang.items()))
-            for slug, by_lang in documents
-        )
-    )
-
-
 def build_index(
     topics: Iterable[TopicDoc], version: int = 0, cache: Path | None = None
 ) -> SearchIndex:
@@ -74,19 +70,73 @@ def build_index(
     return index_cache.build(search_documents(topics), version, cache)
 
 
+class Shelf:
+    """A library being read: topics come in batches and each is reduced at once to what the
+    library keeps (its packed card), the index's key and, unless the index is already built,
+    what the search is built from (its documents)."""
+
+    def __init__(self, *, documents: bool = True) -> None:
+        from knowledge.search.cache import Key
+
+        self.documents: list[SearchDocument] | None = [] if documents else None
+        self._key = Key()
+        self._cards = Packing()
+
+    def add(self, topics: Iterable[TopicDoc]) -> None:
+        for topic in topics:
+            document = search_document(topic)
+            if self.documents is not None:
+                self.documents.append(document)
+            self._key.add(document)
+            self._cards.add(topic.card())
+
+    def __len__(self) -> int:
+        return len(self._cards)
+
+    @property
+    def key(self) -> str:
+        return self._key.value()
+
+    def holds(self, library: Library) -> bool:
+        """Whether the library has these very topics: the same cards and the same index."""
+        return self.key == library.searched and self._cards.same_as(library.catalog)
+
+    def library(
+        self,
+        schools_: Mapping[str, SchoolDoc] | None = None,
+        version: int = 0,
+        cache: Path | None = None,
+        index: SearchIndex | None = None,
+    ) -> Library:
+        """The library of these topics, with `index` (already built for them) or building it."""
+        from knowledge.search import cache as index_cache
+
+        if index is None:
+            if self.documents is None:
+                raise ValueError("the topics were read without their search documents")
+            index = index_cache.build(self.documents, version, cache, self.key)
+        return Library(
+            version,
+            self._cards.catalog(),
+            index,
+            MappingProxyType(dict(schools_ or {})),
+            searched=self.key,
+        )
+
+
 @dataclass(frozen=True)
 class Library:
     version: int
-    catalog: Mapping[str, TopicDoc]
+    catalog: Catalog
     """The topics, by slug: what answer cards are rendered from."""
     index: SearchIndex
     schools: Mapping[str, SchoolDoc] = field(default_factory=dict)
     """The schools with preparatory classes, by code."""
     paths: Mapping[str, PathDoc] = field(default_factory=dict)
     """The guided paths, by slug, in their order."""
-    searched: int = 0
-    """A fingerprint of what the index was built from: the catalogue's cards leave out the
-    phrasings, so it alone cannot tell that a phrasing was added."""
+    searched: str = ""
+    """The index's key (`knowledge.search.cache.Key`): the catalogue's cards leave out the
+    phrasings, so they alone cannot tell that a phrasing was added."""
 
     @classmethod
     def build(
@@ -96,17 +146,9 @@ class Library:
         version: int = 0,
         cache: Path | None = None,
     ) -> Library:
-        from knowledge.search import cache as index_cache
-
-        topics = list(topics)
-        documents = search_documents(topics)
-        return cls(
-            version,
-            MappingProxyType({t.slug: t.card() for t in topics}),
-            index_cache.build(documents, version, cache),
-            MappingProxyType(dict(schools_ or {})),
-            searched=fingerprint(documents),
-        )
+        shelf = Shelf()
+        shelf.add(topics)
+        return shelf.library(schools_, version, cache)
 
     def with_schools(self, schools_: Mapping[str, SchoolDoc], version: int) -> Library:
         """The same topics and index with another schools directory (a school was edited)."""
@@ -157,29 +199,39 @@ class Librarian:
 
         Only what changed is rebuilt: a school's edit keeps the topics' index.
         """
+        from knowledge.search.cache import cached
+
         async with self._lock:
+            current = self._library
             async with self.store.sessions() as session:
                 version = await versions.content_version(session)
-                if not force and self._library is not None and version == self._library.version:
+                if not force and current is not None and version == current.version:
                     return False
-                topics = await repository.load_topics(session)
+                # With a cache the index is most often built already (by the start-up helper
+                # or another replica): the topics are read for their cards and the index's key
+                # only, and read again with the search's input when it must be built.
+                shelf = await _read(session, documents=self.cache is None)
                 directory = await schools.load_directory(session, demo=self.demo)
                 guided = await path_store.load_paths(session)
-            current = self._library
-            if not force and current is not None and _same_topics(current, topics):
+                same = not force and current is not None and shelf.holds(current)
+                index = None
+                if not same and self.cache is not None:
+                    index = await asyncio.to_thread(cached, self.cache, shelf.key, version)
+                    if index is None:
+                        shelf = await _read(session, documents=True)
+            if same and current is not None:
                 library = current.with_schools(directory, version)
             else:
                 library = await asyncio.to_thread(
-                    Library.build, topics, directory, version, self.cache
+                    shelf.library, directory, version, self.cache, index
                 )
             self._library = library.with_paths(guided)
-        log.info("library built: %d topics, content version %d", len(topics), version)
+        log.info("library built: %d topics, content version %d", len(shelf), version)
         return True
 
 
-def _same_topics(library: Library, topics: list[TopicDoc]) -> bool:
-    return (
-        len(topics) == len(library.catalog)
-        and all(library.catalog.get(t.slug) == t.card() for t in topics)
-        and fingerprint(search_documents(topics)) == library.searched
-    )
+async def _read(session: AsyncSession, *, documents: bool) -> Shelf:
+    shelf = Shelf(documents=documents)
+    async for batch in repository.topic_batches(session):
+        await asyncio.to_thread(shelf.add, batch)
+    return shelf

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -52,6 +53,19 @@ async def load_topics(session: AsyncSession) -> list[TopicDoc]:
         .order_by(Topic.position, Topic.slug)
     )
     return [topic_doc(row) for row in rows]
+
+
+async def topic_batches(session: AsyncSession, size: int = 200) -> AsyncIterator[list[TopicDoc]]:
+    """The whole knowledge base in its order, a batch of rows at a time: the search and the
+    catalogue are built from ten thousand topics without holding them all at once."""
+    rows = await session.stream_scalars(
+        select(Topic)
+        .options(selectinload(Topic.translations).selectinload(Translation.sources))
+        .order_by(Topic.position, Topic.slug)
+        .execution_options(yield_per=size)
+    )
+    async for batch in rows.partitions():
+        yield [topic_doc(row) for row in batch]
 
 
 async def count_topics(session: AsyncSession) -> int:

@@ -14,6 +14,7 @@ from knowledge import repository, versions
 from knowledge.content import ContentError, TopicDoc, write_dir
 from knowledge.library import Librarian
 from knowledge.models import Revision, Translation
+from knowledge.search import SearchIndex
 from knowledge.settings import CONTENT_DIR
 from knowledge.store import Store
 
@@ -87,6 +88,46 @@ async def test_changed_file_updates_untouched_translation_and_the_index(
     assert await librarian.refresh()
     assert librarian.current.version > old_version
     assert librarian.current.index.search("zorblax quuxification").hits[0].slug == "pesel"
+
+
+async def test_the_library_reads_the_knowledge_base_in_batches_and_keeps_every_card(
+    store: Store, topics: list[TopicDoc]
+) -> None:
+    async with store.sessions() as session:
+        batches = [batch async for batch in repository.topic_batches(session, size=7)]
+    assert {len(batch) for batch in batches[:-1]} == {7} and 0 < len(batches[-1]) <= 7
+    assert [t for batch in batches for t in batch] == topics
+    catalog = (await Librarian.open(store)).current.catalog
+    assert list(catalog) == [t.slug for t in topics]
+    assert all(catalog[t.slug] == t.card() for t in topics)
+    assert "no-such-topic" not in catalog and catalog.get("no-such-topic") is None
+
+
+async def test_with_an_index_cache_the_index_is_built_once_then_read(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "index"
+    first = (await Librarian.open(store, cache=cache)).current
+    assert [p.name for p in cache.iterdir()] == [first.searched]
+
+    def build(*_: Any) -> None:
+        raise AssertionError("the cached index was built again")
+
+    monkeypatch.setattr(SearchIndex, "build", build)
+    second = (await Librarian.open(store, cache=cache)).current
+    assert second.searched == first.searched
+    assert second.index.search("numer pesel dla dziecka").slug == "pesel"
+    assert dict(second.catalog) == dict(first.catalog)
+
+
+async def test_a_refresh_that_finds_the_same_topics_keeps_their_index(store: Store) -> None:
+    librarian = await Librarian.open(store)
+    before = librarian.current
+    async with store.transaction() as session:
+        await versions.bump_content_version(session)  # as a school's edit does
+    assert await librarian.refresh()
+    assert librarian.current.version > before.version
+    assert librarian.current.index is before.index and librarian.current.catalog is before.catalog
 
 
 async def test_malformed_file_is_rejected_and_nothing_is_written(

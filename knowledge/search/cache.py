@@ -13,7 +13,7 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -40,12 +40,29 @@ def _code_hash() -> str:
     return digest.hexdigest()
 
 
-def key_of(documents: Sequence[SearchDocument]) -> str:
-    """The identity of an index: its documents and the code and data that turn them into one."""
-    digest = hashlib.sha256(_code_hash().encode())
-    for slug, by_lang in documents:
-        digest.update(json.dumps([slug, by_lang], ensure_ascii=False, sort_keys=True).encode())
-    return digest.hexdigest()[:32]
+class Key:
+    """The identity of an index: its documents and the code and data that turn them into one.
+
+    Taken document by document, so that a catalogue read in batches is identified as it is
+    read (and a refresh can tell that nothing a search reads has changed).
+    """
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256(_code_hash().encode())
+
+    def add(self, document: SearchDocument) -> None:
+        text = json.dumps(list(document), ensure_ascii=False, sort_keys=True)
+        self._digest.update(text.encode())
+
+    def value(self) -> str:
+        return self._digest.hexdigest()[:32]
+
+
+def key_of(documents: Iterable[SearchDocument]) -> str:
+    key = Key()
+    for document in documents:
+        key.add(document)
+    return key.value()
 
 
 def save(index: SearchIndex, folder: Path) -> None:
@@ -98,19 +115,33 @@ def load(folder: Path, version: int) -> SearchIndex:
     )
 
 
-def build(documents: Iterable[SearchDocument], version: int, directory: Path | None) -> SearchIndex:
+def cached(directory: Path, key: str, version: int) -> SearchIndex | None:
+    """The index saved under this key, or None (also for one found unreadable, then removed)."""
+    folder = directory / key
+    if not (folder / "meta.json").exists():
+        return None
+    try:
+        return load(folder, version)
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("index cache %s unreadable (%s): building anew", folder.name, exc)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+
+
+def build(
+    documents: Iterable[SearchDocument],
+    version: int,
+    directory: Path | None,
+    key: str | None = None,
+) -> SearchIndex:
     """The index for these documents: from `directory` when it holds one, else built (and
-    saved there for the next start)."""
+    saved there for the next start). `key`: the documents' `key_of`, when already taken."""
     docs = list(documents)
     if directory is None:
         return SearchIndex.build(docs, version)
-    folder = directory / key_of(docs)
-    if (folder / "meta.json").exists():
-        try:
-            return load(folder, version)
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("index cache %s unreadable (%s): building anew", folder.name, exc)
-            shutil.rmtree(folder, ignore_errors=True)
+    folder = directory / (key or key_of(docs))
+    if (index := cached(directory, folder.name, version)) is not None:
+        return index
     index = SearchIndex.build(docs, version)
     try:
         save(index, folder)
