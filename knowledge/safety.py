@@ -34,6 +34,7 @@ from rapidfuzz.distance import Levenshtein
 from knowledge import safety_model
 from knowledge.enums import Status
 from knowledge.languages import LANGUAGES
+from knowledge.recent import Recent, digest
 from knowledge.search.normalize import clean, script, skeleton, words
 
 SAFETY_FILE = Path(__file__).resolve().parent / "content" / "safety" / "crisis.yaml"
@@ -267,6 +268,7 @@ class SafetyCheck:
         self.doc = doc
         self.model = model
         """The second tier, asked only when no rule fires."""
+        self._recent: Recent[Alarm | None] = Recent()
         phrases = [
             _Phrase(_stems(text), text, lang, kind=kind)
             for lang, texts in doc.translations.items()
@@ -330,6 +332,9 @@ class SafetyCheck:
         return found
 
     def check(self, text: str) -> Alarm | None:
+        return self._recent.get(digest(text), lambda: self._check(text))
+
+    def _check(self, text: str) -> Alarm | None:
         alarm = self.rules(text)
         if alarm is not None or self.model is None:
             return alarm

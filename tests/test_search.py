@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from knowledge.content import TopicDoc
 from knowledge.evaluation import evaluate, read_jsonl
 from knowledge.search import SearchIndex
+from knowledge.search.index import Scored
 from knowledge.search.normalize import clean, skeleton, words
 from tests.conftest import shared_file
 
@@ -212,3 +213,35 @@ def test_a_built_index_is_reused_until_the_content_changes(
     for folder in tmp_path.iterdir():  # a damaged cache is built again, not served
         (folder / "idf.npy").write_bytes(b"garbage")
     assert build_index(topics, 5, tmp_path).search(question).slug == "pesel"
+
+
+def test_a_repeated_question_is_not_searched_again_and_its_words_are_not_kept(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "jak zdobyc numer pesel w urzedzie"
+    first = index.search(question, "pl")
+    scored: list[str] = []
+    original = SearchIndex.score
+
+    def score(self: SearchIndex, text: str, lang: str | None) -> Scored:
+        scored.append(text)
+        return original(self, text, lang)
+
+    monkeypatch.setattr(SearchIndex, "score", score)
+    assert index.search(question, "pl") is first and not scored
+    assert first.slug == "pesel"
+    # Remembered by digest: nothing of what was asked is kept.
+    assert "w urzedzie" not in repr(index._recent._items)
+    assert index.search(question + "?", "pl").slug == "pesel"
+    assert scored == [question + "?"]
+
+
+def test_the_memory_of_recent_questions_is_bounded() -> None:
+    from knowledge.recent import Recent, digest
+
+    recent: Recent[int] = Recent(size=3)
+    for n in range(5):
+        assert recent.get(digest(f"question {n}"), lambda n=n: n) == n
+    assert len(recent) == 3
+    assert recent.get(digest("question 0"), lambda: -1) == -1  # forgotten, made again
+    assert recent.get(digest("question 4"), lambda: -1) == 4  # still remembered

@@ -39,6 +39,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from knowledge.languages import LANGUAGES
+from knowledge.recent import Recent, digest
 from knowledge.search.langid import (
     CYRILLIC,
     LATIN,
@@ -255,6 +256,7 @@ class SearchIndex:
         self._lang_vocab = lang_vocab
         self.version = version
         self._unknown_idf = math.log(1 + (documents + 0.5) / 0.5)
+        self._recent: Recent[SearchResult] = Recent()
 
     # ------------------------------------------------------------------ building
 
@@ -531,7 +533,9 @@ class SearchIndex:
     def search(self, text: str, lang: str | None = None, *, limit: int = 4) -> SearchResult:
         """Rank topics for a question; `lang` only decides the reported language (and which
         language's abstention bar applies)."""
-        return self.decide(self.score(text, lang), limit=limit)
+        return self._recent.get(
+            digest(text, lang, limit), lambda: self.decide(self.score(text, lang), limit=limit)
+        )
 
     def decide(
         self, found: Scored, *, limit: int = 4, bars: Mapping[str, float] | None = None
