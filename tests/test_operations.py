@@ -70,6 +70,13 @@ async def test_usage_is_counted_in_memory_and_written_in_one_go(store: Store) ->
     async with store.sessions() as session:
         assert await usage.weekly(session, usage.answered("pesel", "uk")) == {week: 3}
         assert await usage.weekly(session, usage.abstained("ar")) == {week: 1}
+    services.note(usage.answered("pesel", "uk"))
+    services.note(usage.answered("zus", "uk"))
+    await services.flush_usage()  # one known count grows, one new is added, in one batch
+    async with store.sessions() as session:
+        assert await usage.weekly(session, usage.answered("pesel", "uk")) == {week: 4}
+        assert await usage.weekly(session, usage.answered("zus", "uk")) == {week: 1}
+        assert await usage.weekly(session, usage.abstained("ar")) == {week: 1}
 
 
 async def test_two_updates_counting_the_first_event_of_a_week_both_count(store: Store) -> None:
