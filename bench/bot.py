@@ -1,11 +1,16 @@
 """End-to-end bot benchmark through the sandbox: Witaj against a bare aiogram echo bot.
 
-    .venv/bin/python bench/bot.py [--users 200] [--messages 20]
+    .venv/bin/python bench/bot.py [--users 200] [--messages 20] [--unique]
 
 Each simulated user sends its next message when the reply to the last one has come, as a person
 does. The bot runs in its own process pinned to one core; the sandbox and the users share the
 other. Prints messages per second, reply latency (median, p99), the ratio Witaj / echo, the
 count of messages without exactly one reply (must be 0) and the bot process's RSS.
+
+The texts are drawn from a pool of about a thousand, so most repeat, as popular questions do,
+and Witaj answers a repeated text from its memory of recent results (knowledge/recent.py).
+`--unique` ends every message with its own run of punctuation, which the search ignores: each
+text is then new, and searched and checked in full.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ def questions() -> list[str]:
     return [text for text in pool if (alarm := check.check(text)) is None or alarm.strong]
 
 
-async def run_load(kind: str, users: int, messages: int) -> dict[str, float]:
+async def run_load(kind: str, users: int, messages: int, unique: bool) -> dict[str, float]:
     sandbox = Sandbox()
     runner = web.AppRunner(build_app(sandbox), access_log=None)
     await runner.setup()
@@ -86,7 +91,10 @@ async def run_load(kind: str, users: int, messages: int) -> dict[str, float]:
             for n in range(messages):
                 chat = sandbox.chats[user_id]
                 start = time.perf_counter()
-                sent = await sandbox.user_message(user_id, rng.choice(pool), language_code="uk")
+                text = rng.choice(pool)
+                if unique:
+                    text += " " + "".join(rng.choices(".,!?;:", k=8))
+                sent = await sandbox.user_message(user_id, text, language_code="uk")
 
                 def replied(chat: ChatLog = chat, sent_id: int = sent["message_id"]) -> bool:
                     return chat.order[-1] > sent_id
@@ -144,13 +152,14 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--messages", type=int, default=20)
+    parser.add_argument("--unique", action="store_true", help="no text is sent twice")
     args = parser.parse_args()
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
     if len(cores) > 1:
         os.environ["BENCH_BOT_CORE"] = str(cores[0])
         os.sched_setaffinity(0, set(cores[1:]))
-    echo = await run_load("echo", args.users, args.messages)
-    witaj = await run_load("witaj", args.users, args.messages)
+    echo = await run_load("echo", args.users, args.messages, args.unique)
+    witaj = await run_load("witaj", args.users, args.messages, args.unique)
     table = Table(title=f"{args.users} users x {args.messages} messages through the sandbox")
     for column in (
         "bot", "msg/s", "median ms", "p99 ms", "first message p99 ms",
