@@ -1,6 +1,6 @@
 """End-to-end bot benchmark through the sandbox: Witaj against a bare aiogram echo bot.
 
-    .venv/bin/python bench/bot.py [--users 200] [--messages 20] [--unique]
+    .venv/bin/python bench/bot.py [--users 200] [--messages 20] [--unique] [--floor]
 
 Each simulated user sends its next message when the reply to the last one has come, as a person
 does. The bot runs in its own process pinned to one core; the sandbox and the users share the
@@ -10,7 +10,8 @@ count of messages without exactly one reply (must be 0) and the bot process's RS
 The texts are drawn from a pool of about a thousand, so most repeat, as popular questions do,
 and Witaj answers a repeated text from its memory of recent results (knowledge/recent.py).
 `--unique` ends every message with its own run of punctuation, which the search ignores: each
-text is then new, and searched and checked in full.
+text is then new, and searched and checked in full. `--floor` adds Witaj with its question
+handler reduced to a one-line reply (bench/botproc.py): what the stack around a question costs.
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ async def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--unique", action="store_true", help="no text is sent twice")
+    parser.add_argument("--floor", action="store_true", help="also Witaj minus its questions")
     args = parser.parse_args()
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
     if len(cores) > 1:
@@ -160,13 +162,18 @@ async def main() -> None:
         os.sched_setaffinity(0, set(cores[1:]))
     echo = await run_load("echo", args.users, args.messages, args.unique)
     witaj = await run_load("witaj", args.users, args.messages, args.unique)
+    rows = [("bare aiogram echo", echo), ("witaj", witaj)]
+    if args.floor:
+        rows.append(
+            ("witaj floor", await run_load("floor", args.users, args.messages, args.unique))
+        )
     table = Table(title=f"{args.users} users x {args.messages} messages through the sandbox")
     for column in (
         "bot", "msg/s", "median ms", "p99 ms", "first message p99 ms",
         "without exactly one reply", "RSS MB",
     ):  # fmt: skip
         table.add_column(column, justify="right")
-    for name, r in (("bare aiogram echo", echo), ("witaj", witaj)):
+    for name, r in rows:
         table.add_row(
             name,
             f"{r['rate']:.0f}",
@@ -177,7 +184,8 @@ async def main() -> None:
             f"{r['rss']:.0f}",
         )
     console.print(table)
-    console.print(f"ratio witaj / echo (msg/s): {witaj['rate'] / echo['rate']:.2f}")
+    for name, r in rows[1:]:
+        console.print(f"ratio {name} / echo (msg/s): {r['rate'] / echo['rate']:.2f}")
 
 
 if __name__ == "__main__":

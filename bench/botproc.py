@@ -1,6 +1,10 @@
 """One bot process for bench/bot.py: Witaj itself, or a bare aiogram echo bot as the baseline.
 
-python bench/botproc.py witaj|echo API_URL DATABASE_URL
+python bench/botproc.py witaj|floor|echo API_URL DATABASE_URL
+
+`floor` is Witaj with its free-text handler reduced to a one-line reply: every middleware,
+the dialogs' state and the database as in `witaj`, but no safety check, search or answer card.
+Its throughput is the most the rest of the stack leaves to a question (bench/bot.py --floor).
 """
 
 from __future__ import annotations
@@ -33,8 +37,17 @@ async def echo(api_url: str) -> None:
     await dp.start_polling(bot, handle_signals=True)
 
 
-async def witaj(api_url: str, database_url: str) -> None:
+async def witaj(api_url: str, database_url: str, *, floor: bool = False) -> None:
     """What `witaj run` does (see cli/serve.py), with the settings of the benchmark."""
+    if floor:
+        from aiogram.types import Message
+
+        from bot.handlers import questions
+
+        async def reply(message: Message, **_: object) -> None:
+            await message.answer("·")
+
+        questions.question = reply  # type: ignore[assignment]  # registered by the next lines
     from cli import prepare
     from cli.base import fewer_malloc_arenas
     from cli.serve import load_runtime, open_parts, runtime
@@ -65,7 +78,7 @@ def main() -> None:
     if kind == "echo":
         asyncio.run(echo(api_url))
     else:
-        asyncio.run(witaj(api_url, sys.argv[3]))
+        asyncio.run(witaj(api_url, sys.argv[3], floor=kind == "floor"))
 
 
 if __name__ == "__main__":
