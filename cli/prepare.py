@@ -79,7 +79,7 @@ def main() -> None:
         store = await Store.open(settings.database_url, seed_dir=settings.content_dir, demo=demo)
         try:
             if settings.index_cache is not None:  # else the index could not be handed over
-                await Librarian.open(store, demo=demo, cache=settings.index_cache)
+                await Librarian.open(store, demo=demo, cache=settings.index_cache, one_pass=True)
         finally:
             await store.close()
 

@@ -171,20 +171,25 @@ class Librarian:
         *,
         demo: bool = False,
         cache: Path | None = None,
+        one_pass: bool = False,
     ) -> None:
         self.store = store
         self.demo = demo
         """Whether example schools are shown (the sandbox) or kept out (the real bot)."""
         self.cache = cache
         """Where built indexes are kept between starts (None: build every time)."""
+        self.one_pass = one_pass
+        """Read the search input with the cards even when the index may be in the cache: for
+        the start-up helper, whose job is building it (a second reading of ten thousand
+        topics takes ten seconds; holding their search input, a few hundred megabytes)."""
         self._library = library
         self._lock = asyncio.Lock()
 
     @classmethod
     async def open(
-        cls, store: Store, *, demo: bool = False, cache: Path | None = None
+        cls, store: Store, *, demo: bool = False, cache: Path | None = None, one_pass: bool = False
     ) -> Librarian:
-        librarian = cls(store, demo=demo, cache=cache)
+        librarian = cls(store, demo=demo, cache=cache, one_pass=one_pass)
         await librarian.refresh(force=True)
         return librarian
 
@@ -210,14 +215,14 @@ class Librarian:
                 # With a cache the index is most often built already (by the start-up helper
                 # or another replica): the topics are read for their cards and the index's key
                 # only, and read again with the search's input when it must be built.
-                shelf = await _read(session, documents=self.cache is None)
+                shelf = await _read(session, documents=self.cache is None or self.one_pass)
                 directory = await schools.load_directory(session, demo=self.demo)
                 guided = await path_store.load_paths(session)
                 same = not force and current is not None and shelf.holds(current)
                 index = None
                 if not same and self.cache is not None:
                     index = await asyncio.to_thread(cached, self.cache, shelf.key, version)
-                    if index is None:
+                    if index is None and shelf.documents is None:
                         shelf = await _read(session, documents=True)
             if same and current is not None:
                 library = current.with_schools(directory, version)

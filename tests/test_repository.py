@@ -120,6 +120,25 @@ async def test_with_an_index_cache_the_index_is_built_once_then_read(
     assert dict(second.catalog) == dict(first.catalog)
 
 
+async def test_the_knowledge_base_is_read_twice_only_when_a_cached_index_was_expected(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readings: list[int] = []
+    batches = repository.topic_batches
+
+    def counted(session: Any) -> Any:
+        readings.append(1)
+        return batches(session)
+
+    monkeypatch.setattr(repository, "topic_batches", counted)
+    await Librarian.open(store, cache=tmp_path / "a")  # nothing cached: cards, then search input
+    assert len(readings) == 2
+    await Librarian.open(store, cache=tmp_path / "a")  # cached: the cards only
+    assert len(readings) == 3
+    await Librarian.open(store, cache=tmp_path / "b", one_pass=True)  # the start-up helper
+    assert len(readings) == 4
+
+
 async def test_a_refresh_that_finds_the_same_topics_keeps_their_index(store: Store) -> None:
     librarian = await Librarian.open(store)
     before = librarian.current
