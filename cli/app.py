@@ -10,9 +10,9 @@ import typer
 
 from cli.announce import announce_app
 from cli.backup import backup_app
-from cli.base import basic_logging
 from cli.db import db_app
 from cli.kb import kb_app
+from cli.logs import basic_logging
 from cli.schools import school_app
 from cli.search import search_app
 from cli.serve import serve_app

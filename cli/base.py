@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
@@ -91,26 +90,6 @@ def fewer_malloc_arenas() -> None:
         return
     m_arena_max = -8
     mallopt(m_arena_max, 2)
-
-
-def basic_logging() -> None:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-
-
-def configure_logging(settings: Settings) -> None:
-    """The level from LOG_LEVEL; with LOG_FORMAT=json one JSON object per line (time, level,
-    logger, message) for a log collector. Messages never carry what a migrant wrote."""
-    root = logging.getLogger()
-    root.setLevel(settings.log_level)
-    if settings.log_format == "json":
-        from pythonjsonlogger.json import JsonFormatter
-
-        formatter = JsonFormatter(
-            "%(asctime)s %(levelname)s %(name)s %(message)s",
-            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-        )
-        for handler in root.handlers:
-            handler.setFormatter(formatter)
 
 
 def load_settings() -> Settings:

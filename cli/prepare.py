@@ -40,6 +40,7 @@ def start(settings: Settings, *, demo: bool) -> subprocess.Popen[bytes] | None:
         "DATABASE_URL": settings.database_url,
         "CONTENT_DIR": str(settings.content_dir),
         "LOG_LEVEL": settings.log_level,
+        "LOG_FORMAT": settings.log_format,
     }
     if settings.index_cache is not None:
         env["INDEX_CACHE"] = str(settings.index_cache)
@@ -67,6 +68,7 @@ async def finished(helper: subprocess.Popen[bytes] | None, wait: float = WAIT) -
 def main() -> None:
     """Open the store and the library as the bot would, then exit. Only what that needs is
     imported (no command-line toolkit): the helper's memory adds to the bot's while both run."""
+    from cli.logs import basic_logging, configure_logging
     from knowledge.library import Librarian
     from knowledge.settings import Settings
     from knowledge.store import Store
@@ -75,7 +77,8 @@ def main() -> None:
 
     async def prepare() -> None:
         settings = Settings()
-        logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+        basic_logging(settings.log_level)
+        configure_logging(settings)
         store = await Store.open(settings.database_url, seed_dir=settings.content_dir, demo=demo)
         try:
             if settings.index_cache is not None:  # else the index could not be handed over

@@ -19,13 +19,13 @@ import typer
 from cli import prepare
 from cli.base import (
     bot_username,
-    configure_logging,
     explain,
     fail,
     fewer_malloc_arenas,
     load_settings,
     out,
 )
+from cli.logs import configure_logging
 
 if TYPE_CHECKING:
     from aiogram import Bot

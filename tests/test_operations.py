@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import text
 
-from cli.base import configure_logging
+from cli.logs import configure_logging
 from knowledge import health, leases, usage
 from knowledge.db import make_engine
 from knowledge.models import utcnow

@@ -3,6 +3,7 @@ imports aiogram; whatever it leaves undone, the bot does itself."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -66,6 +67,25 @@ async def test_a_helper_that_hangs_is_stopped_and_its_work_done_here(tmp_path: P
     hung = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # noqa: ASYNC220
     assert not await prepare.finished(hung, wait=0.2)
     assert hung.wait(5) != 0  # killed, not left behind
+
+
+def test_the_helper_logs_as_the_bot_beside_it_does(tmp_path: Path) -> None:
+    """With LOG_FORMAT=json a log collector reads the helper's lines too."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'witaj.sqlite3'}",
+        "INDEX_CACHE": str(tmp_path / "index"),
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "json",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.prepare", "real"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stderr.splitlines()]
+    assert any(r["message"].startswith("library built: 38 topics") for r in records)
+    assert all({"time", "level", "logger", "message"} <= r.keys() for r in records)
 
 
 def test_no_helper_on_a_single_core(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
