@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from knowledge.enums import Status
+from knowledge.fastyaml import FAST_LOADER
 from knowledge.languages import LANGUAGES
 
 PATHS_DIR = Path(__file__).resolve().parent / "content" / "paths"
@@ -170,7 +171,7 @@ def next_step(steps: Sequence[StepDoc], done: set[str]) -> StepDoc | None:
 
 
 def load_path(file: Path) -> PathDoc:
-    data = yaml.load(file.read_text(encoding="utf-8"), Loader=_loader())  # noqa: S506
+    data = yaml.load(file.read_text(encoding="utf-8"), Loader=FAST_LOADER)  # noqa: S506
     if not isinstance(data, dict):
         raise ValueError(f"{file.name}: not a path")
     data.setdefault("slug", file.stem)
@@ -182,11 +183,6 @@ def load_paths(directory: Path = PATHS_DIR) -> list[PathDoc]:
         return []
     paths = [load_path(file) for file in sorted(directory.glob("*.yaml"))]
     return sorted(paths, key=lambda p: (p.order, p.slug))
-
-
-def _loader() -> type[yaml.SafeLoader]:
-    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return loader
 
 
 def dump_path(path: PathDoc) -> str:

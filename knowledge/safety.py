@@ -33,6 +33,7 @@ from rapidfuzz.distance import Levenshtein
 
 from knowledge import safety_model
 from knowledge.enums import Status
+from knowledge.fastyaml import FAST_LOADER
 from knowledge.languages import LANGUAGES
 from knowledge.recent import Recent, digest
 from knowledge.search.normalize import clean, script, skeleton, words
@@ -130,7 +131,7 @@ def file_in(content_dir: Path) -> Path:
 
 def load(path: Path = SAFETY_FILE) -> SafetyDoc:
     with path.open(encoding="utf-8") as handle:
-        data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+        data = yaml.load(handle, Loader=FAST_LOADER)  # noqa: S506
     return SafetyDoc.model_validate(data)
 
 

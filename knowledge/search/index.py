@@ -38,6 +38,7 @@ import numpy.typing as npt
 import yaml
 from rapidfuzz import fuzz, process
 
+from knowledge.fastyaml import FAST_LOADER
 from knowledge.languages import LANGUAGES
 from knowledge.recent import Recent, digest
 from knowledge.search.langid import (
@@ -729,7 +730,7 @@ def load_out_of_scope(
     for path in [paths] if isinstance(paths, Path) else paths:
         if not path.exists():
             continue
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}  # noqa: S506
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_LOADER) or {}  # noqa: S506
         for lang, group in data.items():
             if not isinstance(group, dict):
                 continue
@@ -737,10 +738,6 @@ def load_out_of_scope(
             for key in ("phrasings", "keywords"):
                 into[key] += [str(x) for x in group.get(key) or []]
     return merged
-
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""libyaml's safe loader where PyYAML has it: the office-word list takes 70 ms in Python."""
 
 
 def warm_up() -> None:
@@ -755,7 +752,7 @@ def warm_up() -> None:
 def _calibration() -> dict[str, float]:
     if not CALIBRATION_FILE.exists():
         return {}
-    data = yaml.load(CALIBRATION_FILE.read_text(encoding="utf-8"), Loader=_LOADER) or {}  # noqa: S506
+    data = yaml.load(CALIBRATION_FILE.read_text(encoding="utf-8"), Loader=FAST_LOADER) or {}  # noqa: S506
     return {str(k): float(v) for k, v in (data.get("accept") or {}).items()}
 
 
@@ -770,7 +767,7 @@ def _generic_keys() -> tuple[frozenset[str], frozenset[str]]:
     """Spelling keys of the office words, and light stems of the Arabic ones."""
     if not GENERIC_FILE.exists():
         return frozenset(), frozenset()
-    data = yaml.load(GENERIC_FILE.read_text(encoding="utf-8"), Loader=_LOADER) or {}  # noqa: S506
+    data = yaml.load(GENERIC_FILE.read_text(encoding="utf-8"), Loader=FAST_LOADER) or {}  # noqa: S506
     keys: set[str] = set()
     stems: set[str] = set()
     for listed in data.values():
