@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -45,25 +45,24 @@ def topic_doc(row: Topic) -> TopicDoc:
     )
 
 
-async def load_topics(session: AsyncSession) -> list[TopicDoc]:
-    """The whole knowledge base as exchange documents (for export, search index and lint)."""
-    rows = await session.scalars(
+def _whole_topics() -> Select[Topic]:
+    """Every topic with its translations and their sources, in the knowledge base's order."""
+    return (
         select(Topic)
         .options(selectinload(Topic.translations).selectinload(Translation.sources))
         .order_by(Topic.position, Topic.slug)
     )
-    return [topic_doc(row) for row in rows]
+
+
+async def load_topics(session: AsyncSession) -> list[TopicDoc]:
+    """The whole knowledge base as exchange documents (for export, search index and lint)."""
+    return [topic_doc(row) for row in await session.scalars(_whole_topics())]
 
 
 async def topic_batches(session: AsyncSession, size: int = 200) -> AsyncIterator[list[TopicDoc]]:
     """The whole knowledge base in its order, a batch of rows at a time: the search and the
     catalogue are built from ten thousand topics without holding them all at once."""
-    rows = await session.stream_scalars(
-        select(Topic)
-        .options(selectinload(Topic.translations).selectinload(Translation.sources))
-        .order_by(Topic.position, Topic.slug)
-        .execution_options(yield_per=size)
-    )
+    rows = await session.stream_scalars(_whole_topics().execution_options(yield_per=size))
     async for batch in rows.partitions():
         yield [topic_doc(row) for row in batch]
 
