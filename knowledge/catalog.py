@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
 from knowledge.content import TopicDoc
@@ -63,14 +63,6 @@ class Catalog(Mapping[str, TopicDoc]):
         self._packing = packing
         self._position = {slug: n for n, slug in enumerate(packing._slugs)}
         self._card = lru_cache(maxsize=UNPACKED)(self._unpack)
-
-    @classmethod
-    def of(cls, cards: Iterable[TopicDoc]) -> Catalog:
-        """Pack these cards (topics without their search input: `TopicDoc.card`)."""
-        packing = Packing()
-        for card in cards:
-            packing.add(card)
-        return cls(packing)
 
     def packed(self, slug: str) -> bytearray | None:
         """The card as stored, or None for a slug the catalogue does not hold."""
