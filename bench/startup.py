@@ -31,6 +31,8 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from proc import peak_mb  # noqa: E402
+
 from sandbox.identity import DEFAULT_TOKEN  # noqa: E402
 from sandbox.server import Sandbox, build_app  # noqa: E402
 
@@ -65,13 +67,6 @@ async def _together(pid: int) -> tuple[float, float]:
             await asyncio.sleep(0.01)
     except asyncio.CancelledError:
         return helper, together
-
-
-def peak_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def ask(sandbox: Sandbox, user: int, text: str, lang: str, within: float) -> float:
