@@ -13,7 +13,7 @@ from __future__ import annotations
 import zlib
 from array import array
 from collections.abc import Iterator, Mapping
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from knowledge.content import TopicDoc
 
@@ -56,22 +56,25 @@ class Packing:
         return Catalog(self)
 
 
+def _unpack(packing: Packing, position: dict[str, int], slug: str) -> TopicDoc:
+    return TopicDoc.model_validate_json(zlib.decompress(packing._packed(position[slug])))
+
+
 class Catalog(Mapping[str, TopicDoc]):
     """Immutable: topics by slug, in the knowledge base's order."""
 
     def __init__(self, packing: Packing) -> None:
         self._packing = packing
         self._position = {slug: n for n, slug in enumerate(packing._slugs)}
-        self._card = lru_cache(maxsize=UNPACKED)(self._unpack)
+        # Not a cache of a bound method: that would be a reference cycle, and the bot freezes
+        # its start-up objects out of the collector's reach (bot/runner.py), so a catalogue
+        # replaced by an edit would never be freed.
+        self._card = lru_cache(maxsize=UNPACKED)(partial(_unpack, packing, self._position))
 
     def packed(self, slug: str) -> bytearray | None:
         """The card as stored, or None for a slug the catalogue does not hold."""
         n = self._position.get(slug)
         return None if n is None else self._packing._packed(n)
-
-    def _unpack(self, slug: str) -> TopicDoc:
-        packed = self._packing._packed(self._position[slug])
-        return TopicDoc.model_validate_json(zlib.decompress(packed))
 
     def __getitem__(self, slug: str) -> TopicDoc:
         if slug not in self._position:  # checked first: a miss must not evict a cached card

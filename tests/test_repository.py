@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +90,34 @@ async def test_changed_file_updates_untouched_translation_and_the_index(
     assert await librarian.refresh()
     assert librarian.current.version > old_version
     assert librarian.current.index.search("zorblax quuxification").hits[0].slug == "pesel"
+
+
+async def test_a_replaced_library_leaves_memory_though_the_start_was_frozen(
+    store: Store, tmp_path: Path
+) -> None:
+    """The bot freezes what it holds after its start (bot/runner.py) so that the garbage
+    collector stops walking it; a library replaced by an edit must still be freed then, so it
+    may hold no reference cycle, which only the collector could break."""
+    folder = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, folder)
+    path = folder / "pesel.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("phrasings:\n", "phrasings:\n    - zorblax quuxification\n", 1))
+    librarian = await Librarian.open(store)
+    old = librarian.current
+    old.catalog["pesel"]  # a card unpacked, as an answer does
+    old.index.search("pesel")
+    parts = [weakref.ref(part) for part in (old, old.catalog, old.index)]
+    del old
+    gc.collect()
+    gc.freeze()
+    try:
+        await store.import_dir(folder)
+        assert await librarian.refresh()
+        gc.collect()
+        assert [part() for part in parts] == [None, None, None]
+    finally:
+        gc.unfreeze()
 
 
 async def test_the_library_reads_the_knowledge_base_in_batches_and_keeps_every_card(
