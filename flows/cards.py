@@ -7,6 +7,7 @@ import html
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from knowledge import languages
 from knowledge.content import TopicDoc, TranslationDoc
@@ -94,8 +95,13 @@ def _visible_length(html_text: str) -> int:
 _TAG = re.compile(r"<[^>]+>")
 
 
+@lru_cache(maxsize=1024)
 def text_html(text: str, lang: str) -> str:
-    """Stored answer text to HTML, with bidi isolates in right-to-left languages."""
+    """Stored answer text to HTML, with bidi isolates in right-to-left languages.
+
+    Kept for the texts most recently shown: the same few answers are rendered again and again,
+    and an Arabic one is walked character by character for its isolates (a tenth of a
+    question's time under load)."""
     return to_html(isolate_ltr(text) if lang in RTL_LANGUAGES else text)
 
 
