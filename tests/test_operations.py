@@ -7,6 +7,7 @@ import io
 import json
 import logging
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -134,3 +135,49 @@ def test_json_logs_are_one_object_per_line() -> None:
     record = json.loads(stream.getvalue().splitlines()[-1])
     assert record["level"] == "INFO" and record["logger"] == "witaj.test"
     assert record["message"] == "bot running (webhook)" and "time" in record
+
+
+async def test_an_update_writes_all_it_did_or_nothing(store: Store) -> None:
+    """The session an update's handlers share is committed once they have all run, and rolled
+    back when one failed halfway (a practitioner's reply must not half-close a ticket)."""
+    from types import SimpleNamespace
+
+    from aiogram.types import User
+
+    from bot.middlewares.context import ContextMiddleware
+    from knowledge.i18n import I18n
+    from knowledge.profiles import Profiles
+
+    settings = Settings(database_url="sqlite+aiosqlite://")
+    middleware = ContextMiddleware(
+        store,
+        SimpleNamespace(current=None),  # type: ignore[arg-type]
+        Profiles(store),
+        I18n(),
+        settings,
+        b"secret",
+        Services(store),
+    )
+    person = User(id=1, is_bot=False, first_name="A", language_code="uk")
+    done, failed = usage.answered("pesel", "uk"), usage.answered("zus", "uk")
+
+    def writing(event: str, fail: bool) -> Any:
+        async def handler(_event: object, data: dict[str, Any]) -> None:
+            await usage.count(data["session"], event)
+            if fail:
+                raise RuntimeError("the handler broke halfway")
+
+        return handler
+
+    async def untouched(_event: object, data: dict[str, Any]) -> str:
+        return "answered"
+
+    await middleware(writing(done, fail=False), person, {"event_from_user": person})
+    with pytest.raises(RuntimeError):
+        await middleware(writing(failed, fail=True), person, {"event_from_user": person})
+    assert store.engine.pool.checkedout() == 0  # nor does it keep a connection (or a lock)
+    assert await middleware(untouched, person, {"event_from_user": person}) == "answered"
+    week = usage.week_of(date.today())
+    async with store.sessions() as session:
+        assert await usage.weekly(session, done) == {week: 1}
+        assert await usage.weekly(session, failed) == {}
