@@ -15,6 +15,7 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextR
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
+from aiogram.types import InlineKeyboardMarkup
 from aiohttp import ClientError, ClientTimeout
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,18 @@ class JsonSession(AiohttpSession):
         timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
     ) -> TelegramType:
         files: dict[str, Any] = {}
-        body = {}
+        body: dict[str, Any] = {}
+        # An inline keyboard holds only JSON values (no files, no bot defaults): pydantic
+        # writes it in one call, where aiogram would walk each of a card's dozen buttons.
+        markup = getattr(method, "reply_markup", None)
+        keyboard = isinstance(markup, InlineKeyboardMarkup)
+        if isinstance(markup, InlineKeyboardMarkup):
+            body["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
         # None means "not sent" to the Bot API: leaving it out spares walking every empty field.
-        for key, value in method.model_dump(warnings=False, exclude_none=True).items():
+        fields = method.model_dump(
+            warnings=False, exclude_none=True, exclude={"reply_markup"} if keyboard else None
+        )
+        for key, value in fields.items():
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
             if prepared is not None and prepared != "":
                 body[key] = prepared
