@@ -7,9 +7,6 @@ runs, so `witaj --help` loads neither aiogram nor SQLAlchemy nor the search.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import os
-import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -74,22 +71,6 @@ def command(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
             raise fail(message) from None
 
     return wrapper
-
-
-def fewer_malloc_arenas() -> None:
-    """As MALLOC_ARENA_MAX=2 would (unless it is set): glibc gives each thread that allocates
-    a heap of its own, and with aiosqlite's and the thread pool's threads memory is left
-    stranded in half-empty heaps. Two heaps save about 5 MB of the bot's 300 at no measurable
-    cost in speed (bench/startup.py). Elsewhere than on glibc, nothing happens."""
-    if "MALLOC_ARENA_MAX" in os.environ or not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # musl (Alpine) and others: not glibc
-        return
-    m_arena_max = -8
-    mallopt(m_arena_max, 2)
 
 
 def load_settings() -> Settings:

@@ -69,10 +69,12 @@ def main() -> None:
     """Open the store and the library as the bot would, then exit. Only what that needs is
     imported (no command-line toolkit): the helper's memory adds to the bot's while both run."""
     from cli.logs import basic_logging, configure_logging
+    from cli.process import fewer_collections
     from knowledge.library import Librarian
     from knowledge.settings import Settings
     from knowledge.store import Store
 
+    fewer_collections()
     demo = sys.argv[1:] == ["demo"]
 
     async def prepare() -> None:

@@ -21,11 +21,11 @@ from cli.base import (
     bot_username,
     explain,
     fail,
-    fewer_malloc_arenas,
     load_settings,
     out,
 )
 from cli.logs import configure_logging
+from cli.process import fewer_collections, fewer_malloc_arenas
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -130,6 +130,7 @@ def runtime(
 def run() -> None:
     """Run the bot against Telegram (or TELEGRAM_API_URL), in polling or webhook mode."""
     fewer_malloc_arenas()
+    fewer_collections()
     settings = load_settings()
     configure_logging(settings)
     if settings.bot_token is None:
@@ -160,6 +161,7 @@ def run() -> None:
 def sandbox() -> None:
     """The local Telegram sandbox with the real bot, and a web chat page to talk to it."""
     fewer_malloc_arenas()
+    fewer_collections()
     settings = load_settings()
     configure_logging(settings)
 
