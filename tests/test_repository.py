@@ -75,14 +75,20 @@ async def test_forced_import_keeps_the_overwritten_text_in_history(store: Store)
     assert history[0][0] == "edit" and history[0][1] == "anna"
 
 
-async def test_changed_file_updates_untouched_translation_and_the_index(
-    store: Store, tmp_path: Path
-) -> None:
+def _with_a_new_phrasing(tmp_path: Path) -> Path:
+    """A copy of the seed whose PESEL topic has one more English phrasing."""
     folder = tmp_path / "content"
     shutil.copytree(CONTENT_DIR, folder)
     path = folder / "pesel.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("phrasings:\n", "phrasings:\n    - zorblax quuxification\n", 1))
+    return folder
+
+
+async def test_changed_file_updates_untouched_translation_and_the_index(
+    store: Store, tmp_path: Path
+) -> None:
+    folder = _with_a_new_phrasing(tmp_path)
     librarian = await Librarian.open(store)
     old_version = librarian.current.version
     report = await store.import_dir(folder)
@@ -98,11 +104,7 @@ async def test_a_replaced_library_leaves_memory_though_the_start_was_frozen(
     """The bot freezes what it holds after its start (bot/runner.py) so that the garbage
     collector stops walking it; a library replaced by an edit must still be freed then, so it
     may hold no reference cycle, which only the collector could break."""
-    folder = tmp_path / "content"
-    shutil.copytree(CONTENT_DIR, folder)
-    path = folder / "pesel.yaml"
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.replace("phrasings:\n", "phrasings:\n    - zorblax quuxification\n", 1))
+    folder = _with_a_new_phrasing(tmp_path)
     librarian = await Librarian.open(store)
     old = librarian.current
     old.catalog["pesel"]  # a card unpacked, as an answer does
