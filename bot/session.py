@@ -52,13 +52,12 @@ class JsonSession(AiohttpSession):
         # An inline keyboard holds only JSON values (no files, no bot defaults): pydantic
         # writes it in one call, where aiogram would walk each of a card's dozen buttons.
         markup = getattr(method, "reply_markup", None)
-        keyboard = isinstance(markup, InlineKeyboardMarkup)
+        written: set[str] = set()
         if isinstance(markup, InlineKeyboardMarkup):
             body["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
+            written.add("reply_markup")
         # None means "not sent" to the Bot API: leaving it out spares walking every empty field.
-        fields = method.model_dump(
-            warnings=False, exclude_none=True, exclude={"reply_markup"} if keyboard else None
-        )
+        fields = method.model_dump(warnings=False, exclude_none=True, exclude=written)
         for key, value in fields.items():
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
             if prepared is not None and prepared != "":
