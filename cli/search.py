@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.base import CliError, command, one_line, open_store, out, with_library
+from cli.base import CliError, command, one_line, out, with_library
 from knowledge.languages import LANGUAGES
 
 if TYPE_CHECKING:
     from knowledge.evaluation import EvalReport
+    from knowledge.library import Librarian
 
 search_app = typer.Typer()
 
@@ -36,11 +37,9 @@ async def ask(
     if batch is None and text is None:
         raise CliError("give a question, or --batch FILE")
     from knowledge.evaluation import read_jsonl
-    from knowledge.library import Librarian
 
-    store = await open_store()
-    try:
-        library = (await Librarian.open(store)).current
+    async def answer(librarian: Librarian) -> None:
+        library = librarian.current
         if batch is not None:
             lines = sys.stdin if str(batch) == "-" else _open_text(batch)
             for row in read_jsonl(lines):
@@ -79,8 +78,8 @@ async def ask(
         from cli.console import show_result
 
         show_result(out, result_, dict(library.catalog), lang)
-    finally:
-        await store.close()
+
+    await with_library(answer)
 
 
 def _open_text(path: Path) -> list[str]:
