@@ -49,15 +49,14 @@ async def witaj(api_url: str, database_url: str, *, floor: bool = False) -> None
 
         questions.question = reply  # type: ignore[assignment]  # registered by the next lines
     from cli import prepare
-    from cli.process import fewer_collections, fewer_malloc_arenas
+    from cli.process import tune
     from cli.serve import load_runtime, open_parts, runtime
     from knowledge.settings import Settings
 
     settings = Settings(
         database_url=database_url, throttle_seconds=0, log_level="WARNING", workspace=False
     )
-    fewer_malloc_arenas()
-    fewer_collections()
+    tune()
     helper = prepare.start(settings, demo=False)
     load_runtime()
     store, librarian = await open_parts(settings, demo=False, helper=helper)

@@ -163,12 +163,11 @@ async def serve(database: str, cache: Path, texts: Sequence[str]) -> dict[str, f
     """In a fresh process, what a bot at this scale holds: its library opened from the
     database (read in batches, cards packed) with the index its start-up helper left in the
     cache, after answering the dev questions and unpacking each answer's card."""
-    from cli.process import fewer_collections, fewer_malloc_arenas
+    from cli.process import tune
     from knowledge.library import Librarian
     from knowledge.store import Store
 
-    fewer_malloc_arenas()  # as `witaj run` does
-    fewer_collections()
+    tune()  # as `witaj run` does
     store = await Store.open(database)
     before = rss_mb()
     start = time.perf_counter()

@@ -39,3 +39,9 @@ def fewer_collections() -> None:
     ones to the older generations, which are walked again and again."""
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_GENERATION, middle, old)
+
+
+def tune() -> None:
+    """What a long-running Witaj process (the bot, the sandbox) sets before anything else."""
+    fewer_malloc_arenas()
+    fewer_collections()

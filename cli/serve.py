@@ -25,7 +25,7 @@ from cli.base import (
     out,
 )
 from cli.logs import configure_logging
-from cli.process import fewer_collections, fewer_malloc_arenas
+from cli.process import tune
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -129,8 +129,7 @@ def runtime(
 @serve_app.command()
 def run() -> None:
     """Run the bot against Telegram (or TELEGRAM_API_URL), in polling or webhook mode."""
-    fewer_malloc_arenas()
-    fewer_collections()
+    tune()
     settings = load_settings()
     configure_logging(settings)
     if settings.bot_token is None:
@@ -160,8 +159,7 @@ def run() -> None:
 @serve_app.command()
 def sandbox() -> None:
     """The local Telegram sandbox with the real bot, and a web chat page to talk to it."""
-    fewer_malloc_arenas()
-    fewer_collections()
+    tune()
     settings = load_settings()
     configure_logging(settings)
 
