@@ -28,7 +28,9 @@ from sandbox.run import SandboxServer
 from sandbox.server import DEFAULT_TOKEN, PRACTITIONERS_CHAT
 from tests.conftest import shared_library, unavailable
 
-REDIS_URL = os.environ.get("WITAJ_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_URL = os.environ.get("WITAJ_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _WORKER}")
+"""Tests flush this database: each pytest-xdist worker has its own (15, 14, …)."""
 
 
 def free_port() -> int:
