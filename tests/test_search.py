@@ -92,6 +92,8 @@ def test_spelling_key_joins_scripts_and_schemes() -> None:
     assert skeleton("заняття") == skeleton("zaniattia") == skeleton("zanyattya")
     assert skeleton("żłobek") == skeleton("zlobek".replace("z", "zh", 1))
     assert skeleton("Wrocław".casefold()) == skeleton("vroclav")
+    assert skeleton("112") != skeleton("12")  # a number keeps its digits
+    assert skeleton("الطوارى") == skeleton("الطوارئ")  # hamza left off its seat
     assert words(clean("he\u200bllo\u202e wor\u0000ld")) == ["hello", "world"]
 
 
@@ -170,6 +172,33 @@ def test_the_word_form_table_was_made_for_this_content(topics: list[TopicDoc]) -
     assert table_vocabulary_hash() == vocabulary_hash(vocabulary(corpus_texts(topics))), (
         "run `witaj kb lemmas`"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("عايز اسوق بالرخصة بتاعتي المصرية، ينفع ولا لازم اطلع رخصة بولندية؟", "driving-license"),
+        ("باغي نقيد بنتي فالمدرسة، واش تقبلها واخا ما عندناش الإقامة؟", "school-enrollment"),
+        ("ابني مريض وما عندنا دكتور عائلة، وين نروح بالليل؟", "find-doctor"),
+        ("ابغى افتح حساب في البنك، وش الاوراق اللي يبونها؟", "bank-account"),
+        ("بدي سجل بنتي بالروضة، شو لازم اعمل وقديش بتكلف؟", "kindergarten"),
+        ("مرتي ولدت بنت هون بفروتسواف، كيف بنطلعلها شهادة ميلاد؟", "newborn-registration"),
+        ("شو أحسن مطعم شاورما بفروتسواف؟", None),
+        ("ازاي اعمل مكرونة بالبشاميل؟", None),
+    ],
+    ids=["egyptian", "moroccan", "levantine", "gulf", "syrian", "palestinian", "oos", "oos2"],
+)
+def test_arabic_dialects_are_understood(index: SearchIndex, text: str, slug: str | None) -> None:
+    """The answers are in standard Arabic; people ask in their dialect (dialects.yaml)."""
+    assert index.search(text).slug == slug
+
+
+def test_a_dialect_word_is_not_read_as_a_particle_and_a_filler() -> None:
+    from knowledge.search.dialects import is_filler, standard_forms
+
+    assert standard_forms("ولدي") == ("ابن",) and not is_filler("ولدي")  # "my son", not و+لدي
+    assert is_filler("وهل") and is_filler("شنو") and is_filler("ب")
+    assert not is_filler("مدرسة") and not is_filler("pesel")
 
 
 def test_inflected_forms_meet_their_dictionary_form() -> None:

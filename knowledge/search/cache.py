@@ -1,9 +1,10 @@
 """A built index on disk, keyed by what it was built from, so a restart does not build it again.
 
-The key is a hash of the documents, the out-of-scope list, the word-form table and the search's
-own code: change any of them and the key changes, so a stale index is never served — it is
-simply not found. Arrays are stored one per `.npy` file and memory-mapped when loaded; the
-words for language votes and close-spelling matches go in a small JSON file beside them.
+The key is a hash of the documents, the out-of-scope list, the word-form table, the Arabic
+dialect lexicon and the search's own code: change any of them and the key changes, so a stale
+index is never served — it is simply not found. Arrays are stored one per `.npy` file and
+memory-mapped when loaded; the words for language votes and close-spelling matches go in a
+small JSON file beside them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.search import morphology
+from knowledge.search.dialects import LEXICON
 from knowledge.search.index import OUT_OF_SCOPE_FILES, SearchDocument, SearchIndex
 from knowledge.search.morphology import TABLE
 
@@ -33,7 +35,7 @@ _CODE = sorted(Path(__file__).parent.glob("*.py"))
 
 def _code_hash() -> str:
     digest = hashlib.sha256()
-    for path in (*_CODE, *OUT_OF_SCOPE_FILES, TABLE):
+    for path in (*_CODE, *OUT_OF_SCOPE_FILES, TABLE, LEXICON):
         if path.exists():
             digest.update(path.name.encode())
             digest.update(path.read_bytes())

@@ -41,6 +41,7 @@ from rapidfuzz import fuzz, process
 from knowledge.fastyaml import FAST_LOADER
 from knowledge.languages import LANGUAGES
 from knowledge.recent import Recent, digest
+from knowledge.search.dialects import is_filler
 from knowledge.search.langid import (
     CYRILLIC,
     LATIN,
@@ -100,6 +101,9 @@ FOREIGN_SHORT = 2
 """In a foreign question, words this short are that language's own ("el", "em", "é")…"""
 NEUTRAL_LANGUAGES = 3
 """…and only words the knowledge base uses in at least this many languages count."""
+ARABIC_UNKNOWN = 0.5
+"""How much of an unknown word's information an unknown Arabic word counts (see
+`_unknown_discount`)."""
 FOREIGN_FALLBACK = "en"
 """What `detect_language` says of a text in none of the six languages."""
 
@@ -480,7 +484,7 @@ class SearchIndex:
         kinds: list[int] = []
         """Per word: 0 a function word, 1 an office word, 2 any other (unknown ones too)."""
         for word in word_list:
-            if foreign and not self._neutral(word):
+            if (foreign and not self._neutral(word)) or is_filler(word):
                 kinds.append(0)
                 continue
             feats, known = self._match(word, exact=foreign)
@@ -789,7 +793,11 @@ def is_generic(word: str) -> bool:
 
 
 def _unknown_discount(word: str) -> float:
-    """Unknown short words and numbers say little about what a question is about."""
+    """Unknown short words and numbers say little about what a question is about; nor does an
+    unknown Arabic word as much as another: with no word-form table for Arabic, it is as often
+    a dialect's form of a known word (بكملوها, "they finish it") as a word no answer uses."""
     if word.isdigit() or len(word) <= 2:
         return 0.2
+    if script(word) == "arab":
+        return ARABIC_UNKNOWN
     return 0.6 if len(word) <= 3 else 1.0

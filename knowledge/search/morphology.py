@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from knowledge.search.dialects import standard_forms
 from knowledge.search.normalize import clean, script, words
 
 TABLE = Path(__file__).with_name("lemmas.tsv.gz")
@@ -103,8 +104,9 @@ def table_vocabulary_hash() -> str | None:
 
 
 def lemmas(word: str) -> tuple[str, ...]:
-    """Distinct dictionary forms of a cleaned word other than the word itself."""
-    return table().get(word)
+    """Distinct dictionary forms of a cleaned word other than the word itself (for an Arabic
+    dialect word, the standard words it stands for: see `dialects`)."""
+    return table().get(word) or standard_forms(word)
 
 
 def _text(value: str | bytes) -> str:

@@ -61,11 +61,11 @@ _FOLDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"y", "i"),
         (r"ji", "i"),
         (r"i(?=[aeou])", "j"),
-        (r"(.)\1+", r"\1"),
+        (r"(\D)\1+", r"\1"),  # doubled letters, not digits: 112 is not 12
     )
 )
 
-_AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "وب", "ول", "و", "ب", "ل", "ف", "ك")
+AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال", "وب", "ول", "و", "ب", "ل", "ف", "ك")
 _AR_SUFFIXES = ("ها", "هم", "كم", "نا", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
 """Light stemming in the manner of Larkey's light10, on text where ة is already folded to ه."""
 
@@ -97,7 +97,10 @@ def script(word: str) -> str:
     return "latn"
 
 
-_ARABIC_LETTERS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه"})
+# Hamza on a seat is often left off ("الطوارى" for "الطوارئ"): the seat alone is kept.
+_ARABIC_LETTERS = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه", "ئ": "ي", "ؤ": "و"}
+)
 
 
 def _arabic(word: str) -> str:
@@ -123,7 +126,7 @@ def stem(key: str) -> str:
     if not key:
         return key
     if script(key) == "arab":
-        for prefix in _AR_PREFIXES:
+        for prefix in AR_PREFIXES:
             if key.startswith(prefix) and len(key) - len(prefix) >= 3:
                 key = key[len(prefix) :]
                 break
