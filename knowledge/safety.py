@@ -36,7 +36,7 @@ from knowledge.enums import Status
 from knowledge.fastyaml import FAST_LOADER
 from knowledge.languages import LANGUAGES
 from knowledge.recent import Recent, digest
-from knowledge.search.normalize import clean, script, skeleton, words
+from knowledge.search.normalize import clean, script, skeleton, without_clitics, words
 
 SAFETY_FILE = Path(__file__).resolve().parent / "content" / "safety" / "crisis.yaml"
 WINDOW_SLACK = 3
@@ -215,8 +215,7 @@ def _token_keys(word: str) -> tuple[str, ...]:
         return (key,) if plain == key else (key, plain)
     if script(word) != "arab":
         return (key,)
-    bare = [key[len(p) :] for p in _AR_PREFIXES if key.startswith(p) and len(key) - len(p) >= 2]
-    return (key, *bare)
+    return without_clitics(key, _AR_PREFIXES, shortest=2)
 
 
 def _placements(phrase: _Phrase, where_found: dict[_Stem, list[int]]) -> list[tuple[int, ...]]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from knowledge.fastyaml import FAST_LOADER
-from knowledge.search.normalize import AR_PREFIXES, clean, script, skeleton, words
+from knowledge.search.normalize import clean, script, skeleton, without_clitics, words
 
 LEXICON = Path(__file__).with_name("dialects.yaml")
 
@@ -42,15 +42,6 @@ def _words(text: object) -> list[str]:
     return words(clean(str(text)))
 
 
-def _bare(key: str) -> list[str]:
-    """The key, then the key without one attached particle or article (بالشغل → شغل)."""
-    found = [key]
-    for prefix in AR_PREFIXES:
-        if key.startswith(prefix) and len(key) - len(prefix) >= 3:
-            found.append(key[len(prefix) :])
-    return found
-
-
 @lru_cache(maxsize=100_000)
 def is_filler(word: str) -> bool:
     """Whether a cleaned Arabic word says nothing about what a question is about: a listed
@@ -69,7 +60,7 @@ def standard_forms(word: str) -> tuple[str, ...]:
     if script(word) != "arab":
         return ()
     standard = _lexicon()[1]
-    for key in _bare(skeleton(word)):
+    for key in without_clitics(skeleton(word)):
         if key in standard:
             return standard[key]
     return ()

@@ -120,6 +120,15 @@ def skeleton(word: str) -> str:
     return text
 
 
+def without_clitics(
+    key: str, prefixes: tuple[str, ...] = AR_PREFIXES, *, shortest: int = 3
+) -> tuple[str, ...]:
+    """An Arabic spelling key, then the key without each attached particle or article it
+    starts with (بالشغل → شغل), where at least `shortest` letters are left."""
+    bare = (key[len(p) :] for p in prefixes if key.startswith(p) and len(key) - len(p) >= shortest)
+    return (key, *bare)
+
+
 @lru_cache(maxsize=200_000)
 def stem(key: str) -> str:
     """A crude cross-language stem of a skeleton: enough of the word to survive endings."""
