@@ -498,14 +498,14 @@ class SearchIndex:
             generic = is_generic(word)
             factor = GENERIC_WEIGHT if generic else 1.0
             information = max(w * float(self._idf[f]) for f, w in feats.items())
-            mass += factor * information
             if information < FUNCTION_WORD:
                 # A function word ("how", "jak", "в") is in nearly every topic: its postings
-                # are the longest to read (at 10,000 topics, a fifth of a query's time) and
-                # would raise every topic's score alike. It stays part of what the question
-                # says, and decides nothing.
+                # are the longest to read (at 10,000 topics, a fifth of a query's time), and
+                # it would raise every topic's score alike. It says nothing, so it neither
+                # scores nor counts as information an answer must explain.
                 kinds.append(0)
                 continue
+            mass += factor * information
             best.fill(0.0)
             # The feature used by most topics first: written straight into the zeroed `best`
             # (gains are never negative), which spares the largest read of the word's spans.
