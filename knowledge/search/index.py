@@ -42,6 +42,7 @@ from knowledge.fastyaml import FAST_LOADER
 from knowledge.languages import LANGUAGES
 from knowledge.recent import Recent, digest
 from knowledge.search.dialects import is_filler
+from knowledge.search.dialects import warm_up as warm_up_dialects
 from knowledge.search.langid import (
     CYRILLIC,
     LATIN,
@@ -751,8 +752,9 @@ def load_out_of_scope(
 
 def warm_up() -> None:
     """What the first question would otherwise load while its sender waits: the language
-    models, the office words and the calibrated bars."""
+    models, the Arabic dialect lexicon, the office words and the calibrated bars."""
     warm_up_langid()
+    warm_up_dialects()
     _generic_keys()
     _calibration()
 
