@@ -40,7 +40,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     index_cache: Path | None = Field(
         default=Path("var/index"),
-        description="Where built search indexes are kept between starts (keyed by content).",
+        description="Where built search indexes are kept between starts (keyed by content); "
+        "empty: build the index at every start.",
     )
 
     # --- Telegram
@@ -186,6 +187,12 @@ class Settings(BaseSettings):
             deepl_key=_secret(self.deepl_auth_key),
             timeout=self.translate_timeout,
         )
+
+    @field_validator("index_cache", mode="before")
+    @classmethod
+    def _no_cache(cls, value: object) -> object:
+        """`INDEX_CACHE=` turns the cache off; it does not mean the current directory."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -251,6 +251,41 @@ def test_a_built_index_is_reused_until_the_content_changes(
     assert build_index(topics, 5, tmp_path).search(question).slug == "pesel"
 
 
+def test_an_index_cache_in_a_shared_directory_removes_only_old_indexes(
+    topics: list[TopicDoc], tmp_path: Path
+) -> None:
+    """INDEX_CACHE pointed at a project or a home directory once deleted its folders."""
+    from knowledge.library import build_index
+
+    project = tmp_path / "project"
+    for name in ("bot", "knowledge", "tests", "0123456789abcdef0123456789abcdef"):
+        (project / name).mkdir(parents=True)
+        (project / name / "keep.py").write_text("precious = True\n")
+    for version in range(1, 5):  # four different contents: more than the cache keeps
+        pesel = next(t for t in topics if t.slug == "pesel")
+        en = pesel.translations["en"]
+        changed_en = en.model_copy(update={"phrasings": (*en.phrasings, f"variant {version}")})
+        changed = [
+            t.model_copy(update={"translations": {**t.translations, "en": changed_en}})
+            if t.slug == "pesel"
+            else t
+            for t in topics
+        ]
+        build_index(changed, version, project)
+    kept = {p.name for p in project.iterdir()}
+    assert {"bot", "knowledge", "tests", "0123456789abcdef0123456789abcdef"} <= kept
+    assert all((project / name / "keep.py").exists() for name in ("bot", "knowledge", "tests"))
+    assert len(kept) == 4 + 3  # the project's folders and the three newest indexes
+
+
+def test_an_empty_index_cache_setting_turns_the_cache_off() -> None:
+    from knowledge.settings import Settings
+
+    assert Settings(index_cache="").index_cache is None  # type: ignore[arg-type]
+    assert Settings(index_cache="  ").index_cache is None  # type: ignore[arg-type]
+    assert Settings(index_cache="var/index").index_cache == Path("var/index")
+
+
 def test_a_repeated_question_is_not_searched_again_and_its_words_are_not_kept(
     index: SearchIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -31,6 +32,9 @@ LEMMA_ARRAYS = ("lemma_keys", "lemma_groups")
 KEEP = 3
 """How many built indexes to keep (replicas or a rollback may want the previous one)."""
 _CODE = sorted(Path(__file__).parent.glob("*.py"))
+KEY_LENGTH = 32
+_ENTRY = re.compile(f"[0-9a-f]{{{KEY_LENGTH}}}")
+"""The name of a saved index: pruning never touches anything else in the directory."""
 
 
 def _code_hash() -> str:
@@ -57,7 +61,7 @@ class Key:
         self._digest.update(text.encode())
 
     def value(self) -> str:
-        return self._digest.hexdigest()[:32]
+        return self._digest.hexdigest()[:KEY_LENGTH]
 
 
 def key_of(documents: Iterable[SearchDocument]) -> str:
@@ -154,8 +158,15 @@ def build(
 
 
 def _prune(directory: Path, keep: Path) -> None:
+    """Remove all but the newest KEEP indexes. Only folders that are saved indexes (a key's
+    name, holding meta.json) are candidates: `INDEX_CACHE` pointed at a shared or wrong
+    directory must never cost anyone their files."""
     built = sorted(
-        (p for p in directory.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        (
+            p
+            for p in directory.iterdir()
+            if _ENTRY.fullmatch(p.name) and p.is_dir() and (p / "meta.json").is_file()
+        ),
         key=lambda p: p.stat().st_mtime,
         reverse=True,
     )
