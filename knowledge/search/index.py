@@ -86,7 +86,7 @@ FUNCTION_WORD = 0.3
 """A word worth less than this (in nearly every topic: "how", "jak", "в") is a function word."""
 KEY_USES = 3.0
 """A key term of a topic is used in its texts at least this often (a title counts 2, a keyword
-1.5, a phrasing 1, summed over the six languages)…"""
+1.5, a phrasing 1; counted as OTHER_LANGUAGES says)…"""
 KEY_SHARE = 0.3
 """…and by no topic much more often (at least KEY_SHARE of the most frequent use)."""
 KEY_INFORMATION = 0.9
@@ -168,6 +168,11 @@ OWNER_BITS = 20
 OWNER_MASK = (1 << OWNER_BITS) - 1
 MAX_DOCUMENTS = OWNER_MASK
 """A packed posting: 32 bits of feature id, 20 of topic, 12 of count (saturated anyway)."""
+OTHER_LANGUAGES = 0.3
+"""How much a topic's use of a word counts outside the language that uses it most (a word the
+six translations share, such as PESEL or ZUS, is not six times as much the topic's word)."""
+LANGUAGE_BITS = 4
+"""While a topic is counted, a feature's key carries the language (up to 16) it was used in."""
 LITTLE_ENDIAN = sys.byteorder == "little"
 _TF = np.arange(COUNT_MASK + 1, dtype=np.float32) / COUNT_SCALE
 SATURATED = (_TF * (K1 + 1) / (_TF + K1) / (K1 + 1)).astype(np.float16)
@@ -297,7 +302,10 @@ class SearchIndex:
         for owner, (_, by_lang) in enumerate(docs):
             entry_ids: list[set[int]] = []
             entry_units: list[int] = []
-            for lang, entries in by_lang.items():
+            entry_langs: list[int] = []
+            if len(by_lang) > 1 << LANGUAGE_BITS:
+                raise ValueError(f"at most {1 << LANGUAGE_BITS} languages a topic")
+            for lang_no, (lang, entries) in enumerate(by_lang.items()):
                 seen = lang_words.setdefault(lang, set())
                 for kind, text in entries:
                     word_list = words(clean(text))
@@ -306,12 +314,28 @@ class SearchIndex:
                         (set(_bigrams(word_list)) - {0}).union(*map(_word_ids, word_list))
                     )
                     entry_units.append(WEIGHT_UNITS[kind])
+                    entry_langs.append(lang_no)
             sizes = np.fromiter(map(len, entry_ids), dtype=np.int64, count=len(entry_ids))
             flat = np.fromiter(
                 chain.from_iterable(entry_ids), dtype=np.uint64, count=int(sizes.sum())
             )
-            found, inverse = np.unique(flat >> np.uint64(32), return_inverse=True)
-            units = np.bincount(inverse, weights=np.repeat(entry_units, sizes))
+            # A feature counts fully in the language using it most, and OTHER_LANGUAGES in the
+            # rest: "PESEL" in one phrasing of the bank topic is written six times, once per
+            # translation, and summed in full it looked as much the bank topic's word as the
+            # PESEL topic's, whose title and keywords say it in every language.
+            per_language = (flat >> np.uint64(32) << np.uint64(LANGUAGE_BITS)) | np.repeat(
+                np.asarray(entry_langs, dtype=np.uint64), sizes
+            )
+            found_in, inverse = np.unique(per_language, return_inverse=True)
+            counts = np.bincount(inverse, weights=np.repeat(entry_units, sizes))
+            found_in >>= np.uint64(LANGUAGE_BITS)  # sorted: a feature's languages are neighbours
+            first = np.flatnonzero(np.concatenate(([True], found_in[1:] != found_in[:-1])))
+            found = found_in[first]
+            if len(first):
+                top = np.maximum.reduceat(counts, first)
+                units = np.round(top + OTHER_LANGUAGES * (np.add.reduceat(counts, first) - top))
+            else:
+                units = counts
             key = (
                 (found << np.uint64(32))
                 | np.uint64(owner << COUNT_BITS)
