@@ -26,7 +26,15 @@ CONTENT_DIR = Path(__file__).resolve().parent / "content"
 class Settings(BaseSettings):
     """Everything configurable; unset values fall back to the embedded defaults."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        # `KEY=` is unset, as in .env.example's blanks and docker-compose.yml's `${KEY:-}`: an
+        # empty PRACTITIONER_CHAT_ID stopped the bot at start, an empty INDEX_CACHE was the
+        # current directory.
+        env_ignore_empty=True,
+    )
 
     database_url: str = Field(
         default=DEFAULT_DATABASE_URL,
@@ -40,8 +48,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     index_cache: Path | None = Field(
         default=Path("var/index"),
-        description="Where built search indexes are kept between starts (keyed by content); "
-        "empty: build the index at every start.",
+        description="Where built search indexes are kept between starts (keyed by content).",
     )
 
     # --- Telegram
@@ -187,12 +194,6 @@ class Settings(BaseSettings):
             deepl_key=_secret(self.deepl_auth_key),
             timeout=self.translate_timeout,
         )
-
-    @field_validator("index_cache", mode="before")
-    @classmethod
-    def _no_cache(cls, value: object) -> object:
-        """`INDEX_CACHE=` turns the cache off; it does not mean the current directory."""
-        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -80,6 +80,44 @@ def test_every_variable_is_documented_and_every_setting_exists() -> None:
                for line in example.splitlines() if not line.startswith("#"))  # fmt: skip
 
 
+def _as_compose_gives_it(value: str, given: dict[str, str]) -> str:
+    """Compose's interpolation: `${KEY}`, `${KEY:-default}` and `${KEY:?error}`."""
+
+    def one(match: re.Match[str]) -> str:
+        key, op, rest = match.group(1), match.group(2), match.group(3) or ""
+        if given.get(key):
+            return given[key]
+        assert op != ":?", f"{key} is required and was not given"
+        return rest if op == ":-" else ""
+
+    return re.sub(r"\$\{([A-Z_]+)(?:(:-|:\?)([^}]*))?\}", one, value)
+
+
+@pytest.mark.parametrize("service", WITAJ)
+def test_the_containers_start_with_only_the_required_settings_given(
+    service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What .env.example marks required is enough: the optional ones arrive empty
+    (`${PRACTITIONER_CHAT_ID:-}`) and are then unset, not invalid."""
+    required = {
+        "BOT_TOKEN": "123456:ABCdefGHIjklMNOpqrSTUvwxYZ",
+        "WEBHOOK_SECRET": "s3cret-webhook-value",
+        "POSTGRES_PASSWORD": "pw",
+        "PUBLIC_HOST": "witaj.example.org",
+        "ACME_EMAIL": "ops@example.org",
+    }
+    for key in list(os.environ):
+        if key.upper() in {name.upper() for name in Settings.model_fields}:
+            monkeypatch.delenv(key)
+    for key, value in _environment(service).items():
+        monkeypatch.setenv(key, _as_compose_gives_it(value, required))
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.practitioner_chat_id is None
+    assert settings.database_url.startswith("postgresql+asyncpg://witaj:pw@postgres")
+    if service == "bot":
+        assert settings.bot_token is not None and settings.webhook_url
+
+
 def _stages(dockerfile: str) -> list[str]:
     return re.split(r"^FROM ", dockerfile, flags=re.MULTILINE)[1:]
 

@@ -278,14 +278,6 @@ def test_an_index_cache_in_a_shared_directory_removes_only_old_indexes(
     assert len(kept) == 4 + 3  # the project's folders and the three newest indexes
 
 
-def test_an_empty_index_cache_setting_turns_the_cache_off() -> None:
-    from knowledge.settings import Settings
-
-    assert Settings(index_cache="").index_cache is None  # type: ignore[arg-type]
-    assert Settings(index_cache="  ").index_cache is None  # type: ignore[arg-type]
-    assert Settings(index_cache="var/index").index_cache == Path("var/index")
-
-
 def test_a_repeated_question_is_not_searched_again_and_its_words_are_not_kept(
     index: SearchIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
