@@ -111,7 +111,7 @@ def test_the_containers_start_with_only_the_required_settings_given(
             monkeypatch.delenv(key)
     for key, value in _environment(service).items():
         monkeypatch.setenv(key, _as_compose_gives_it(value, required))
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.practitioner_chat_id is None
     assert settings.database_url.startswith("postgresql+asyncpg://witaj:pw@postgres")
     if service == "bot":
