@@ -316,6 +316,8 @@ class SearchIndex:
                     entry_units.append(WEIGHT_UNITS[kind])
                     entry_langs.append(lang_no)
             sizes = np.fromiter(map(len, entry_ids), dtype=np.int64, count=len(entry_ids))
+            if not sizes.sum():
+                continue  # a topic without a word has no postings
             flat = np.fromiter(
                 chain.from_iterable(entry_ids), dtype=np.uint64, count=int(sizes.sum())
             )
@@ -331,11 +333,8 @@ class SearchIndex:
             found_in >>= np.uint64(LANGUAGE_BITS)  # sorted: a feature's languages are neighbours
             first = np.flatnonzero(np.concatenate(([True], found_in[1:] != found_in[:-1])))
             found = found_in[first]
-            if len(first):
-                top = np.maximum.reduceat(counts, first)
-                units = np.round(top + OTHER_LANGUAGES * (np.add.reduceat(counts, first) - top))
-            else:
-                units = counts
+            top = np.maximum.reduceat(counts, first)
+            units = np.round(top + OTHER_LANGUAGES * (np.add.reduceat(counts, first) - top))
             key = (
                 (found << np.uint64(32))
                 | np.uint64(owner << COUNT_BITS)
