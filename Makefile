@@ -12,10 +12,17 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@$(COMPILE)
 	@touch $(STAMP)
+
+# The project's own bytecode, written ahead: an editable install leaves it to the first import,
+# which never writes it where PYTHONDONTWRITEBYTECODE is set (every start would compile ~150
+# modules again: `witaj kb check` 1.8-2.0 s against 1.6 s). Up to date, it takes 0.1 s.
+COMPILE = $(BIN)/python -m compileall -q -j 0 bot cli flows knowledge locales sandbox workspace
 
 # With BOT_TOKEN (environment or .env) the bot runs on Telegram; without, the local sandbox.
 run: $(STAMP)
+	@$(COMPILE)
 	@if [ -n "$$BOT_TOKEN" ] || grep -qs '^BOT_TOKEN=.\+' .env; then $(BIN)/witaj run; \
 	else $(BIN)/witaj sandbox; fi
 

@@ -43,7 +43,8 @@ from flows import (
     subscribe,
 )
 from flows.message_manager import KeepingMessageManager
-from knowledge.handoff import Desk, Hours
+from knowledge.handoff import Desk
+from knowledge.hours import Hours
 from knowledge.i18n import I18n
 from knowledge.languages import LANGUAGES
 from knowledge.library import Librarian

@@ -212,7 +212,7 @@ class Settings(BaseSettings):
     @field_validator("working_hours")
     @classmethod
     def _hours(cls, value: str) -> str:
-        from knowledge.handoff import Hours
+        from knowledge.hours import Hours
 
         Hours.parse(value)
         return value

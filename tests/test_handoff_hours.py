@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from knowledge.handoff import Desk, Hours
+from knowledge.handoff import Desk
+from knowledge.hours import Hours
 from knowledge.i18n import I18n
 
 SATURDAY_NOON = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)  # 12:00 in Wrocław

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from knowledge import usage
-from knowledge.handoff import Hours
+from knowledge.hours import Hours
 from knowledge.models import Ticket
 from knowledge.render import visible_text
 from knowledge.safety import load
