@@ -149,7 +149,13 @@ def test_read_jsonl_keeps_bad_lines_in_place() -> None:
 
 @pytest.mark.parametrize(
     ("name", "bar", "language_bar"),
-    [("extra", 0.9, 0.8), ("fresh", 0.92, 0.85), ("verify", 0.9, 0.85), ("third", 0.92, 0.85)],
+    [
+        ("extra", 0.9, 0.8),
+        ("fresh", 0.92, 0.85),
+        ("verify", 0.9, 0.85),
+        ("third", 0.92, 0.85),
+        ("blind", 0.9, 0.8),
+    ],
 )
 def test_independent_validation_sets_stay_above_their_bars(
     index: SearchIndex, name: str, bar: float, language_bar: float
