@@ -140,6 +140,20 @@ def test_dev_set_meets_the_quality_bar(index: SearchIndex) -> None:
     assert worst >= 0.85, report.by_lang
 
 
+def test_a_word_the_translations_share_counts_once_not_six_times() -> None:
+    """PESEL in one phrasing of the bank topic is written in all six translations; the topic
+    that names it in its title, a keyword and a phrasing of one language is more about it."""
+    languages = ("en", "pl", "uk", "ru", "be", "ar")
+    mentions = {
+        lang: [("title", f"bank {lang}"), ("phrasing", "zorblax for a bank")] for lang in languages
+    }
+    names = {"en": [("title", "zorblax"), ("keyword", "zorblax"), ("phrasing", "get a zorblax")]}
+    others = [(f"other-{n}", {"en": [("title", f"weather {n}")]}) for n in range(3)]
+    index = SearchIndex.build([("mentions", mentions), ("names", names), *others], out_of_scope={})
+    scores = index.score("zorblax", "en").scores
+    assert scores[1] > scores[0], scores
+
+
 def test_read_jsonl_keeps_bad_lines_in_place() -> None:
     lines = ['{"id": 1, "text": "pesel"}', "not json", '{"id": 3}', "", json.dumps([1])]
     rows = list(read_jsonl(lines))
