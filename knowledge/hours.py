@@ -1,7 +1,7 @@
 """Practitioners' working hours: parsed from the settings, so nothing heavy comes with them.
 
-Every command reads the settings, which check `WORKING_HOURS`; the hand-over desk that uses
-the hours imports the database models, which a command such as `witaj --help` never needs.
+The settings check `WORKING_HOURS` when they are read; the hand-over desk that uses the hours
+imports SQLAlchemy and the database models, which reading the settings must not bring along.
 """
 
 from __future__ import annotations
