@@ -54,8 +54,17 @@ def make_engine(url: str) -> AsyncEngine:
             raise DatabaseUrlError("SQLite needs the async driver: use sqlite+aiosqlite:///path")
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    elif parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "asyncpg":
-        raise DatabaseUrlError("PostgreSQL needs the async driver: use postgresql+asyncpg://...")
+    elif parsed.get_backend_name() in ("postgresql", "postgres"):
+        if parsed.get_backend_name() == "postgres" or parsed.get_driver_name() != "asyncpg":
+            raise DatabaseUrlError(
+                "PostgreSQL needs the async driver: use postgresql+asyncpg://..."
+            )
+    else:
+        # Any other database would fail later on a driver that is not installed, with a trace.
+        raise DatabaseUrlError(
+            f"{parsed.get_backend_name()} is not supported: use SQLite (sqlite+aiosqlite:///path) "
+            "or PostgreSQL (postgresql+asyncpg://...)"
+        )
     try:
         # hide_parameters: a failing statement is logged without its values (a migrant's words).
         engine = create_async_engine(parsed, pool_pre_ping=True, hide_parameters=True)

@@ -145,7 +145,9 @@ def test_import_reports_conflicts_with_exit_status(db: Path) -> None:
         ("not a url", "is not a database URL"),
         ("sqlite:///plain.db", "SQLite needs the async driver"),
         ("postgresql+asyncpg://nobody@127.0.0.1:1/none", "database:"),
-        ("mysql+nosuchdriver://x/y", "is not usable"),
+        ("mysql+nosuchdriver://x/y", "mysql is not supported"),
+        ("mysql://x/y", "use SQLite (sqlite+aiosqlite:///path) or PostgreSQL"),
+        ("postgres://u@h/db", "PostgreSQL needs the async driver"),
     ],
 )
 def test_broken_database_url_is_one_line_and_non_zero(
