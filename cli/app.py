@@ -10,6 +10,7 @@ import typer
 
 from cli.announce import announce_app
 from cli.backup import backup_app
+from cli.base import CliError, fail
 from cli.db import db_app
 from cli.kb import kb_app
 from cli.logs import basic_logging
@@ -32,4 +33,8 @@ for group in (search_app, serve_app, backup_app):
 
 def main() -> None:
     basic_logging()
-    app()
+    try:
+        app()
+    except CliError as exc:  # from a command that runs outside `cli.base.command` (run, web…)
+        fail(str(exc))
+        raise SystemExit(2) from None

@@ -15,6 +15,8 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from pydantic import ValidationError
+
     from knowledge.library import Librarian
     from knowledge.settings import Settings
     from knowledge.store import Store
@@ -74,12 +76,26 @@ def command(func: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
 
 
 def load_settings() -> Settings:
+    from pydantic import ValidationError
+
     from knowledge.settings import Settings
 
     try:
         return Settings()
+    except ValidationError as exc:
+        raise CliError(f"configuration: {settings_problems(exc)}") from None
     except ValueError as exc:
         raise CliError(f"configuration: {one_line(exc)}") from None
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """Each wrong setting by its variable's name, without the value given: a malformed
+    BOT_TOKEN or password must not end up on a terminal or in a log."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
+        name = "_".join(str(part) for part in error["loc"]).upper() or "settings"
+        problems.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
+    return "; ".join(problems)
 
 
 async def open_store(*, seed: bool = True) -> Store:

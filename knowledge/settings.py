@@ -168,6 +168,18 @@ class Settings(BaseSettings):
     sandbox_host: str = "127.0.0.1"
     sandbox_port: int = 8080
 
+    @field_validator("bot_token")
+    @classmethod
+    def _telegram_token(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram's shape (what aiogram checks, with a trace, when the bot is built)."""
+        token = value.get_secret_value() if value is not None else ""
+        left, colon, right = token.partition(":")
+        if token and (
+            not colon or not left.isdigit() or not right or any(c.isspace() for c in token)
+        ):
+            raise ValueError("a token from @BotFather looks like 123456789:AAE…")
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -157,6 +160,34 @@ def test_broken_database_url_is_one_line_and_non_zero(
     result = runner.invoke(app, ["ask", "pesel"])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("command", [["run"], ["web"], ["school", "list"]])
+def test_a_wrong_setting_is_named_in_one_line_without_its_value(
+    command: list[str], tmp_path: Path
+) -> None:
+    """`witaj run` printed a traceback for a bad setting, and every command echoed the value
+    given: a mistyped BOT_TOKEN in full."""
+    env = {
+        **os.environ,
+        "BOT_TOKEN": "123456:a secret token with spaces",
+        "PRACTITIONER_CHAT_ID": "our group",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", *command],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("witaj: error: configuration:"), result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "BOT_TOKEN" in result.stderr and "PRACTITIONER_CHAT_ID" in result.stderr
+    assert "secret" not in result.stderr and "our group" not in result.stderr
 
 
 def test_eval_prints_accuracy_tables(db: Path, tmp_path: Path) -> None:
