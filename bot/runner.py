@@ -15,9 +15,10 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramNetworkError, TelegramServerError
 from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
@@ -35,8 +36,11 @@ from knowledge.settings import Settings
 from knowledge.store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 WEBHOOK_PATH = "/telegram/webhook"
 FREEZE_AFTER = 5.0
+REACH_PAUSE = (1.0, 30.0)
+"""The first and the longest pause between tries to reach Telegram while the bot starts."""
 """Seconds after the start at which what the first answers loaded is collected and frozen."""
 
 
@@ -91,7 +95,7 @@ class BotRuntime:
             self._redis = open_redis(settings.redis_url)
         self._response_types = pin_response_types()
         self.bot = bot = build_bot(self.token, self.api_url)
-        me = await bot.get_me()
+        me = await until_reachable(bot.get_me, "ask Telegram for the bot's name")
         self.bot_username = me.username or ""
         i18n = I18n(default=settings.default_language)
         self.dp = dp = build_dispatcher(
@@ -129,7 +133,7 @@ class BotRuntime:
                 app = await self.web_app(bot, self.bot_username)
                 health.add_routes(app, self.store, self._redis)
                 await self._serve(app, settings.web_host, settings.web_port)
-            await bot.delete_webhook()
+            await until_reachable(bot.delete_webhook, "switch Telegram to polling")
             self._tasks.append(
                 asyncio.create_task(
                     dp.start_polling(
@@ -170,7 +174,10 @@ class BotRuntime:
         await self._serve(app, settings.webhook_host, settings.webhook_port)
         url = settings.webhook_url.rstrip("/") + WEBHOOK_PATH
         if settings.set_webhook:
-            await bot.set_webhook(url, secret_token=secret, drop_pending_updates=False)
+            await until_reachable(
+                lambda: bot.set_webhook(url, secret_token=secret, drop_pending_updates=False),
+                "set the webhook",
+            )
 
     async def _serve(self, app: web.Application, host: str, port: int) -> None:
         self._web = web.AppRunner(app, access_log=None)
@@ -224,6 +231,20 @@ class BotRuntime:
             await asyncio.Event().wait()
         finally:
             await self.stop()
+
+
+async def until_reachable(call: Callable[[], Awaitable[T]], what: str) -> T:
+    """A start-up call to Telegram, tried until Telegram answers: a network outage at start
+    (the session's own retries last seconds) delays the bot instead of stopping it with a
+    trace. A refusal (a wrong token) is not retried."""
+    pause, longest = REACH_PAUSE
+    while True:
+        try:
+            return await call()
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            log.warning("cannot %s (%s): trying again in %.0f s", what, exc, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, longest)
 
 
 def check_webhook_settings(settings: Settings) -> None:

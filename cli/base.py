@@ -7,6 +7,7 @@ runs, so `witaj --help` loads neither aiogram nor SQLAlchemy nor the search.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -56,6 +57,11 @@ def explain(exc: BaseException) -> str | None:
         return str(exc)
     if isinstance(exc, SQLAlchemyError | OSError):
         return f"database: {one_line(exc)}"
+    if "aiogram" in sys.modules:  # only the bot's commands talk to Telegram
+        from aiogram.exceptions import TelegramUnauthorizedError
+
+        if isinstance(exc, TelegramUnauthorizedError):
+            return "Telegram refused BOT_TOKEN (Unauthorized): copy it again from @BotFather"
     return None
 
 

@@ -88,6 +88,8 @@ class Sandbox:
         self.flood_wait: int = 0
         self.server_errors: int = 0
         """The next this many sends answer 500, as a Bot API server having a bad moment."""
+        self.unavailable: int = 0
+        """The next this many calls of any method answer 502, as while Telegram is out of reach."""
         self.duplicate_deliveries = False
         """Post every webhook update twice at once, as Telegram does when it retries."""
         self.webhook_workers = 40
@@ -691,6 +693,9 @@ def build_app(sandbox: Sandbox) -> web.Application:
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
         try:
+            if sandbox.unavailable:
+                sandbox.unavailable -= 1
+                raise ApiError(502, "Bad Gateway")
             result = await sandbox.call(request.match_info["method"], await _params(request))
         except ApiError as exc:
             body: dict[str, Any] = {

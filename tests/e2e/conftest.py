@@ -128,10 +128,17 @@ async def redis_available() -> bool:
 
 
 async def start_harness(
-    tmp: Path, mode: str, redis: bool | str = False, demo: bool = False, **settings_: Any
+    tmp: Path,
+    mode: str,
+    redis: bool | str = False,
+    demo: bool = False,
+    unavailable: int = 0,
+    **settings_: Any,
 ) -> Harness:
-    """`redis`: True for the machine's Redis (test database), or a URL of a private one."""
+    """`redis`: True for the machine's Redis (test database), or a URL of a private one;
+    `unavailable`: how many of the bot's first calls the Bot API answers 502."""
     server = await SandboxServer.start()
+    server.sandbox.unavailable = unavailable
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp / 'bot.sqlite3'}",
         content_dir=CONTENT_DIR,

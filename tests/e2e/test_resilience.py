@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 import time
 from pathlib import Path
 
+import pytest
 from aiohttp import ClientSession
 
 from tests.e2e.conftest import Harness, start_harness, stop_harness
@@ -41,6 +45,49 @@ async def test_server_without_optional_methods_only_warns(
         assert "PESEL" in reply["text"]
     finally:
         await stop_harness(h)
+
+
+async def test_telegram_out_of_reach_at_start_delays_the_bot_instead_of_stopping_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session's own retries give up within seconds; the start keeps trying (it stopped
+    with a trace, and a deploy during a network blip left migrants without answers)."""
+    from bot import runner
+
+    monkeypatch.setattr(runner, "REACH_PAUSE", (0.05, 0.2))
+    h = await start_harness(tmp_path, "polling", unavailable=6)
+    try:
+        assert h.server.sandbox.unavailable == 0
+        reply = await h.client.ask(9303, "numer alarmowy policja")
+        assert "112" in reply["text"]
+    finally:
+        await stop_harness(h)
+
+
+async def test_a_token_telegram_refuses_is_one_line(tmp_path: Path) -> None:
+    from sandbox.run import SandboxServer
+
+    server = await SandboxServer.start()
+    env = {
+        **os.environ,
+        "BOT_TOKEN": "123456:not-the-sandbox-token",
+        "TELEGRAM_API_URL": server.url,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+        "INDEX_CACHE": str(tmp_path / "index"),
+    }
+    try:
+        witaj = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "cli", "run", env=env, cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await asyncio.wait_for(witaj.communicate(), 120)
+    finally:
+        await server.stop()
+    lines = [line for line in err.decode().splitlines() if line.startswith("witaj: error:")]
+    assert witaj.returncode == 2, err.decode()[-2000:]
+    assert lines == ["witaj: error: Telegram refused BOT_TOKEN (Unauthorized): copy it again "
+                     "from @BotFather"], err.decode()[-2000:]  # fmt: skip
+    assert "Traceback" not in err.decode()
 
 
 async def test_a_database_that_went_away(tmp_path: Path) -> None:
