@@ -39,9 +39,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 WEBHOOK_PATH = "/telegram/webhook"
 FREEZE_AFTER = 5.0
+"""Seconds after the start at which what the first answers loaded is collected and frozen."""
 REACH_PAUSE = (1.0, 30.0)
 """The first and the longest pause between tries to reach Telegram while the bot starts."""
-"""Seconds after the start at which what the first answers loaded is collected and frozen."""
 
 
 def _collect_and_freeze() -> None:
