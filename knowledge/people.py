@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.models import (
@@ -37,13 +38,20 @@ async def user_key_secret(session: AsyncSession) -> bytes:
 
 
 async def app_secret(session: AsyncSession, name: str) -> bytes:
-    """A random key made once, on first use, and shared through the database."""
-    row = await session.get(AppSecret, name)
-    if row is None:
-        row = AppSecret(name=name, value=secrets.token_hex(32))
-        session.add(row)
-        await session.flush()
-    return bytes.fromhex(row.value)
+    """A random key made once, on first use, and shared through the database. Two replicas
+    starting on a new database both make one: the second insert fails, and that replica takes
+    the first's (it used to stop with a duplicate-key error)."""
+    value = await session.scalar(select(AppSecret.value).where(AppSecret.name == name))
+    if value is None:
+        value = secrets.token_hex(32)
+        try:
+            async with session.begin_nested():
+                session.add(AppSecret(name=name, value=value))
+        except IntegrityError:
+            value = await session.scalar(select(AppSecret.value).where(AppSecret.name == name))
+            if value is None:
+                raise
+    return bytes.fromhex(value)
 
 
 def user_key(secret: bytes, telegram_user_id: int) -> str:

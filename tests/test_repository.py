@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import shutil
 import weakref
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm.exc import StaleDataError
 
-from knowledge import repository, versions
+from knowledge import people, repository, versions
 from knowledge.content import ContentError, TopicDoc, write_dir
 from knowledge.library import Librarian
 from knowledge.models import Revision, Translation
@@ -194,6 +195,22 @@ async def test_malformed_file_is_rejected_and_nothing_is_written(
         await store.import_dir(folder)
     assert caught.value.path.name == "pesel.yaml" and caught.value.line == 4
     assert await store.topics() == before
+
+
+async def test_two_replicas_making_the_shared_secret_at_once_both_get_the_first(
+    store: Store,
+) -> None:
+    """Two replicas starting on a new database both found no secret and made one: the second
+    insert stopped that replica with a duplicate-key error."""
+    async with store.sessions() as first, store.sessions() as second:
+        made = await people.app_secret(first, "replicas")  # inserted, not yet committed
+        racing = asyncio.create_task(people.app_secret(second, "replicas"))
+        await asyncio.sleep(0.3)  # the second looked, found nothing, and waits on the key
+        await first.commit()
+        assert await asyncio.wait_for(racing, 30) == made
+        await second.commit()
+    async with store.sessions() as later:
+        assert await people.app_secret(later, "replicas") == made
 
 
 async def test_concurrent_edits_raise_instead_of_losing_one(store: Store) -> None:
