@@ -271,6 +271,21 @@ def test_a_built_index_is_reused_until_the_content_changes(
     assert build_index(topics, 5, tmp_path).search(question).slug == "pesel"
 
 
+def test_an_index_another_process_saved_first_is_left_as_it_is(
+    topics: list[TopicDoc], tmp_path: Path
+) -> None:
+    """Two replicas starting at once build the same index; the second to save it logged a
+    failure ("Directory not empty") instead of seeing the first's."""
+    from knowledge.library import build_index
+    from knowledge.search import cache
+
+    index = build_index(topics, 1, tmp_path)
+    (folder,) = tmp_path.iterdir()
+    cache.save(index, folder)  # the second replica, a moment later
+    assert [p.name for p in tmp_path.iterdir()] == [folder.name]  # nothing half-written left
+    assert cache.cached(tmp_path, folder.name, 2) is not None
+
+
 def test_an_index_cache_in_a_shared_directory_removes_only_old_indexes(
     topics: list[TopicDoc], tmp_path: Path
 ) -> None:

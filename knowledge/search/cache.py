@@ -9,6 +9,7 @@ small JSON file beside them.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -91,8 +92,12 @@ def save(index: SearchIndex, folder: Path) -> None:
         }
         (work / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         work.rename(folder)
-    except FileExistsError:
-        shutil.rmtree(work, ignore_errors=True)  # another process saved the same index
+    except OSError as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        # Another process saved the same index first (a folder renamed onto a full one fails
+        # with ENOTEMPTY, not FileExistsError, on Linux): theirs is as good as ours.
+        if exc.errno not in (errno.EEXIST, errno.ENOTEMPTY) or not folder.is_dir():
+            raise
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
