@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramNetworkError, TelegramServerError
+from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramServerError
 from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
@@ -133,7 +133,10 @@ class BotRuntime:
                 app = await self.web_app(bot, self.bot_username)
                 health.add_routes(app, self.store, self._redis)
                 await self._serve(app, settings.web_host, settings.web_port)
-            await until_reachable(bot.delete_webhook, "switch Telegram to polling")
+            try:
+                await until_reachable(bot.delete_webhook, "switch Telegram to polling")
+            except TelegramAPIError as exc:  # a Bot API server without it: polling still works
+                log.warning("deleteWebhook failed (%s): polling anyway", exc)
             self._tasks.append(
                 asyncio.create_task(
                     dp.start_polling(

@@ -58,10 +58,12 @@ def explain(exc: BaseException) -> str | None:
     if isinstance(exc, SQLAlchemyError | OSError):
         return f"database: {one_line(exc)}"
     if "aiogram" in sys.modules:  # only the bot's commands talk to Telegram
-        from aiogram.exceptions import TelegramUnauthorizedError
+        from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 
         if isinstance(exc, TelegramUnauthorizedError):
             return "Telegram refused BOT_TOKEN (Unauthorized): copy it again from @BotFather"
+        if isinstance(exc, TelegramAPIError):  # at start: an answer never gets this far
+            return f"Telegram: {one_line(exc)}"
     return None
 
 

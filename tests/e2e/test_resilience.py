@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import ClientSession
@@ -32,6 +33,7 @@ async def test_server_without_optional_methods_only_warns(
     def without_commands(self: sandbox_server.Sandbox) -> dict[str, object]:
         methods = original(self)
         methods.pop("setmycommands")
+        methods.pop("deletewebhook")  # a server that only does polling
         return methods  # type: ignore[return-value]
 
     sandbox_server.Sandbox._methods = without_commands  # type: ignore[method-assign]
@@ -64,30 +66,66 @@ async def test_telegram_out_of_reach_at_start_delays_the_bot_instead_of_stopping
         await stop_harness(h)
 
 
-async def test_a_token_telegram_refuses_is_one_line(tmp_path: Path) -> None:
-    from sandbox.run import SandboxServer
-
-    server = await SandboxServer.start()
+async def _start_refused(tmp_path: Path, server: Any, **env_: str) -> tuple[int | None, str]:
+    """`witaj run` against `server`: its exit status and stderr."""
+    os.makedirs(tmp_path)
     env = {
         **os.environ,
-        "BOT_TOKEN": "123456:not-the-sandbox-token",
         "TELEGRAM_API_URL": server.url,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
         "INDEX_CACHE": str(tmp_path / "index"),
+        **env_,
     }
+    witaj = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli", "run", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(witaj.communicate(), 120)
+    return witaj.returncode, err.decode()
+
+
+async def test_a_start_telegram_refuses_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token Telegram does not know, or a webhook it will not set: one line, exit 2."""
+    from sandbox import server as sandbox_server
+    from sandbox.identity import DEFAULT_TOKEN
+    from sandbox.run import SandboxServer
+
+    original = sandbox_server.Sandbox._methods
+
+    def without_webhooks(self: sandbox_server.Sandbox) -> dict[str, object]:
+        methods = original(self)
+        methods.pop("setwebhook")
+        return methods  # type: ignore[return-value]
+
+    monkeypatch.setattr(sandbox_server.Sandbox, "_methods", without_webhooks)
+    server = await SandboxServer.start()
     try:
-        witaj = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "cli", "run", env=env, cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        _, err = await asyncio.wait_for(witaj.communicate(), 120)
+        refused_token = await _start_refused(
+            tmp_path / "token", server, BOT_TOKEN="123456:not-the-sandbox-token"
+        )
+        refused_webhook = await _start_refused(
+            tmp_path / "webhook",
+            server,
+            BOT_TOKEN=DEFAULT_TOKEN,
+            BOT_MODE="webhook",
+            WEBHOOK_URL="https://witaj.example.org",
+            WEBHOOK_SECRET="s3cret-webhook-value",
+            WEBHOOK_PORT="0",
+        )
     finally:
         await server.stop()
-    lines = [line for line in err.decode().splitlines() if line.startswith("witaj: error:")]
-    assert witaj.returncode == 2, err.decode()[-2000:]
-    assert lines == ["witaj: error: Telegram refused BOT_TOKEN (Unauthorized): copy it again "
-                     "from @BotFather"], err.decode()[-2000:]  # fmt: skip
-    assert "Traceback" not in err.decode()
+    for (status, err), expected in (
+        (refused_token, "witaj: error: Telegram refused BOT_TOKEN (Unauthorized): copy it again "
+                        "from @BotFather"),
+        (refused_webhook, "witaj: error: Telegram: Telegram server says - Not Found: method not "
+                          "found"),
+    ):  # fmt: skip
+        lines = [line for line in err.splitlines() if line.startswith("witaj: error:")]
+        assert status == 2, err[-2000:]
+        assert lines == [expected], err[-2000:]
+        assert "Traceback" not in err
 
 
 async def test_a_database_that_went_away(tmp_path: Path) -> None:
