@@ -229,8 +229,10 @@ class BotRuntime:
             await asyncio.wait(running, timeout=grace)
 
     async def run_forever(self) -> None:
-        await self.start()
         try:
+            # Inside the try: a start that fails half-way (a webhook Telegram will not set)
+            # still cancels the jobs it started and closes the server and the session.
+            await self.start()
             await asyncio.Event().wait()
         finally:
             await self.stop()
