@@ -41,14 +41,15 @@ async def app_secret(session: AsyncSession, name: str) -> bytes:
     """A random key made once, on first use, and shared through the database. Two replicas
     starting on a new database both make one: the second insert fails, and that replica takes
     the first's (it used to stop with a duplicate-key error)."""
-    value = await session.scalar(select(AppSecret.value).where(AppSecret.name == name))
+    stored = select(AppSecret.value).where(AppSecret.name == name)
+    value = await session.scalar(stored)
     if value is None:
         value = secrets.token_hex(32)
         try:
             async with session.begin_nested():
                 session.add(AppSecret(name=name, value=value))
         except IntegrityError:
-            value = await session.scalar(select(AppSecret.value).where(AppSecret.name == name))
+            value = await session.scalar(stored)
             if value is None:
                 raise
     return bytes.fromhex(value)
