@@ -55,7 +55,7 @@ def make_engine(url: str) -> AsyncEngine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     elif parsed.get_backend_name() in ("postgresql", "postgres"):
-        if parsed.get_backend_name() == "postgres" or parsed.get_driver_name() != "asyncpg":
+        if parsed.drivername != "postgresql+asyncpg":  # postgres:// is an old alias
             raise DatabaseUrlError(
                 "PostgreSQL needs the async driver: use postgresql+asyncpg://..."
             )
