@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from itertools import chain, pairwise
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,7 @@ from knowledge.search.langid import (
 from knowledge.search.langid import warm_up as warm_up_langid
 from knowledge.search.morphology import lemmas
 from knowledge.search.normalize import clean, script, skeleton, stem, words
+from knowledge.search.postings import PAIR_MULTIPLIER, PAIR_OFFSET, Counter
 
 K1 = 1.2
 """BM25 term-frequency saturation."""
@@ -187,6 +188,9 @@ saturated weight, tf / (tf + K1); key terms compare how often topics use a word)
 del _SAT
 
 
+_PAIR_MULTIPLIER, _PAIR_OFFSET = int(PAIR_MULTIPLIER), int(PAIR_OFFSET)
+
+
 def _hash(feature: str) -> int:
     """A feature's stable 64-bit id (the same in every process, so an index can be cached)."""
     return int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "little")
@@ -208,7 +212,7 @@ def _word_features(word: str) -> tuple[tuple[int, float, bool], ...]:
 
 
 @lru_cache(maxsize=500_000)
-def _word_ids(word: str) -> tuple[int, ...]:
+def word_ids(word: str) -> tuple[int, ...]:
     return tuple(feat for feat, _, _ in _word_features(word))
 
 
@@ -219,16 +223,16 @@ def _word_keys(word: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=500_000)
-def _stem_id(word: str) -> int:
+def stem_id(word: str) -> int:
     return _hash("b:" + stem(skeleton(word)))
 
 
-def _bigrams(word_list: Sequence[str]) -> list[int]:
+def pairs(word_list: Sequence[str]) -> list[int]:
     """Ids of neighbouring stems (a pair's id mixes its two stems' ids: no string is built);
     a pair of one stem twice gets id 0, which is never found."""
-    stems = list(map(_stem_id, word_list))
+    stems = list(map(stem_id, word_list))
     return [
-        ((a * 0x9E3779B97F4A7C15) ^ (b + 0x632BE59BD9B4E019)) & MASK64 if a != b else 0
+        ((a * _PAIR_MULTIPLIER) ^ (b + _PAIR_OFFSET)) & MASK64 if a != b else 0
         for a, b in pairwise(stems)
     ]
 
@@ -293,57 +297,17 @@ class SearchIndex:
             docs.append((OUT_OF_SCOPE, decoy))
         # Each posting is packed into one 64-bit number (feature | topic | count) in a flat
         # buffer, then sorted in place: ten thousand topics make tens of millions of postings,
-        # and no copy of them is ever made. Per topic, the entries' feature sets are counted
-        # by numpy, not feature by feature in Python.
+        # and no copy of them is ever made. They are counted a block of topics at a time
+        # (`postings.Counter`).
         if len(docs) > MAX_DOCUMENTS:
             raise ValueError(f"at most {MAX_DOCUMENTS} topics can be indexed")
+        counter = Counter(WEIGHT_UNITS, OTHER_LANGUAGES, LANGUAGE_BITS, COUNT_BITS)
         packed = array("Q")
-        lang_words: dict[str, set[str]] = {lang: set() for lang in LANGUAGES}
-        for owner, (_, by_lang) in enumerate(docs):
-            entry_ids: list[set[int]] = []
-            entry_units: list[int] = []
-            entry_langs: list[int] = []
-            if len(by_lang) > 1 << LANGUAGE_BITS:
-                raise ValueError(f"at most {1 << LANGUAGE_BITS} languages a topic")
-            for lang_no, (lang, entries) in enumerate(by_lang.items()):
-                seen = lang_words.setdefault(lang, set())
-                for kind, text in entries:
-                    word_list = words(clean(text))
-                    seen.update(word_list)
-                    entry_ids.append(
-                        (set(_bigrams(word_list)) - {0}).union(*map(_word_ids, word_list))
-                    )
-                    entry_units.append(WEIGHT_UNITS[kind])
-                    entry_langs.append(lang_no)
-            sizes = np.fromiter(map(len, entry_ids), dtype=np.int64, count=len(entry_ids))
-            if not sizes.sum():
-                continue  # a topic without a word has no postings
-            flat = np.fromiter(
-                chain.from_iterable(entry_ids), dtype=np.uint64, count=int(sizes.sum())
-            )
-            # A feature counts fully in the language using it most, and OTHER_LANGUAGES in the
-            # rest: "PESEL" in one phrasing of the bank topic is written six times, once per
-            # translation, and summed in full it looked as much the bank topic's word as the
-            # PESEL topic's, whose title and keywords say it in every language.
-            per_language = (flat >> np.uint64(32) << np.uint64(LANGUAGE_BITS)) | np.repeat(
-                np.asarray(entry_langs, dtype=np.uint64), sizes
-            )
-            found_in, inverse = np.unique(per_language, return_inverse=True)
-            counts = np.bincount(inverse, weights=np.repeat(entry_units, sizes))
-            found_in >>= np.uint64(LANGUAGE_BITS)  # sorted: a feature's languages are neighbours
-            first = np.flatnonzero(np.concatenate(([True], found_in[1:] != found_in[:-1])))
-            found = found_in[first]
-            top = np.maximum.reduceat(counts, first)
-            units = np.round(top + OTHER_LANGUAGES * (np.add.reduceat(counts, first) - top))
-            key = (
-                (found << np.uint64(32))
-                | np.uint64(owner << COUNT_BITS)
-                | np.minimum(units, COUNT_MASK).astype(np.uint64)
-            )
-            packed.frombytes(key.tobytes())
+        for block in counter.count(docs):
+            packed.frombytes(block.tobytes())
         lang_vocab = {
             lang: {key for word in found_words for key in _word_keys(word)}
-            for lang, found_words in lang_words.items()
+            for lang, found_words in counter.seen().items()
         }
         postings = np.frombuffer(packed, dtype=np.uint64) if len(packed) else np.zeros(0, np.uint64)
         postings.sort()
@@ -552,7 +516,7 @@ class SearchIndex:
                 if information >= KEY_INFORMATION and known:
                     for topic in self._key_topics(feats, n):
                         keyed[topic] = keyed.get(topic, 0.0) + float(best[topic])
-        for feat, (a, b) in zip(_bigrams(word_list), pairwise(kinds), strict=True):
+        for feat, (a, b) in zip(pairs(word_list), pairwise(kinds), strict=True):
             bigram = self._row(feat) if feat else None
             if bigram is None:
                 continue

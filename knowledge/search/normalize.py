@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 MAX_QUERY_CHARS = 1_000
@@ -22,6 +23,7 @@ _INVISIBLE = re.compile(
 )
 _APOSTROPHES = re.compile("[\u0027\u2018\u2019\u02bc\u02b9\u0060\u00b4]")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_WORD_OR_LINE = re.compile(r"[^\W_]+|\n", re.UNICODE)
 _ARABIC_MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")  # harakat, superscript alef, tatweel
 
 _CYRILLIC = {
@@ -77,9 +79,31 @@ def clean(text: str) -> str:
     return text.casefold()[:MAX_QUERY_CHARS]
 
 
+def cleaned_lines(texts: Sequence[str]) -> str:
+    """`clean` of each text, joined by line breaks (a text's own line breaks become spaces).
+
+    In one pass over the joined texts when that is sure to give the same — no text long enough
+    to be cut and all of them already in NFKC form, as content nearly always is — because a
+    call per text was a fifth of building a large index.
+    """
+    joined = "\n".join(texts)
+    if (
+        joined.count("\n") == len(texts) - 1
+        and max(map(len, texts), default=0) <= MAX_QUERY_CHARS // 3  # casefold triples at most
+        and unicodedata.is_normalized("NFKC", joined)
+    ):
+        return _ARABIC_MARKS.sub("", _INVISIBLE.sub("", joined)).casefold()
+    return "\n".join(clean(text).replace("\n", " ") for text in texts)
+
+
 def words(text: str) -> list[str]:
     """Words of cleaned text; apostrophes inside words (м'ята, pol'she) are dropped, not split."""
     return _WORD.findall(_APOSTROPHES.sub("", text))
+
+
+def line_words(lines: str) -> list[str]:
+    """`words` of each line of `cleaned_lines`, a line break between one line's and the next's."""
+    return _WORD_OR_LINE.findall(_APOSTROPHES.sub("", lines))
 
 
 def script(word: str) -> str:
