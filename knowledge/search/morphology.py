@@ -138,7 +138,8 @@ def make_table(vocab: set[str], destination: Path = TABLE) -> int:
                     table.setdefault(word, set()).add(lemma_)
     lines = [f"{HEADER}{vocabulary_hash(vocab)}\n"]
     lines += [f"{form}\t{' '.join(sorted(found))}\n" for form, found in sorted(table.items())]
-    with gzip.open(destination, "wt", encoding="utf-8", compresslevel=9) as out:
-        out.writelines(lines)
+    # No time stamp in the gzip header: the same table is the same file, so regenerating it
+    # from unchanged content neither shows in git nor retires the saved search indexes.
+    destination.write_bytes(gzip.compress("".join(lines).encode(), compresslevel=9, mtime=0))
     _loaded.clear()
     return len(table)
