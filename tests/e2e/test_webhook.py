@@ -7,6 +7,7 @@ Telegram does (several at a time, again after anything but a 2xx).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -105,6 +106,47 @@ async def test_a_failed_update_is_redelivered_and_answered(webhook: Harness) -> 
     assert "PESEL" in reply["text"]
     assert 500 in h.server.sandbox.webhook_answers
     assert len(await _bot_replies(h, 4404)) == 1
+
+
+async def _raw_post(h: Harness, head: dict[str, bytes], pieces: list[bytes]) -> int:
+    """POST the body in separate writes, a pause between them (as a proxy may pass it on)."""
+    port = h.runtime.settings.webhook_port
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    lines = [f"POST {WEBHOOK_PATH} HTTP/1.1".encode(), b"Host: 127.0.0.1"]
+    lines += [name.encode() + b": " + value for name, value in head.items()]
+    lines.append(b"Content-Length: %d" % sum(map(len, pieces)))
+    writer.write(b"\r\n".join(lines) + b"\r\n\r\n")
+    for piece in pieces:
+        writer.write(piece)
+        await writer.drain()
+        await asyncio.sleep(0.3)
+    status = int((await reader.readline()).split()[1])
+    writer.close()
+    return status
+
+
+async def test_an_update_whose_body_arrives_in_pieces_is_answered(webhook: Harness) -> None:
+    """Through a proxy the body may come in two writes; reading only the first half refused
+    a valid update as "not a Telegram update" (Telegram would retry, then drop it)."""
+    h = webhook
+    h.server.sandbox.user(4406, language_code="pl")
+    body = json.dumps(_update(9100, 4406, "Jak wyrobić numer PESEL?")).encode()
+    secret = {"X-Telegram-Bot-Api-Secret-Token": b"s3cret-token"}
+    assert await _raw_post(h, secret, [body[:40], body[40:]]) == 200
+    replies = await _bot_replies(h, 4406, settle=0.2)
+    assert len(replies) == 1 and "PESEL" in replies[0]["text"]
+
+
+async def test_odd_requests_get_a_plain_answer_not_a_server_error(webhook: Harness) -> None:
+    h = webhook
+    # A secret header with bytes that are not UTF-8: wrong, not a crash.
+    assert await _raw_post(h, {"X-Telegram-Bot-Api-Secret-Token": b"\xe9\xff"}, [b"{}"]) == 403
+    # An update of a kind this aiogram does not know (a newer Bot API's): taken, not retried.
+    async with (
+        ClientSession() as http,
+        http.post(_url(h), json={"update_id": 9200, "new_kind": {}}, headers=SECRET) as r,
+    ):
+        assert r.status == 200
 
 
 async def test_health_and_metrics_on_the_bot_port(webhook: Harness) -> None:
