@@ -224,9 +224,12 @@ class LoginThrottle:
                 recent.clear()
 
     def succeeded(self, *keys: str) -> None:
+        """Forget the name's failures, never the address's: anyone with an account of their
+        own could otherwise log in now and then to guess at other names without end."""
         for key in keys:
-            self._failures.pop(key, None)
-            self._locked.pop(key, None)
+            if not key.startswith("client:"):
+                self._failures.pop(key, None)
+                self._locked.pop(key, None)
 
     def _forget_expired(self, now: float) -> None:
         for key in [k for k in self._failures if not self._recent(k, now)]:

@@ -340,7 +340,7 @@ async def _copy_of(site: Site, browser: Browser) -> Browser:
     return thief
 
 
-@pytest.mark.parametrize("how", ["logout", "disable", "password", "remove"])
+@pytest.mark.parametrize("how", ["logout", "disable", "password", "remove", "switch-user"])
 async def test_a_copied_cookie_stops_working(site: Site, how: str) -> None:
     editor, admin = Browser(site), Browser(site)
     try:
@@ -350,6 +350,8 @@ async def test_a_copied_cookie_stops_working(site: Site, how: str) -> None:
         assert (await thief.get("/reviews"))[0] == 200
         if how == "logout":
             await editor.post("/logout")
+        elif how == "switch-user":  # someone else logs in on the same (shared) computer
+            assert await editor.login("admin") == 303
         elif how == "password":
             status, _, _ = await admin.post("/users/editor/password", {"password": "a" * 12})
             assert status == 303
@@ -483,6 +485,38 @@ def test_locks_grow_longer_for_a_repeated_guesser_and_end_after_success() -> Non
     assert throttle.blocked_for(*throttle.keys("anna", "198.51.100.1"), now=now - 1) == 0
     throttle.succeeded(*keys)
     assert throttle.blocked_for(*keys, now=now) == 0
+
+
+async def test_pages_cannot_be_framed_run_inline_scripts_or_stay_in_the_cache(site: Site) -> None:
+    admin = Browser(site)
+    try:
+        assert await admin.login("admin") == 303
+        async with admin.http.get(site.url + "/users") as resp:
+            assert resp.status == 200
+            policy = resp.headers["Content-Security-Policy"]
+            assert "frame-ancestors 'none'" in policy and "script-src 'self';" in policy
+            assert resp.headers["X-Frame-Options"] == "DENY"
+            assert resp.headers["Cache-Control"] == "no-store"
+        async with admin.http.get(site.url + "/static/workspace.css") as resp:
+            assert resp.status == 200 and "no-store" not in resp.headers.get("Cache-Control", "")
+    finally:
+        await admin.close()
+
+
+def test_no_page_writes_a_script_inline() -> None:
+    """The policy would silently break one (a button that does nothing): none may come back."""
+    templates = Path(__file__).resolve().parent.parent / "workspace"
+    for page in templates.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(r"\son[a-z]+=|javascript:|<script(?![^>]*\ssrc=)", html), page
+
+
+def test_logging_in_to_ones_own_account_does_not_reset_the_addresss_count() -> None:
+    throttle = accounts.LoginThrottle(attempts=5, client_attempts=6, window=300)
+    for n in range(6):
+        throttle.failed(*throttle.keys(f"victim{n}", "203.0.113.7"), now=1000.0)
+        throttle.succeeded(*throttle.keys("me", "203.0.113.7"))
+    assert throttle.blocked_for(*throttle.keys("victim9", "203.0.113.7"), now=1000.0) > 0
 
 
 async def test_a_public_school_page_counts_a_visitor_once_a_day(site: Site) -> None:

@@ -148,8 +148,12 @@ def _cleaned(form: MultiDictProxy[Any]) -> MultiDictProxy[Any]:
 
 
 async def log_in(request: web.Request, user: Practitioner) -> None:
-    """A new session and a new CSRF token (no fixation of an old session)."""
+    """A new session and a new CSRF token (no fixation of an old session). The browser's
+    previous session ends: someone logging in on a shared computer leaves none behind."""
+    previous = request[SESSION].get("sid")
     async with request.app[STORE].transaction() as session:
+        if isinstance(previous, str):
+            await web_sessions.end(session, previous)
         token = await web_sessions.start(session, user)
     request[SESSION] = {"csrf": secrets.token_urlsafe(24), "sid": token}
     request[SESSION_CHANGED] = True
