@@ -3,7 +3,9 @@
 A backup holds the knowledge base with every revision, the schools, the practitioners'
 accounts (password hashes included: keep the file as safe as the database), announcements
 and the anonymous weekly figures. It leaves out everything about migrants (profiles,
-subscriptions, tickets, unanswered questions, votes, deliveries) and the app's secrets.
+subscriptions, tickets, unanswered questions, votes, deliveries) and the app's secrets. (A
+question a practitioner taught to a topic is part of the topic, cleaned of what identifies its
+asker: see `gaps.impersonal`.)
 The file is JSON (gzip-compressed when its name ends in .gz), readable on SQLite and
 PostgreSQL alike.
 """

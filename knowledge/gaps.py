@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,6 +26,12 @@ from knowledge.models import (
 from knowledge.repository import save_translation, translation_doc
 from knowledge.search.normalize import clean
 from knowledge.versions import bump_content_version
+
+_PERSONAL = re.compile(r"\S+@\S+|(?:https?://|www\.)\S+|(?<!\w)@\w+|\+?\d[\d\s().\-/]*\d")
+"""E-mail addresses, links, @names and runs of digits (with their separators)…"""
+PERSONAL_DIGITS = 7
+"""…of which a run is personal from this many digits (a PESEL, a phone, a document number;
+not "800+", "112" or "116 123")."""
 
 SIMILAR = 72
 """rapidfuzz token-set ratio from which two questions count as the same question."""
@@ -82,6 +89,20 @@ async def _questions(session: AsyncSession, ids: list[int]) -> list[UnansweredQu
     )
 
 
+def impersonal(question: str) -> str:
+    """A question as a topic may keep it: without what identifies its asker (the topic is
+    content, exported and backed up, and `/forget` cannot reach it there). Names stay: the
+    practitioner who teaches the topic edits those out."""
+
+    def drop(found: re.Match[str]) -> str:
+        text = found.group()
+        if text[0].isdigit() or text[0] == "+":
+            return " " if sum(ch.isdigit() for ch in text) >= PERSONAL_DIGITS else text
+        return " "
+
+    return " ".join(_PERSONAL.sub(drop, question).split())[:300]
+
+
 async def answer_with_topic(
     session: AsyncSession, ids: list[int], slug: str, *, actor: str
 ) -> list[str]:
@@ -105,7 +126,8 @@ async def answer_with_topic(
         if lang not in by_lang:
             missing.append(lang or "?")
             continue
-        learned.setdefault(lang, []).append(" ".join(question.text.split())[:300])
+        if text := impersonal(question.text):
+            learned.setdefault(lang, []).append(text)
         await session.delete(question)
     for lang, texts in learned.items():
         row = by_lang[lang]
@@ -146,7 +168,9 @@ async def new_topic(
     doc = TranslationDoc(
         title=title,
         answer=answer,
-        phrasings=tuple(dict.fromkeys(q.text for q in questions if q.lang == lang)),
+        phrasings=tuple(
+            dict.fromkeys(text for q in questions if q.lang == lang if (text := impersonal(q.text)))
+        ),
         sources=(source,),
     )
     await save_translation(session, row, doc, actor=actor, action="create", keep_old=False)

@@ -235,6 +235,33 @@ async def test_the_inbox_suggests_a_topic_but_picks_none(
         assert len(await gaps.unanswered_groups(session)) == 1
 
 
+async def test_a_question_taught_to_a_topic_leaves_its_askers_details_behind(
+    site: Site,
+    admin: Browser,
+) -> None:
+    """The topic is content: exported, backed up, out of `/forget`'s reach. What identifies
+    the person who asked (numbers, addresses, links) does not go into it."""
+    asked = "Mój PESEL 85010112345 nie działa, tel. +48 600 700 800, anna.k@example.com, pomocy"
+    async with site.store.sessions.begin() as session:
+        session.add(UnansweredQuestion(user_key="k", text=asked, lang="pl", guesses=["pesel"]))
+    _, page, _ = await admin.get("/unanswered")
+    link = {**Forms(page).forms["/unanswered/link"], "slug": "pesel"}
+    await save(admin, "/unanswered/link", link)
+    _, page, _ = await admin.get("/t/pesel/pl")
+    taught = "Mój PESEL nie działa, tel. , pomocy"
+    assert taught in page
+    assert not any(secret in page for secret in ("85010112345", "600 700 800", "example.com"))
+
+
+async def test_a_new_topic_from_the_inbox_cites_only_a_web_address(admin: Browser) -> None:
+    new = {
+        "ids": "", "slug": "probe", "lang": "pl", "category": "everyday", "title": "Probe",
+        "answer": "Probe.", "source_title": "Click", "source_url": "javascript:alert(1)",
+    }  # fmt: skip
+    status, page, _ = await admin.post("/unanswered/new", new)
+    assert status == 400 and "is not a web address" in page
+
+
 # --- "never reviewed" is not "overdue"
 
 

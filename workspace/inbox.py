@@ -15,6 +15,7 @@ from workspace.common import ids_field, library, redirect, refresh, store
 from workspace.pages import render
 from workspace.paging import paginate
 from workspace.session import current_user, form_of, translator
+from workspace.topics import source_problems
 
 routes = web.RouteTableDef()
 INBOX_PAGE = 20
@@ -70,6 +71,12 @@ async def unanswered_new(request: web.Request) -> web.Response:
     try:
         if not SLUG_RE.match(slug) or lang not in LANGUAGES:
             raise ValueError(t.gettext("A topic id is lower-case words joined by hyphens."))
+        source = SourceDoc(
+            title=str(form.get("source_title", "")).strip() or "—",
+            url=str(form.get("source_url", "")).strip(),
+        )
+        if problems := source_problems(t, (source,)):  # as the editor would refuse it
+            raise ValueError(problems[0])
         async with store(request).sessions.begin() as session:
             await gaps.new_topic(
                 session,
@@ -79,10 +86,7 @@ async def unanswered_new(request: web.Request) -> web.Response:
                 lang=lang,
                 title=str(form.get("title", "")).strip(),
                 answer=str(form.get("answer", "")).strip(),
-                source=SourceDoc(
-                    title=str(form.get("source_title", "")).strip() or "—",
-                    url=str(form.get("source_url", "")).strip(),
-                ),
+                source=source,
                 actor=current_user(request).name,
             )
     except (ValueError, ValidationError) as exc:

@@ -61,7 +61,7 @@ def _sources_text(doc: TranslationDoc | None) -> str:
     return "\n".join(lines)
 
 
-def _source_problems(t: Any, sources: tuple[SourceDoc, ...]) -> list[str]:
+def source_problems(t: Any, sources: tuple[SourceDoc, ...]) -> list[str]:
     """Addresses a person could not check a fact against, in the editor's words."""
     problems = []
     for source in sources:
@@ -184,7 +184,7 @@ async def editor_save(request: web.Request) -> web.Response:
             )
         except ValidationError as exc:
             return _editor_error(request, topic, lang, form, problem_of(exc))
-        if refused := _source_problems(t, draft.sources):
+        if refused := source_problems(t, draft.sources):
             return _editor_error(request, topic, lang, form, " ".join(refused))
         base = str(form.get("version", ""))
         action = str(form.get("action", "save"))

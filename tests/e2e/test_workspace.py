@@ -296,7 +296,7 @@ async def test_new_topic_from_the_inbox_and_dismiss(polling: Harness) -> None:
             "title": "Kajaki na Odrze",
             "answer": "Wypożyczalnie kajaków działają latem przy bulwarach.",
             "source_title": "Wrocław",
-            "source_url": "https://www.wroclaw.pl",
+            "source_url": "https://www.wroclaw.pl/rekreacja/kajaki",
         }
         status, _ = await ws.post("/unanswered/new", {**new, "slug": "Not A Slug"})
         assert status == 400
