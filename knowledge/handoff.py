@@ -7,6 +7,7 @@ by replying to any of them.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -186,13 +187,16 @@ async def practitioner_by_telegram(session: AsyncSession, telegram_id: int) -> P
     return await session.scalar(select(Practitioner).where(Practitioner.telegram_id == telegram_id))
 
 
-async def list_tickets(session: AsyncSession, *, limit: int = 200) -> list[Ticket]:
-    """Open tickets first, urgent ones before the rest, newest first."""
+async def list_tickets(
+    session: AsyncSession, *, limit: int = 200, languages: Collection[str] | None = None
+) -> list[Ticket]:
+    """Open tickets first, urgent ones before the rest, newest first (`languages`: only the
+    conversations in these)."""
+    query = select(Ticket).options(selectinload(Ticket.messages))
+    if languages is not None:
+        query = query.where(Ticket.lang.in_(list(languages)))
     rows = await session.scalars(
-        select(Ticket)
-        .options(selectinload(Ticket.messages))
-        .order_by(Ticket.status.desc(), Ticket.urgent.desc(), Ticket.id.desc())
-        .limit(limit)
+        query.order_by(Ticket.status.desc(), Ticket.urgent.desc(), Ticket.id.desc()).limit(limit)
     )
     return list(rows)
 

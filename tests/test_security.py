@@ -29,7 +29,7 @@ from knowledge import accounts, web_sessions
 from knowledge.enums import Role
 from knowledge.i18n import I18n
 from knowledge.library import Librarian
-from knowledge.models import Practitioner, SchoolOpen, WebSession, utcnow
+from knowledge.models import Practitioner, SchoolOpen, Ticket, WebSession, utcnow
 from knowledge.render import TELEGRAM_LIMIT, clip, strip_controls, telegram_length
 from knowledge.schools import OncePerDay, SchoolDoc, SchoolInfoDoc
 from knowledge.settings import CONTENT_DIR, Settings
@@ -375,6 +375,27 @@ async def test_a_copied_cookie_stops_working(site: Site, how: str) -> None:
     finally:
         await editor.close()
         await admin.close()
+
+
+async def test_a_translator_reads_only_the_conversations_in_their_languages(site: Site) -> None:
+    async with site.store.sessions.begin() as session:
+        own = Ticket(user_key="u-uk", chat_id=1, lang="uk")
+        other = Ticket(user_key="u-ar", chat_id=2, lang="ar")
+        session.add_all([own, other])
+    translator, editor = Browser(site), Browser(site)
+    try:
+        assert await translator.login("translator") == 303  # a translator of Ukrainian
+        assert await editor.login("editor") == 303
+        _, page, _ = await translator.get("/tickets")
+        assert f'id="ticket-{own.id}"' in page and f'id="ticket-{other.id}"' not in page
+        assert (await translator.get(f"/tickets/{own.id}"))[0] == 200
+        assert (await translator.get(f"/tickets/{other.id}"))[0] == 404
+        _, page, _ = await editor.get("/tickets")
+        assert f'id="ticket-{own.id}"' in page and f'id="ticket-{other.id}"' in page
+        assert (await editor.get(f"/tickets/{other.id}"))[0] == 200
+    finally:
+        await translator.close()
+        await editor.close()
 
 
 async def test_the_workspace_refuses_what_would_lock_it_or_is_too_short(site: Site) -> None:

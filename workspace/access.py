@@ -1,9 +1,10 @@
 """Who may open which page: one table for every route, enforced by one middleware.
 
 Admins manage accounts and schools; editors manage topics, the inbox, reviews and
-announcements; translators work on their own languages; a school's account sees and edits
-only its own school. A route missing from the table is refused (tests/test_security.py checks
-every route against every role), so a new page cannot be opened by accident.
+announcements; translators work on their own languages (and the conversations in them); a
+school's account sees and edits only its own school. A route missing from the table is
+refused (tests/test_security.py checks every route against every role), so a new page cannot
+be opened by accident.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from knowledge.enums import Role
-from knowledge.models import School
+from knowledge.models import Practitioner, School
 from workspace.common import forbidden
 from workspace.session import STORE, USER, Handler, bypasses, translator
 
@@ -86,6 +87,15 @@ RULES: dict[tuple[str, str], Rule | None] = {
     ("GET", "/usage"): STAFF,
     ("GET", "/usage.csv"): STAFF,
 }
+
+
+def conversation_languages(user: Practitioner) -> frozenset[str] | None:
+    """The languages of the conversations a practitioner may read and answer (None: all).
+    Conversations are the most private thing here: a translator sees those in their own
+    languages, a school's account none."""
+    if user.role in (A, E):
+        return None
+    return frozenset(user.languages) if user.role is T else frozenset()
 
 
 def route_key(request: web.Request) -> tuple[str, str] | None:

@@ -12,11 +12,12 @@ from typing import Any
 from aiohttp import web
 
 from knowledge import handoff, message_templates
-from knowledge.enums import Role, TicketStatus
+from knowledge.enums import TicketStatus
 from knowledge.handoff import DeliveryError, Messenger, RecipientBlockedError
 from knowledge.i18n import N_
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.message_templates import FieldError, MessageTemplate
+from workspace.access import conversation_languages
 from workspace.pages import render
 from workspace.session import STORE, current_user, form_of, translator
 
@@ -47,10 +48,11 @@ def _template(request: web.Request) -> MessageTemplate:
 
 
 async def _open_tickets(request: web.Request) -> list[Any]:
-    if MESSENGER not in request.app or current_user(request).role is Role.SCHOOL:
+    languages = conversation_languages(current_user(request))
+    if MESSENGER not in request.app or languages == frozenset():
         return []
     async with request.app[STORE].sessions() as session:
-        rows = await handoff.list_tickets(session)
+        rows = await handoff.list_tickets(session, languages=languages)
     return [row for row in rows if row.status is TicketStatus.OPEN and not row.undeliverable]
 
 
@@ -105,11 +107,12 @@ async def _send(
     author = current_user(request).name
     async with request.app[STORE].sessions.begin() as session:
         ticket = await handoff.get_ticket(session, ticket_id)
+        languages = conversation_languages(current_user(request))
         if (
             ticket is None
             or ticket.status is not TicketStatus.OPEN
             or MESSENGER not in request.app
-            or current_user(request).role is Role.SCHOOL
+            or (languages is not None and ticket.lang not in languages)
         ):
             raise web.HTTPNotFound()
         text = message_templates.render(template, ticket.lang, values)

@@ -6,9 +6,10 @@ from aiohttp import web
 
 from knowledge import handoff
 from knowledge.i18n import N_
+from workspace.access import conversation_languages
 from workspace.pages import render
 from workspace.paging import paginate
-from workspace.session import STORE
+from workspace.session import STORE, current_user
 
 routes = web.RouteTableDef()
 STATUS_WORDS = (N_("open"), N_("closed"))
@@ -18,8 +19,9 @@ TICKETS_PAGE = 50
 
 @routes.get("/tickets")
 async def tickets_page(request: web.Request) -> web.Response:
+    languages = conversation_languages(current_user(request))
     async with request.app[STORE].sessions() as session:
-        rows = await handoff.list_tickets(session)
+        rows = await handoff.list_tickets(session, languages=languages)
     page = paginate(rows, request.query.get("page"), TICKETS_PAGE)
     return render(request, "tickets.html", page=page)
 
@@ -28,6 +30,7 @@ async def tickets_page(request: web.Request) -> web.Response:
 async def ticket_page(request: web.Request) -> web.Response:
     async with request.app[STORE].sessions() as session:
         ticket = await handoff.get_ticket(session, int(request.match_info["ticket"]))
-    if ticket is None:
+    languages = conversation_languages(current_user(request))
+    if ticket is None or (languages is not None and ticket.lang not in languages):
         raise web.HTTPNotFound()
     return render(request, "ticket.html", ticket=ticket)
