@@ -398,6 +398,21 @@ async def test_a_translator_reads_only_the_conversations_in_their_languages(site
         await editor.close()
 
 
+async def test_an_id_too_large_for_the_database_is_not_found_not_an_error(site: Site) -> None:
+    admin = Browser(site)
+    huge = "9" * 25
+    try:
+        assert await admin.login("admin") == 303
+        assert (await admin.get(f"/tickets/{huge}"))[0] == 404
+        assert (await admin.get("/tickets/9223372036854775808"))[0] == 404
+        assert (await admin.post(f"/announcements/{huge}/cancel"))[0] == 404
+        assert (await admin.post("/unanswered/dismiss", {"ids": f"{huge},1"}))[0] == 303
+        status, _, _ = await admin.post("/messages/child-ill", {"action": "send", "ticket": huge})
+        assert status in (200, 400)  # the page again (the form's own problems), no 500
+    finally:
+        await admin.close()
+
+
 async def test_the_workspace_refuses_what_would_lock_it_or_is_too_short(site: Site) -> None:
     admin = Browser(site)
     try:

@@ -10,7 +10,7 @@ from knowledge import announcements
 from knowledge.enums import AnnouncementStatus
 from knowledge.i18n import N_
 from knowledge.languages import LANGUAGES
-from workspace.common import redirect
+from workspace.common import ROW_ID, redirect
 from workspace.pages import render
 from workspace.session import LIBRARIAN, STORE, current_user, form_of
 
@@ -81,7 +81,7 @@ async def _compose(request: web.Request, *, send: bool) -> web.Response:
     return await _page(request, texts=texts, audience=audience, preview=seen, fallbacks=fallbacks)
 
 
-@routes.post("/announcements/{id:\\d+}/cancel")
+@routes.post(f"/announcements/{{id:{ROW_ID}}}/cancel")
 async def cancel(request: web.Request) -> web.Response:
     async with request.app[STORE].sessions.begin() as session:
         row = await announcements.get(session, int(request.match_info["id"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from aiohttp import web
@@ -76,5 +77,16 @@ def line_field(value: Any) -> tuple[str, ...]:
     return tuple(line.strip() for line in str(value or "").splitlines() if line.strip())
 
 
+ROW_ID = r"\d{1,18}"
+"""A row id in a path: longer numbers do not fit the database's 64-bit integers (SQLite
+raised, PostgreSQL looked unreachable); they are simply not found."""
+
+
+def row_id(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isascii() and re.fullmatch(ROW_ID, text) else None
+
+
 def ids_field(form: Any) -> list[int]:
-    return [int(x) for x in str(form.get("ids", "")).split(",") if x.strip().isdigit()]
+    found = (row_id(x) for x in str(form.get("ids", "")).split(","))
+    return [n for n in found if n is not None]

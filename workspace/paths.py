@@ -15,7 +15,7 @@ from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.models import GuidedPath
 from knowledge.paths import PathTextDoc
 from knowledge.reviewing import EditConflictError, find
-from workspace.common import problem_of, redirect, refresh, restore_text, store
+from workspace.common import ROW_ID, problem_of, redirect, refresh, restore_text, store
 from workspace.pages import render
 from workspace.session import current_user, form_of
 
@@ -131,7 +131,7 @@ async def path_save(request: web.Request) -> web.Response:
     return redirect(f"/paths/{row.slug}/{lang}?saved={saved}")
 
 
-@routes.post("/paths/{slug}/{lang}/restore/{revision:\\d+}")
+@routes.post(f"/paths/{{slug}}/{{lang}}/restore/{{revision:{ROW_ID}}}")
 async def path_restore(request: web.Request) -> web.Response:
     async with store(request).sessions.begin() as session:
         row, lang = await _path(session, request)

@@ -18,6 +18,7 @@ from knowledge.i18n import N_
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.message_templates import FieldError, MessageTemplate
 from workspace.access import conversation_languages
+from workspace.common import row_id
 from workspace.pages import render
 from workspace.session import STORE, current_user, form_of, translator
 
@@ -89,9 +90,9 @@ async def make_message(request: web.Request) -> web.Response:
         problem = translator(request).gettext(PROBLEMS[exc.kind])
         label = translator(request).gettext(LABELS.get(exc.field, exc.field))
         return await _page(request, status=400, error=f"{label}: {problem}", **context)
-    ticket_id = str(form.get("ticket", ""))
-    if form.get("action") == "send" and ticket_id.isdigit():
-        return await _send(request, template, values, int(ticket_id), context)
+    ticket_id = row_id(str(form.get("ticket", "")))
+    if form.get("action") == "send" and ticket_id is not None:
+        return await _send(request, template, values, ticket_id, context)
     return await _page(request, result=result, polish=polish, **context)
 
 

@@ -16,7 +16,7 @@ from knowledge.links import qr_bytes, qr_svg_inline
 from knowledge.models import Practitioner, School
 from knowledge.reviewing import EditConflictError
 from knowledge.schools import INFO_FIELDS, SchoolDoc, SchoolInfoDoc
-from workspace.common import forbidden, problem_of, redirect, refresh, restore_text
+from workspace.common import ROW_ID, forbidden, problem_of, redirect, refresh, restore_text
 from workspace.pages import render
 from workspace.public.pages import PUBLIC_I18N, base_url, poster
 from workspace.session import LINKS, STORE, current_user, form_of, translator
@@ -219,7 +219,7 @@ async def info_save(request: web.Request) -> web.Response:
     return redirect(f"/schools/{school.code}/{lang}?saved={saved}")
 
 
-@routes.post("/schools/{code}/{lang:[a-z]{2}}/restore/{revision:\\d+}")
+@routes.post(f"/schools/{{code}}/{{lang:[a-z]{{2}}}}/restore/{{revision:{ROW_ID}}}")
 async def info_restore(request: web.Request) -> web.Response:
     t = translator(request)
     lang = _lang(request)

@@ -7,6 +7,7 @@ from aiohttp import web
 from knowledge import handoff
 from knowledge.i18n import N_
 from workspace.access import conversation_languages
+from workspace.common import ROW_ID
 from workspace.pages import render
 from workspace.paging import paginate
 from workspace.session import STORE, current_user
@@ -26,7 +27,7 @@ async def tickets_page(request: web.Request) -> web.Response:
     return render(request, "tickets.html", page=page)
 
 
-@routes.get("/tickets/{ticket:\\d+}")
+@routes.get(f"/tickets/{{ticket:{ROW_ID}}}")
 async def ticket_page(request: web.Request) -> web.Response:
     async with request.app[STORE].sessions() as session:
         ticket = await handoff.get_ticket(session, int(request.match_info["ticket"]))

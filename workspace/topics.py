@@ -16,6 +16,7 @@ from knowledge.render import card_length, to_html
 from knowledge.repository import TRANSLATIONS, topic_doc, translation_doc
 from knowledge.reviewing import Cell
 from workspace.common import (
+    ROW_ID,
     forbidden,
     line_field,
     problem_of,
@@ -250,7 +251,7 @@ def _editor_error(
     return render(request, "editor.html", status=400, can_edit=True, error=problem, **context)
 
 
-@routes.post("/t/{slug}/{lang}/restore/{revision:\\d+}")
+@routes.post(f"/t/{{slug}}/{{lang}}/restore/{{revision:{ROW_ID}}}")
 async def restore(request: web.Request) -> web.Response:
     t = translator(request)
     user = current_user(request)
