@@ -21,6 +21,7 @@ from knowledge.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
+NETWORKS: dict[str, Any] = COMPOSE["networks"]
 WITAJ = ("migrate", "bot", "workspace")
 SECRET_NAMES = re.compile(r"PASSWORD|TOKEN|SECRET", re.IGNORECASE)
 NOT_SETTINGS = {"HEALTH_PORT"}
@@ -53,6 +54,19 @@ def test_the_topology_of_a_city() -> None:
     assert "pgdata:/var/lib/postgresql/data" in SERVICES["postgres"]["volumes"]
     text = (ROOT / "docker-compose.yml").read_text()
     assert "witaj chat" not in text and "pip install" not in text
+
+
+def test_only_the_proxy_may_say_who_the_client_is() -> None:
+    """The workspace believes X-Forwarded-For from TRUSTED_PROXIES: that is the proxy's own
+    fixed address, outside the range other containers get theirs from, not the network."""
+    from ipaddress import ip_address, ip_network
+
+    trusted = _environment("workspace")["TRUSTED_PROXIES"]
+    proxy = SERVICES["proxy"]["networks"]["default"]["ipv4_address"]
+    assert trusted.endswith(f":-{proxy}}}") or trusted == proxy, trusted
+    (pool,) = NETWORKS["default"]["ipam"]["config"]
+    assert ip_address(proxy) in ip_network(pool["subnet"])
+    assert ip_address(proxy) not in ip_network(pool["ip_range"])
 
 
 def test_no_secret_is_written_in_the_compose_file() -> None:
