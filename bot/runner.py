@@ -178,7 +178,13 @@ class BotRuntime:
         url = settings.webhook_url.rstrip("/") + WEBHOOK_PATH
         if settings.set_webhook:
             await until_reachable(
-                lambda: bot.set_webhook(url, secret_token=secret, drop_pending_updates=False),
+                lambda: bot.set_webhook(
+                    url,
+                    secret_token=secret,
+                    drop_pending_updates=False,
+                    # Only the kinds of update a handler takes, as polling asks for them.
+                    allowed_updates=dp.resolve_used_update_types(),
+                ),
                 "set the webhook",
             )
 

@@ -96,6 +96,9 @@ class Sandbox:
         """Updates posted to the webhook at a time (Telegram's default max_connections)."""
         self.webhook_answers: list[int] = []
         """The HTTP status of every webhook delivery attempt."""
+        self.allowed_updates: frozenset[str] | None = None
+        """The kinds of update the bot asked for (getUpdates or setWebhook); as on Telegram,
+        others are never delivered, and the last request's list stays until another."""
         self.changed = asyncio.Condition()
         self._chat_waiters: dict[int, asyncio.Event] = {}
         """Readers of one chat, woken by that chat only (`wait_chat`), not by every message."""
@@ -153,6 +156,8 @@ class Sandbox:
 
     async def _emit(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         update = self._checked(check_update, {"update_id": next(self.update_ids), kind: payload})
+        if self.allowed_updates is not None and kind not in self.allowed_updates:
+            return update  # the bot did not ask for this kind: Telegram drops it
         if self.webhook:
             await self._deliveries.put(update)
         else:
@@ -286,6 +291,7 @@ class Sandbox:
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if self.webhook:
             raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
+        self._allow(params)
         offset = int(params.get("offset") or 0)
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         timeout = min(float(params.get("timeout") or 0), 50.0)
@@ -306,6 +312,7 @@ class Sandbox:
         if not url.startswith(("http://", "https://")):
             raise ApiError(400, "Bad Request: bad webhook: invalid URL")
         self.webhook = Webhook(url, params.get("secret_token"))
+        self._allow(params)
         if params.get("drop_pending_updates") in (True, "true", "True"):
             self.pending.clear()
         else:
@@ -313,6 +320,11 @@ class Sandbox:
                 await self._deliveries.put(update)
             self.pending.clear()
         return True
+
+    def _allow(self, params: dict[str, Any]) -> None:
+        kinds = params.get("allowed_updates")
+        if isinstance(kinds, list):  # an empty list: every kind (Telegram's default set)
+            self.allowed_updates = frozenset(map(str, kinds)) or None
 
     async def _delete_webhook(self, params: dict[str, Any]) -> bool:
         self.webhook = None

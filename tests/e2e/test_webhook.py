@@ -59,6 +59,10 @@ def _fast_retries(runtime: BotRuntime) -> None:
 async def test_only_telegram_gets_in_and_bad_bodies_get_4xx(webhook: Harness) -> None:
     h = webhook
     assert h.server.sandbox.webhook is not None  # the bot registered its webhook
+    # …asking only for the kinds of update it handles, as in polling.
+    asked = h.server.sandbox.allowed_updates
+    assert asked is not None and {"message", "callback_query"} <= asked
+    assert "inline_query" not in asked
     update = _update(1, 4401, "pesel")
     async with ClientSession() as http:
         async with http.post(_url(h), json=update) as resp:
