@@ -20,6 +20,7 @@ from bot.handlers import commands, errors, other, questions
 from bot.handlers import handoff as handoff_handlers
 from bot.handoff import Handoff
 from bot.middlewares.context import ContextMiddleware
+from bot.middlewares.replies import replies_read_as_text
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.session import AnswerOnce, JsonSession, RetryMiddleware
 from bot.state import (
@@ -167,6 +168,7 @@ def build_dispatcher(
         safety.make_dialog(),
         paths.make_dialog(),
     )
+    dp.message.outer_middleware(replies_read_as_text)  # before aiogram-dialog's own
     setup_dialogs(dp, events_isolation=isolation, message_manager=KeepingMessageManager())
     return dp
 

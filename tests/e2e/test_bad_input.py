@@ -45,6 +45,21 @@ async def test_user_html_is_escaped_and_long_text_answered(polling: Harness) -> 
     assert all("<" not in text or "script" in text for text in stored)
 
 
+async def test_a_reply_to_an_older_card_is_read_as_a_question(polling: Harness) -> None:
+    """Telegram's "Reply" on an earlier answer, even after a restart: the text is what counts,
+    and a message about danger gets its safety reply, not the menu."""
+    c = polling.client
+    first = await c.ask(9004, "Jak wyrobić numer PESEL?", language_code="pl")
+    await c.ask(9004, "numer alarmowy policja", language_code="pl")
+    reply = await c.ask(9004, "karta pobytu", language_code="pl", reply_to=first["message_id"])
+    assert "pobyt" in reply["text"].lower()
+    alarm = await c.ask(9004, "chcę się zabić", language_code="pl", reply_to=first["message_id"])
+    assert "112" in alarm["text"]
+    await polling.restart_bot()
+    again = await c.ask(9004, "numer PESEL", language_code="pl", reply_to=reply["message_id"])
+    assert "PESEL" in again["text"]
+
+
 async def test_unanswerable_question_is_logged_pseudonymously(polling: Harness) -> None:
     reply = await polling.client.ask(9003, "Who will win the football cup this year?")
     assert "🤔" in reply["text"]
