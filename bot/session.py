@@ -128,12 +128,17 @@ class AnswerOnce(BaseRequestMiddleware):
 
 
 class RetryMiddleware(BaseRequestMiddleware):
-    """Honours 429 retry_after and retries network errors and 5xx with a growing pause, so a
-    reply is delayed, not lost; gives up after `attempts` and logs each failure once."""
+    """Waits out 429s for as long as Telegram asks and retries network errors and 5xx with a
+    growing pause, so a reply is delayed, not lost; gives up only after `patience` seconds of
+    waiting, logging once. (Four tries — 3.5 s — lost the answer to a five-second Telegram
+    hiccup; with polling nothing delivers such an update again, so the person heard nothing.)"""
 
-    def __init__(self, attempts: int = 4, first_delay: float = 0.5) -> None:
-        self.attempts = attempts
+    def __init__(
+        self, patience: float = 30.0, first_delay: float = 0.5, max_delay: float = 8.0
+    ) -> None:
+        self.patience = patience
         self.first_delay = first_delay
+        self.max_delay = max_delay
 
     async def __call__(
         self,
@@ -141,29 +146,31 @@ class RetryMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        delay = self.first_delay
-        for attempt in range(1, self.attempts + 1):
+        delay, waited, warned = self.first_delay, 0.0, False
+        while True:
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
-                if attempt == self.attempts:
-                    raise
-                if attempt == 1:
-                    log.warning(
-                        "flood control: waiting %s s before %s",
-                        exc.retry_after,
-                        method.__api_method__,
-                    )
-                await asyncio.sleep(exc.retry_after)
+                pause = float(exc.retry_after)
+                failure: Exception = exc
             except (TelegramNetworkError, TelegramServerError) as exc:
-                if attempt == self.attempts:
-                    log.warning(
-                        "%s failed %d times (%s): giving up",
-                        method.__api_method__,
-                        attempt,
-                        type(exc).__name__,
-                    )
-                    raise
-                await asyncio.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")
+                pause, delay = delay, min(delay * 2, self.max_delay)
+                failure = exc
+            if waited + pause > self.patience:
+                log.warning(
+                    "%s failed (%s) for %.0f s: giving up",
+                    method.__api_method__,
+                    type(failure).__name__,
+                    waited,
+                )
+                raise failure
+            if not warned:
+                log.warning(
+                    "%s failed (%s): retrying for up to %.0f s",
+                    method.__api_method__,
+                    type(failure).__name__,
+                    self.patience,
+                )
+                warned = True
+            await asyncio.sleep(pause)
+            waited += pause

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession
 
+from bot.session import RetryMiddleware
 from tests.e2e.conftest import Harness, start_harness, stop_harness
 
 
@@ -21,6 +22,23 @@ async def test_429_retry_after_is_honoured_and_the_reply_arrives(polling: Harnes
     reply = await polling.client.ask(9301, "numer alarmowy policja")
     assert "112" in reply["text"]
     assert time.monotonic() - started >= 2.0  # waited as told, twice, and did not give up
+
+
+async def test_telegram_failing_for_seconds_delays_the_answer_instead_of_losing_it(
+    polling: Harness,
+) -> None:
+    """Polling gets no second delivery: a reply given up on after a few seconds was lost for
+    good (an apology at best, silence when that failed too)."""
+    polling.server.sandbox.flood_wait = 4  # four 429s, one second each
+    reply = await polling.client.ask(9302, "numer alarmowy policja")
+    assert "112" in reply["text"]
+    assert polling.runtime.bot is not None
+    for middleware in polling.runtime.bot.session.middleware:
+        if isinstance(middleware, RetryMiddleware):  # the same patience, shorter pauses
+            middleware.first_delay, middleware.max_delay = 0.05, 0.2
+    polling.server.sandbox.server_errors = 8
+    reply = await polling.client.ask(9303, "numer alarmowy policja")
+    assert "112" in reply["text"]
 
 
 async def test_server_without_optional_methods_only_warns(

@@ -52,8 +52,8 @@ async def _bot_replies(h: Harness, user: int, settle: float = 1.0) -> list[dict[
 def _fast_retries(runtime: BotRuntime) -> None:
     assert runtime.bot is not None
     for middleware in runtime.bot.session.middleware:
-        if isinstance(middleware, RetryMiddleware):
-            middleware.first_delay = 0.02
+        if isinstance(middleware, RetryMiddleware):  # five tries in 0.3 s, then give up
+            middleware.first_delay, middleware.patience = 0.02, 0.3
 
 
 async def test_only_telegram_gets_in_and_bad_bodies_get_4xx(webhook: Harness) -> None:
@@ -105,7 +105,7 @@ async def test_a_failed_update_is_redelivered_and_answered(webhook: Harness) -> 
     so the webhook answers 500 and the redelivered update is answered once it recovers."""
     h = webhook
     _fast_retries(h.runtime)
-    h.server.sandbox.server_errors = 8  # four tries of the answer, four of the apology
+    h.server.sandbox.server_errors = 10  # five tries of the answer, five of the apology
     reply = await h.client.ask(4404, "Jak wyrobić numer PESEL?", language_code="pl")
     assert "PESEL" in reply["text"]
     assert 500 in h.server.sandbox.webhook_answers
