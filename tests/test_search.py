@@ -344,3 +344,15 @@ def test_the_memory_of_recent_questions_is_bounded() -> None:
     assert len(recent) == 3
     assert recent.get(digest("question 0"), lambda: -1) == -1  # forgotten, made again
     assert recent.get(digest("question 4"), lambda: -1) == 4  # still remembered
+
+
+@pytest.mark.parametrize(
+    ("pasted", "slug"),
+    [("<b>pesel</b>", "pesel"), ("<i>karta pobytu</i>", "residence-permit"),
+     ("jak dostać pesel &amp; gdzie", "pesel")],
+)  # fmt: skip
+def test_markup_pasted_with_a_question_is_not_read_as_words(
+    index: SearchIndex, pasted: str, slug: str
+) -> None:
+    """The tag's letters counted as words: "<b>pesel</b>" got the driving licence (category B)."""
+    assert index.search(pasted).slug == slug

@@ -8,6 +8,7 @@ collapsed — so "заняття", "zaniattia" and "zanyattya" meet on one key.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -77,6 +78,15 @@ def clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", text[: MAX_QUERY_CHARS * 2])
     text = _ARABIC_MARKS.sub("", _INVISIBLE.sub("", text))
     return text.casefold()[:MAX_QUERY_CHARS]
+
+
+_MARKUP = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>\n]*)?/?>", re.IGNORECASE)
+
+
+def without_markup(text: str) -> str:
+    """A question without HTML tags and with its entities read (text pasted from a web page
+    or a chat): "<b>pesel</b>" is about PESEL, not about the letter b (a licence category)."""
+    return html.unescape(_MARKUP.sub(" ", text)) if "<" in text or "&" in text else text
 
 
 def cleaned_lines(texts: Sequence[str]) -> str:
