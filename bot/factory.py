@@ -19,6 +19,7 @@ from aiogram_dialog import setup_dialogs
 from bot.handlers import commands, errors, other, questions
 from bot.handlers import handoff as handoff_handlers
 from bot.handoff import Handoff
+from bot.middlewares.callbacks import answerable_callbacks
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.replies import replies_read_as_text
 from bot.middlewares.throttling import ThrottlingMiddleware
@@ -168,7 +169,8 @@ def build_dispatcher(
         safety.make_dialog(),
         paths.make_dialog(),
     )
-    dp.message.outer_middleware(replies_read_as_text)  # before aiogram-dialog's own
+    dp.message.outer_middleware(replies_read_as_text)  # these two before aiogram-dialog's own
+    dp.callback_query.outer_middleware(answerable_callbacks)
     setup_dialogs(dp, events_isolation=isolation, message_manager=KeepingMessageManager())
     return dp
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from dataclasses import dataclass
 
 from aiogram import Bot
@@ -66,7 +67,9 @@ def button_data(action: str, ticket_id: int, value: str = "") -> str:
 
 def parse_button(data: str) -> tuple[str, int, str] | None:
     parts = data.split(":")
-    if len(parts) not in (3, 4) or parts[0] != PREFIX or not parts[2].isdigit():
+    # Only ASCII digits that fit a row id: "²" is a digit to str.isdigit, and a forged
+    # 30-digit id overflowed the database's integers (each an error and an apology).
+    if len(parts) not in (3, 4) or parts[0] != PREFIX or not re.fullmatch(r"[0-9]{1,18}", parts[2]):
         return None
     return parts[1], int(parts[2]), parts[3] if len(parts) == 4 else ""
 

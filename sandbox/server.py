@@ -220,24 +220,32 @@ class Sandbox:
         return edited
 
     async def user_click(
-        self, user_id: int, message_id: int, data: str, chat_id: int | None = None
+        self,
+        user_id: int,
+        message_id: int,
+        data: str | None,
+        chat_id: int | None = None,
+        *,
+        inline: bool = False,
     ) -> str:
+        """A button press; `data` None: a game's button (Telegram then sends game_short_name);
+        `inline`: on an inline message, which the query names by id instead of carrying."""
         chat = user_id if chat_id is None else chat_id
         message = self.chats[chat].messages.get(message_id)
         if message is None:
             raise ApiError(400, "Bad Request: message not found")
         query_id = str(next(self.callback_ids))
         self.open_callbacks.add(query_id)
-        await self._emit(
-            "callback_query",
-            {
-                "id": query_id,
-                "from": dict(self.users[user_id]),
-                "message": message,
-                "chat_instance": f"sandbox-{user_id}",
-                "data": data,
-            },
+        query: dict[str, Any] = {
+            "id": query_id,
+            "from": dict(self.users[user_id]),
+            "chat_instance": f"sandbox-{user_id}",
+        }
+        query.update(
+            {"inline_message_id": f"inline-{message_id}"} if inline else {"message": message}
         )
+        query.update({"game_short_name": "game"} if data is None else {"data": data})
+        await self._emit("callback_query", query)
         return query_id
 
     # ------------------------------------------------------------------ bot side

@@ -109,6 +109,35 @@ async def test_forged_truncated_and_stale_buttons_restart_politely(polling: Harn
     assert school in messages[-1]["text"]
 
 
+async def test_a_forged_conversation_button_is_over_not_an_error(polling: Harness) -> None:
+    c, t = polling.client, polling.i18n.get("en")
+    menu = await c.ask(9005, "/menu")
+    for forged in ("hf:rate:²:1", "hf:rate:" + "9" * 30 + ":1", "hf:close:٣"):
+        clicked = await c.click(9005, menu["message_id"], forged)
+        assert clicked["answer"]["text"] == t.gettext("This conversation is over.")
+    sorry = t.gettext("Sorry, something went wrong on my side. Please try again in a minute.")
+    assert all(m.get("text") != sorry for m in (await c.chat(9005))["messages"])
+
+
+async def test_a_press_with_nothing_to_act_on_is_answered_and_dropped(polling: Harness) -> None:
+    """A game's button (no data) and a button on an inline message (no chat message): the
+    spinner stops, no apology, nothing in the chat."""
+    c, sandbox = polling.client, polling.server.sandbox
+    menu = await c.ask(9006, "/menu")
+    queries = [
+        await sandbox.user_click(9006, menu["message_id"], None),
+        await sandbox.user_click(9006, menu["message_id"], "x", inline=True),
+    ]
+    async with sandbox.changed:
+        await asyncio.wait_for(
+            sandbox.changed.wait_for(lambda: all(q in sandbox.callback_answers for q in queries)),
+            5,
+        )
+    after = [m for m in (await c.chat(9006))["messages"] if m["message_id"] > menu["message_id"]]
+    assert after == []
+    await _alive(polling, 9006)
+
+
 async def test_old_cards_keep_their_sources_and_working_buttons(polling: Harness) -> None:
     """A migrant scrolls back to an earlier answer, even after a restart, and uses it."""
     c, t = polling.client, polling.i18n.get("uk")
