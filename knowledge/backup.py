@@ -20,7 +20,19 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Integer, Table, delete, func, insert, select, text
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge.db import HEAD
@@ -116,12 +128,32 @@ def _typed(table: Table, row: dict[str, Any]) -> dict[str, Any]:
         if column.name not in row:
             continue
         value = row[column.name]
-        if value is not None and isinstance(column.type, DateTime):
-            value = datetime.fromisoformat(value)
-        elif value is not None and isinstance(column.type, Date):
-            value = date.fromisoformat(value)
+        try:
+            if value is not None and isinstance(column.type, DateTime):
+                value = datetime.fromisoformat(value)
+            elif value is not None and isinstance(column.type, Date):
+                value = date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise BackupError(f"{table.name}.{column.name} in the backup is not a date") from None
+        if value is not None and not _fits(column, value):
+            # SQLite would store "first" in an integer column without a word.
+            raise BackupError(f"{table.name}.{column.name} in the backup has the wrong kind")
         typed[column.name] = value
     return typed
+
+
+def _fits(column: Column[Any], value: Any) -> bool:
+    try:
+        kind = column.type.python_type
+    except NotImplementedError:  # JSON and the like: any JSON value
+        return True
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind in (str, bool):
+        return isinstance(value, kind)
+    return True
 
 
 async def restore(session: AsyncSession, data: dict[str, Any], *, replace: bool) -> Summary:
@@ -145,7 +177,13 @@ async def restore(session: AsyncSession, data: dict[str, Any], *, replace: bool)
             raise BackupError(f"table {table.name} in the backup is malformed")
         typed = [_typed(table, row) for row in rows]
         if typed:
-            await session.execute(insert(table), typed)
+            try:
+                await session.execute(insert(table), typed)
+            except (StatementError, DBAPIError) as exc:  # a value of the wrong kind
+                problem = str(exc.orig if isinstance(exc, DBAPIError) else exc).splitlines()[0]
+                raise BackupError(
+                    f"table {table.name} in the backup does not fit: {problem}"
+                ) from None
         counts[table.name] = len(typed)
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         await _reset_sequences(session, tables)

@@ -4,6 +4,7 @@ travel with it."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -130,3 +131,17 @@ def test_restore_refuses_what_is_not_a_backup(
     assert made.exit_code == 0, made.output
     again = runner.invoke(app, ["restore", str(tmp_path / "b.json")])
     assert again.exit_code == 2 and "--replace" in again.output
+    # A backup whose values have the wrong kinds: one line, and nothing changed.
+    data = json.loads((tmp_path / "b.json").read_text())
+    topics = data["tables"]["topic"]
+    for name, broken in (
+        ("dates.json", [{**topics[0], "created_at": 12}, *topics[1:]]),
+        ("kinds.json", [{**topics[0], "position": "first"}, *topics[1:]]),
+    ):
+        (tmp_path / name).write_text(
+            json.dumps({**data, "tables": {**data["tables"], "topic": broken}})
+        )
+        result = runner.invoke(app, ["restore", "--replace", str(tmp_path / name)])
+        assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+        assert "topic" in result.output
+    assert runner.invoke(app, ["kb", "check"]).exit_code == 0  # the topics are still there
