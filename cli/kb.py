@@ -31,7 +31,7 @@ async def kb_import(
     source = directory or load_settings().content_dir
 
     async def run(store: Store) -> None:
-        report = await store.import_dir(source, force=force)
+        report, guided = await store.import_content(source, force=force)
         out.print(
             f"imported {source}: {len(report.created)} created, {len(report.updated)} updated, "
             f"{len(report.unchanged)} unchanged, {len(report.conflicts)} conflicts"
@@ -42,7 +42,6 @@ async def kb_import(
                 "kept the database text (use --force to overwrite, history keeps both)",
                 markup=False,
             )
-        guided = await store.import_paths(source / "paths", force=force)
         out.print(
             f"paths: {len(guided.created)} created, {len(guided.updated)} updated, "
             f"{len(guided.conflicts)} conflicts"

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import yaml
@@ -182,12 +182,18 @@ def _node_line(node: yaml.Node | None, loc: Sequence[int | str]) -> int:
     return node.start_mark.line + 1
 
 
-def parse_topic(text: str, path: Path | str = "<text>") -> TopicDoc:
-    """Parse one topic file; every failure becomes a `ContentError` naming file and line.
+Model = TypeVar("Model", bound=BaseModel)
 
-    The file is parsed once, fast; only a file found wrong is parsed again into nodes, to tell
-    the line the problem is on.
-    """
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContentError(path, None, f"not UTF-8 text ({exc.reason})") from None
+
+
+def yaml_mapping(text: str, path: Path | str, expected: str) -> dict[str, Any]:
+    """A content file's YAML, which must be a mapping; failures name the file and line."""
     try:
         data = yaml.load(text, Loader=FAST_LOADER)  # noqa: S506 (a safe loader)
     except yaml.MarkedYAMLError as exc:
@@ -197,15 +203,31 @@ def parse_topic(text: str, path: Path | str = "<text>") -> TopicDoc:
     except yaml.YAMLError as exc:
         raise ContentError(path, None, f"invalid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise ContentError(path, 1, "expected a mapping with slug, category and translations")
+        raise ContentError(path, 1, f"expected {expected}")
+    return data
+
+
+def validated(model: type[Model], data: dict[str, Any], text: str, path: Path | str) -> Model:
+    """`data` as `model`; the first problem names the file and the line it is on (the text is
+    parsed again into nodes only then)."""
     try:
-        topic = TopicDoc.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
         field = ".".join(str(part) for part in loc) or "(top level)"
         line = _node_line(yaml.compose(text, Loader=FAST_LOADER), loc)
         raise ContentError(path, line, f"{field}: {first['msg']}") from None
+
+
+def parse_topic(text: str, path: Path | str = "<text>") -> TopicDoc:
+    """Parse one topic file; every failure becomes a `ContentError` naming file and line.
+
+    The file is parsed once, fast; only a file found wrong is parsed again into nodes, to tell
+    the line the problem is on.
+    """
+    data = yaml_mapping(text, path, "a mapping with slug, category and translations")
+    topic = validated(TopicDoc, data, text, path)
     stem = Path(path).stem
     if Path(path).suffix in {".yaml", ".yml"} and stem != topic.slug:
         line = _node_line(yaml.compose(text, Loader=FAST_LOADER), ("slug",))
@@ -220,11 +242,7 @@ def load_dir(directory: Path) -> list[TopicDoc]:
     topics: list[TopicDoc] = []
     seen: dict[str, Path] = {}
     for path in sorted(directory.glob("*.yaml")):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise ContentError(path, None, f"not UTF-8 text ({exc.reason})") from None
-        topic = parse_topic(text, path)
+        topic = parse_topic(read_text(path), path)
         if topic.slug in seen:
             raise ContentError(
                 path, 1, f"slug {topic.slug!r} already defined in {seen[topic.slug]}"

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from knowledge.content import (
     EXPIRY_NOTICE,
     SUMMARY_LIMIT,
+    ContentError,
     SourceDoc,
     TopicDoc,
     TranslationDoc,
@@ -205,7 +206,7 @@ def check_paths(
     if paths is None:
         try:
             paths = guided.load_paths(directory or guided.PATHS_DIR)
-        except (OSError, yaml.YAMLError, ValidationError, ValueError) as exc:
+        except (OSError, ContentError, yaml.YAMLError, ValidationError, ValueError) as exc:
             reason = " ".join(str(exc).split())[:300]
             return [Finding(Severity.ERROR, "paths", "", reason)]
     found = []

@@ -18,8 +18,8 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from knowledge.content import read_text, validated, yaml_mapping
 from knowledge.enums import Status
-from knowledge.fastyaml import FAST_LOADER
 from knowledge.languages import LANGUAGES
 
 PATHS_DIR = Path(__file__).resolve().parent / "content" / "paths"
@@ -171,11 +171,11 @@ def next_step(steps: Sequence[StepDoc], done: set[str]) -> StepDoc | None:
 
 
 def load_path(file: Path) -> PathDoc:
-    data = yaml.load(file.read_text(encoding="utf-8"), Loader=FAST_LOADER)  # noqa: S506
-    if not isinstance(data, dict):
-        raise ValueError(f"{file.name}: not a path")
+    """One guided path; a failure is a `ContentError` naming the file and line, as a topic's."""
+    text = read_text(file)
+    data = yaml_mapping(text, file, "a mapping with the path's steps")
     data.setdefault("slug", file.stem)
-    return PathDoc.model_validate(data)
+    return validated(PathDoc, data, text, file)
 
 
 def load_paths(directory: Path = PATHS_DIR) -> list[PathDoc]:

@@ -142,6 +142,18 @@ class Store:
         async with self.transaction() as session:
             return await repository.import_topics(session, docs, force=force)
 
+    async def import_content(
+        self, directory: Path, *, force: bool = False
+    ) -> tuple[ImportReport, path_store.PathImport]:
+        """A content folder's topics and guided paths (`paths/`): every file validated first,
+        then all of it in one transaction — a malformed path file changes no topic either."""
+        docs = load_dir(directory)
+        found = paths.load_paths(directory / "paths")
+        async with self.transaction() as session:
+            report = await repository.import_topics(session, docs, force=force)
+            guided = await path_store.import_paths(session, found, actor="import", force=force)
+        return report, guided
+
     async def set_up_demo(self, *, enabled: bool) -> None:
         async with self.transaction() as session:
             if enabled:

@@ -109,15 +109,27 @@ def test_yaml_export_round_trips(db: Path, tmp_path: Path) -> None:
         )
 
 
-def test_broken_yaml_import_is_one_line_and_changes_nothing(db: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("broken", "text", "where"),
+    [
+        ("housing.yaml", "slug: housing\ncategory: everyday\n  bad: indent\n", "housing.yaml:3"),
+        # A guided path's file too, while a topic's change is good: neither goes in.
+        ("paths/just-arrived.yaml", "slug: just-arrived\nsteps: 12\n", "just-arrived.yaml:1"),
+    ],
+)
+def test_broken_yaml_import_is_one_line_and_changes_nothing(
+    db: Path, tmp_path: Path, broken: str, text: str, where: str
+) -> None:
     before = runner.invoke(app, ["kb", "export", "--format", "json", "-"]).stdout
     folder = tmp_path / "content"
     shutil.copytree(CONTENT_DIR, folder)
-    (folder / "housing.yaml").write_text("slug: housing\ncategory: everyday\n  bad: indent\n")
+    pesel = folder / "pesel.yaml"
+    pesel.write_text(pesel.read_text().replace("PESEL", "PESEL (changed)", 1))
+    (folder / broken).write_text(text)
     result = runner.invoke(app, ["kb", "import", str(folder)])
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
-    assert result.stderr.startswith("witaj: error: ") and "housing.yaml:3" in result.stderr
+    assert result.stderr.startswith("witaj: error: ") and where in result.stderr
     after = runner.invoke(app, ["kb", "export", "--format", "json", "-"]).stdout
     assert after == before
 
