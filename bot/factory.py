@@ -19,11 +19,11 @@ from aiogram_dialog import setup_dialogs
 from bot.handlers import commands, errors, other, questions
 from bot.handlers import handoff as handoff_handlers
 from bot.handoff import Handoff
-from bot.middlewares.callbacks import answerable_callbacks
+from bot.middlewares.callbacks import answerable_callbacks, known_updates
 from bot.middlewares.context import ContextMiddleware
 from bot.middlewares.replies import replies_read_as_text
 from bot.middlewares.throttling import ThrottlingMiddleware
-from bot.session import AnswerOnce, JsonSession, RetryMiddleware
+from bot.session import AnswerOnce, JsonSession, RetryMiddleware, UnreadableUpdates
 from bot.state import (
     DIALOG_TTL,
     Health,
@@ -81,6 +81,7 @@ def pin_response_types() -> list[Any]:
 
 def build_bot(token: str, api_url: str | None) -> Bot:
     session = JsonSession(api=TelegramAPIServer.from_base(api_url)) if api_url else JsonSession()
+    session.middleware(UnreadableUpdates())
     session.middleware(AnswerOnce())
     session.middleware(RetryMiddleware())
     return Bot(
@@ -124,6 +125,7 @@ def build_dispatcher(
     safety_check = safety_check or default_check()
     storage, isolation = _state(redis, health, secret)
     dp = Dispatcher(storage=storage, events_isolation=isolation, bot_username=bot_username)
+    dp.update.outer_middleware(known_updates)
     dp.update.outer_middleware(ThrottlingMiddleware(settings.throttle_seconds))
     dp.update.outer_middleware(
         ContextMiddleware(

@@ -12,11 +12,17 @@ import orjson
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
-from aiogram.methods import AnswerCallbackQuery, TelegramMethod
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import AnswerCallbackQuery, GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, Update
 from aiohttp import ClientError, ClientTimeout
+from pydantic import ValidationError
 
 log = logging.getLogger(__name__)
 LEAN_RESULTS = frozenset({"sendMessage", "editMessageText"})
@@ -101,6 +107,50 @@ class JsonSession(AiohttpSession):
         result.pop("entities", None)
         response_type = Response[method.__returning__]  # type: ignore[name-defined]
         return response_type.model_validate(data, context={"bot": bot}).result
+
+
+class UnreadableUpdates(BaseRequestMiddleware):
+    """One update this aiogram cannot read must not stop polling for everyone.
+
+    getUpdates returns a batch; one update that does not validate (a Bot API server of another
+    version, a field renamed) failed the whole batch, and the same batch came back for ever.
+    Here the batch is read update by update: an unreadable one becomes an empty update with its
+    id, which the poller counts past (so Telegram forgets it) and the dispatcher drops
+    (`bot.middlewares.callbacks.known_updates`)."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        try:
+            return await make_request(bot, method)
+        except ClientDecodeError as exc:
+            batch = exc.data.get("result") if isinstance(exc.data, dict) else None
+            if not isinstance(method, GetUpdates) or not isinstance(batch, list):
+                raise
+            updates = [_readable(bot, raw) for raw in batch]
+            if any(update is None for update in updates):
+                raise  # not even an update id: nothing to count past
+            # What a request middleware passes on is the method's result (the type says
+            # Response, but the session unwraps it before the middlewares see it).
+            return cast(Response[TelegramType], updates)
+
+
+def _readable(bot: Bot, raw: Any) -> Update | None:
+    if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
+        return None
+    try:
+        return Update.model_validate(raw, context={"bot": bot})
+    except ValidationError as exc:
+        log.warning(
+            "update %d cannot be read (%d problems, the first at %s): skipped",
+            raw["update_id"],
+            exc.error_count(),
+            ".".join(map(str, exc.errors()[0]["loc"])),
+        )
+        return Update(update_id=raw["update_id"])
 
 
 class AnswerOnce(BaseRequestMiddleware):

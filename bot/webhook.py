@@ -29,7 +29,6 @@ from typing import Any, Protocol
 import orjson
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
-from aiogram.types.update import UpdateTypeLookupError
 from aiohttp import StreamReader, web
 from pydantic import ValidationError
 
@@ -155,11 +154,6 @@ class WebhookHandler:
         update = self._parse(body)
         if update is None:
             return _refuse(400, "not a Telegram update")
-        if not _known(update):
-            # A kind of update this aiogram cannot name (a newer Bot API's): refused, Telegram
-            # would deliver it again for a day.
-            log.info("update %d is of a kind this bot does not handle", update.update_id)
-            return web.Response(status=200)
         claim = await self.ledger.claim(update.update_id)
         if claim is Claim.DONE:
             return web.Response(status=200)
@@ -213,14 +207,6 @@ async def _body(stream: StreamReader, limit: int) -> bytes:
         if size >= limit:
             break
     return b"".join(chunks)[:limit]
-
-
-def _known(update: Update) -> bool:
-    try:
-        update.event_type  # noqa: B018  # raises for a kind of update aiogram does not know
-    except UpdateTypeLookupError:
-        return False
-    return True
 
 
 def _refuse(status: int, reason: str) -> web.Response:

@@ -1,11 +1,16 @@
-"""Button presses with nothing to act on are answered at once and go no further."""
+"""Updates with nothing to act on: answered at once where there is something to answer, and
+dropped before any handler."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram.types import CallbackQuery, TelegramObject
+from aiogram.types import CallbackQuery, TelegramObject, Update
+from aiogram.types.update import UpdateTypeLookupError
+
+log = logging.getLogger(__name__)
 
 
 async def answerable_callbacks(
@@ -19,4 +24,20 @@ async def answerable_callbacks(
     if isinstance(event, CallbackQuery) and (event.data is None or event.message is None):
         await event.answer()
         return None
+    return await handler(event, data)
+
+
+async def known_updates(
+    handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+    event: TelegramObject,
+    data: dict[str, Any],
+) -> Any:
+    """An update of no kind this aiogram knows (a newer Bot API's, or one that could not be
+    read: `bot.session.UnreadableUpdates`) is dropped, with a line in the log."""
+    if isinstance(event, Update):
+        try:
+            event.event_type  # noqa: B018  # raises for a kind aiogram does not know
+        except UpdateTypeLookupError:
+            log.info("update %d is of no kind this bot handles: dropped", event.update_id)
+            return None
     return await handler(event, data)

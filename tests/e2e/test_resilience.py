@@ -41,6 +41,15 @@ async def test_telegram_failing_for_seconds_delays_the_answer_instead_of_losing_
     assert "112" in reply["text"]
 
 
+async def test_an_update_the_bot_cannot_read_does_not_stop_polling(polling: Harness) -> None:
+    """A message missing a field this aiogram requires (as from a Bot API server of another
+    version) failed every getUpdates batch it was in: nobody was answered any more."""
+    await polling.server.sandbox.raw_update("message", {"message_id": 1, "date": 0, "text": "?"})
+    reply = await polling.client.ask(9304, "numer alarmowy policja")
+    assert "112" in reply["text"]
+    assert polling.server.sandbox.pending == []  # counted past: Telegram forgets it
+
+
 async def test_server_without_optional_methods_only_warns(
     tmp_path: Path, monkeypatch: object
 ) -> None:
