@@ -28,6 +28,7 @@ from bot.state import (
     DIALOG_TTL,
     Health,
     PrivateKeyBuilder,
+    RedisLocks,
     ResilientIsolation,
     ResilientStorage,
 )
@@ -96,14 +97,14 @@ def _state(
 ) -> tuple[BaseStorage, BaseEventIsolation]:
     if redis is None:
         return MemoryStorage(), SimpleEventIsolation()
-    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+    from aiogram.fsm.storage.redis import RedisStorage
 
     keys = PrivateKeyBuilder(secret)
     health = health or Health()
     storage = RedisStorage(redis, key_builder=keys, state_ttl=DIALOG_TTL, data_ttl=DIALOG_TTL)
     return (
         ResilientStorage(storage, health),
-        ResilientIsolation(RedisEventIsolation(redis, key_builder=keys), health),
+        ResilientIsolation(RedisLocks(redis, keys), health),
     )
 
 

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import logging
 import time
+import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
@@ -183,6 +184,65 @@ class ResilientStorage(BaseStorage):
     async def close(self) -> None:
         await self.primary.close()
         await self.local.close()
+
+
+LOCK_TTL = 20
+"""Seconds a person's lock lives when its holder never lets it go (a replica that died)."""
+LOCK_WAIT = 20
+"""Seconds an update waits for the one before it of the same person, then goes on."""
+UNSURE_LIMIT = 10_000
+
+
+class RedisLocks(BaseEventIsolation):
+    """The per-person lock, shared by the replicas through Redis — one a stall cannot orphan.
+
+    A lock asked for while Redis stalls may still be set when Redis wakes, after the request
+    timed out and the update went on under a local lock: nobody holds it, and every later update
+    of that person waited for it to expire (a minute with aiogram's lock). Here each attempt
+    carries its own token, and the attempts that may have landed are released (compare and
+    delete: never someone else's) as soon as Redis answers again; no lock outlives LOCK_TTL.
+    """
+
+    def __init__(self, redis: Any, key_builder: KeyBuilder) -> None:
+        self.redis = redis
+        self.key_builder = key_builder
+        self._unsure: list[tuple[str, str]] = []
+        """(lock name, token) of attempts that failed but may still have been applied."""
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        name = self.key_builder.build(key, "lock")
+        await self._release_unsure()
+        lock = self.redis.lock(name, timeout=LOCK_TTL, blocking_timeout=LOCK_WAIT)
+        token = uuid.uuid4().hex
+        try:
+            acquired = await lock.acquire(token=token)
+        except unreachable():
+            if len(self._unsure) < UNSURE_LIMIT:
+                self._unsure.append((name, token))
+            raise
+        if not acquired:
+            log.warning("a person's previous update held the lock for %d s: going on", LOCK_WAIT)
+            yield None
+            return
+        try:
+            yield None
+        finally:
+            await lock.release()
+
+    async def _release_unsure(self) -> None:
+        pending, self._unsure = self._unsure, []  # taken whole: updates come concurrently
+        for at, (name, token) in enumerate(pending):
+            try:
+                await self.redis.lock(name).do_release(token)
+            except _lock_error():
+                pass  # never set, or expired: nothing to release
+            except unreachable():
+                self._unsure.extend(pending[at:])  # Redis is away again: later
+                raise
+
+    async def close(self) -> None:
+        pass
 
 
 class ResilientIsolation(BaseEventIsolation):

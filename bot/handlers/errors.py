@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from aiogram import Bot, Router
+from aiogram.dispatcher.event.handler import CallableObject
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
@@ -14,6 +15,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.handlers import questions
 from flows.revive import revive
 from flows.states import MainSG
 from knowledge import metrics
@@ -40,6 +42,13 @@ async def stale_button(event: ErrorEvent, i18n: I18n, bot: Bot, **data: Any) -> 
         await _apologise(event, i18n, bot)
         return
     try:
+        message = event.update.message
+        if message is not None and message.text and not message.text.startswith("/"):
+            # Typed text is a question whatever state the dialogs were in (a stack Redis
+            # lost half of while it stalled, a dialog gone): it was dropped for the menu, a
+            # message about danger included.
+            await CallableObject(questions.question).call(message, i18n=i18n, bot=bot, **data)
+            return
         callback = event.update.callback_query
         if callback is not None and await revive(callback, dialog_manager):
             return

@@ -120,10 +120,9 @@ def _helps(check: safety.SafetyCheck, alarm: safety.Alarm) -> set[str]:
 def _waiting_for_person(manager: DialogManager) -> bool:
     """In a conversation with a person, typed text is for them (also under a safety reply
     that was given inside that conversation)."""
-    try:
-        context = manager.current_context()
-    except NoContextError:
+    if not manager.has_context():  # (current_context() would log a warning first)
         return False
+    context = manager.current_context()
     if context.state == SafetySG.alert:
         return isinstance(context.start_data, dict) and "ticket" in context.start_data
     return context.state in WAITING
