@@ -23,8 +23,12 @@ class GroupChat(Filter):
 
 
 class HasText(Filter):
+    def __init__(self, *, captions: bool = False) -> None:
+        self.captions = captions
+        """Also a photo's or a file's caption."""
+
     async def __call__(self, message: Message) -> bool:
-        return message.text is not None
+        return message.text is not None or (self.captions and bool(message.caption))
 
 
 class SlashCommand(Filter):

@@ -40,6 +40,10 @@ JSON_FIELDS = frozenset(
 )  # fmt: skip
 
 
+CAPTIONED = frozenset({"photo", "document", "voice"})
+"""Kinds of message that carry a caption (the user's `text` with them)."""
+
+
 class ApiError(Exception):
     def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
@@ -203,6 +207,8 @@ class Sandbox:
                 ]
         else:
             message.update(_media(kind, message["message_id"]))
+            if text and kind in CAPTIONED:
+                message["caption"] = text
         self._checked(check_message, message)
         await self._store(chat, message)
         await self._emit("message", message)

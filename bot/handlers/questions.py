@@ -9,6 +9,7 @@ from aiogram_dialog.api.exceptions import NoContextError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import HasText, PrivateChat
+from bot.handlers.other import not_text
 from bot.handoff import Handoff, HandoffUnavailableError
 from flows import safety as safety_flow
 from flows.handoff import WAITING
@@ -33,10 +34,14 @@ async def question(
     bot: Bot,
     safety_check: safety.SafetyCheck,
 ) -> None:
-    text = message.text or ""
+    # A photo or a file with a question typed under it: the question is answered.
+    text = message.text if message.text is not None else message.caption or ""
     # Before anything else: a person in danger gets 112 and a helpline, whatever window is open.
     alarm = safety_check.check(text)
     if handoff.available and _waiting_for_person(dialog_manager):
+        if message.text is None and alarm is None:  # the photo itself cannot be passed on
+            await not_text(message, dialog_manager.middleware_data["t"])
+            return
         await to_person(
             dialog_manager, library, session, user_key, handoff, bot,
             chat_id=message.chat.id, text=text, alarm=alarm,
@@ -199,5 +204,5 @@ def make_router() -> Router:
     """A fresh router (a router can belong to one dispatcher only)."""
     router = Router(name="questions")
     router.message.filter(PrivateChat())
-    router.message.register(question, HasText())
+    router.message.register(question, HasText(captions=True))
     return router

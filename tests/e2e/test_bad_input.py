@@ -34,6 +34,14 @@ async def test_media_gets_a_localized_note(polling: Harness) -> None:
     assert t.gettext("Pick a topic, or just type your question in any language.") in menu["text"]
 
 
+async def test_a_question_typed_under_a_photo_is_answered(polling: Harness) -> None:
+    sent = await polling.client.send(9007, "Jak wyrobić numer PESEL?", kind="photo")
+    messages = await polling.client.wait_until(
+        9007, lambda ms: ms[-1]["message_id"] > sent["message_id"]
+    )
+    assert "PESEL" in messages[-1]["text"]
+
+
 async def test_user_html_is_escaped_and_long_text_answered(polling: Harness) -> None:
     c = polling.client
     reply = await c.ask(9002, "<b>bold</b> <script>alert(1)</script> **x** &amp; pesel")

@@ -281,3 +281,18 @@ async def test_a_question_without_an_answer_goes_to_a_person_in_one_tap(polling:
     post = await group_post(h, lambda m: "puchar świata" in m["text"])
     assert "#" in post["text"]
     assert t.gettext(SENT).split("#")[0] in sent["text"]
+
+
+async def test_a_photo_for_the_person_is_not_passed_on_in_silence(polling: Harness) -> None:
+    """Only text reaches the practitioners: a photo (even with words under it) gets the note
+    that says so, rather than its caption going on without the picture."""
+    h, c, t = polling, polling.client, polling.i18n.get("uk")
+    await start_in(h, 9871, "uk")
+    card = await c.ask(9871, "як отримати pesel", language_code="uk")
+    await c.press(9871, card, t.gettext("🙋 Talk to a person"))
+    sent = await c.send(9871, "ось мій документ", kind="photo", language_code="uk")
+    messages = await c.wait_until(9871, lambda ms: ms[-1]["message_id"] > sent["message_id"])
+    assert messages[-1]["text"] == t.gettext(
+        "I can only read text messages. Please type your question, in any language — "
+        "or open the /menu."
+    )
