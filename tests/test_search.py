@@ -356,3 +356,21 @@ def test_markup_pasted_with_a_question_is_not_read_as_words(
 ) -> None:
     """The tag's letters counted as words: "<b>pesel</b>" got the driving licence (category B)."""
     assert index.search(pasted).slug == slug
+
+
+@pytest.mark.parametrize(
+    ("greeting", "question"),
+    [
+        ("dzień dobry", "jak dostać numer PESEL?"),
+        ("Добрий день!", "Як отримати номер PESEL?"),
+        ("добрый вечер", "как получить номер PESEL?"),
+        ("добры дзень", "як атрымаць нумар PESEL?"),
+        ("السلام عليكم", "كيف أحصل على رقم PESEL؟"),
+    ],
+)
+def test_a_greeting_alone_is_not_a_question_but_opens_one(
+    index: SearchIndex, greeting: str, question: str
+) -> None:
+    """ "Dzień dobry" was answered with the grading scale ("dobry" is a grade)."""
+    assert index.search(greeting).slug is None
+    assert index.search(f"{greeting} {question}").slug == "pesel"

@@ -53,7 +53,15 @@ from knowledge.search.langid import (
 )
 from knowledge.search.langid import warm_up as warm_up_langid
 from knowledge.search.morphology import lemmas
-from knowledge.search.normalize import clean, script, skeleton, stem, without_markup, words
+from knowledge.search.normalize import (
+    clean,
+    script,
+    skeleton,
+    stem,
+    without_greeting,
+    without_markup,
+    words,
+)
 from knowledge.search.postings import PAIR_MULTIPLIER, PAIR_OFFSET, Counter
 
 K1 = 1.2
@@ -452,7 +460,7 @@ class SearchIndex:
     def score(self, text: str, lang: str | None = None) -> Scored:
         """The evidence behind a search: every topic's score, the question's information, which
         topics it names by a key term, the decoy's score and the question's language."""
-        text = without_markup(text)
+        text = without_greeting(without_markup(text))
         word_list = list(dict.fromkeys(words(clean(text))))[:MAX_QUERY_WORDS]
         foreign = self.is_foreign(text, word_list)
         if lang in LANGUAGES:

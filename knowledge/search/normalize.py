@@ -89,6 +89,30 @@ def without_markup(text: str) -> str:
     return html.unescape(_MARKUP.sub(" ", text)) if "<" in text or "&" in text else text
 
 
+GREETINGS = (
+    "dzień dobry", "dzien dobry", "dobry wieczór", "dobry wieczor", "cześć", "czesc", "witam",
+    "witajcie", "hej", "hello", "hi", "hey", "good morning", "good afternoon", "good evening",
+    "добрий день", "доброго дня", "добрий вечір", "доброго ранку", "привіт", "вітаю",
+    "добрый день", "добрый вечер", "доброе утро", "здравствуйте", "здравствуй", "привет",
+    "добры дзень", "добры вечар", "добрай раніцы", "прывітанне", "вітаю",
+    "السلام عليكم", "مرحبا", "مرحباً", "صباح الخير", "مساء الخير", "أهلا", "اهلا",
+    "dobryi den", "dobryj den", "dobryy den", "dobriy den", "privit", "privet", "zdravstvuyte",
+)  # fmt: skip
+_GREETING = re.compile(
+    r"^(?:\W*(?:"
+    + "|".join(map(re.escape, sorted(set(GREETINGS), key=len, reverse=True)))
+    + r")(?![^\W_]))+\W*",
+    re.IGNORECASE,
+)
+
+
+def without_greeting(text: str) -> str:
+    """A question without the greeting it opens with ("Dzień dobry, …", "Добрий день! …"):
+    a greeting says nothing about the topic, and "dobry" is also a school grade. A greeting
+    alone leaves nothing to answer."""
+    return _GREETING.sub("", text, count=1)
+
+
 def cleaned_lines(texts: Sequence[str]) -> str:
     """`clean` of each text, joined by line breaks (a text's own line breaks become spaces).
 
