@@ -100,6 +100,22 @@ async def current_ticket(session: AsyncSession, user_key: str) -> Ticket | None:
     )
 
 
+RESUME_WITHIN = timedelta(hours=1)
+"""A conversation with a message this recent is still going on."""
+
+
+async def conversation_in_progress(
+    session: AsyncSession, user_key: str, *, within: timedelta = RESUME_WITHIN
+) -> Ticket | None:
+    """The person's open ticket, if someone wrote in it lately."""
+    ticket = await current_ticket(session, user_key)
+    if ticket is None:
+        return None
+    last = max((_aware(m.created_at) for m in ticket.messages), default=None)
+    last = last or _aware(ticket.created_at)
+    return ticket if utcnow() - last <= within else None
+
+
 async def get_ticket(session: AsyncSession, ticket_id: int) -> Ticket | None:
     return await session.scalar(
         select(Ticket).where(Ticket.id == ticket_id).options(selectinload(Ticket.messages))

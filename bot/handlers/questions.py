@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiogram import Bot, Router
 from aiogram.types import Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import NoContextError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import HasText, PrivateChat
@@ -15,6 +18,7 @@ from flows import safety as safety_flow
 from flows.handoff import WAITING
 from flows.states import AnswerSG, HandoffSG, SafetySG
 from knowledge import metrics, safety, usage
+from knowledge.handoff import conversation_in_progress
 from knowledge.i18n import I18n
 from knowledge.library import Library
 from knowledge.profiles import Profiles
@@ -38,7 +42,10 @@ async def question(
     text = message.text if message.text is not None else message.caption or ""
     # Before anything else: a person in danger gets 112 and a helpline, whatever window is open.
     alarm = safety_check.check(text)
-    if handoff.available and _waiting_for_person(dialog_manager):
+    if handoff.available and (
+        _waiting_for_person(dialog_manager)
+        or await _conversation_lost(dialog_manager, session, user_key)
+    ):
         if message.text is None and alarm is None:  # the photo itself cannot be passed on
             await not_text(message, dialog_manager.middleware_data["t"])
             return
@@ -120,6 +127,20 @@ async def _alert(
 def _helps(check: safety.SafetyCheck, alarm: safety.Alarm) -> set[str]:
     """The answers the safety reply already offers as buttons."""
     return {check.doc.topics[kind] for kind in alarm.kinds if kind in check.doc.topics}
+
+
+async def _conversation_lost(manager: DialogManager, session: AsyncSession, user_key: str) -> bool:
+    """No dialog at all (a restart without Redis, Redis away) while a conversation with a
+    person was going on: the text is for them, as it was before the state was lost — it went
+    to the search, and nothing told the person it had not reached anyone."""
+    if manager.has_context():
+        return False
+    try:
+        return await conversation_in_progress(session, user_key) is not None
+    except SQLAlchemyError:  # the database away: the search still answers
+        with contextlib.suppress(SQLAlchemyError):
+            await session.rollback()
+        return False
 
 
 def _waiting_for_person(manager: DialogManager) -> bool:

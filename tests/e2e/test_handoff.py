@@ -296,3 +296,18 @@ async def test_a_photo_for_the_person_is_not_passed_on_in_silence(polling: Harne
         "I can only read text messages. Please type your question, in any language — "
         "or open the /menu."
     )
+
+
+async def test_a_conversation_goes_on_after_the_dialog_state_is_lost(polling: Harness) -> None:
+    """The bot restarts without Redis mid-conversation: the person's next message still goes
+    to the practitioners (it went to the search, and nobody was told)."""
+    h, c, t = polling, polling.client, polling.i18n.get("uk")
+    await start_in(h, 9872, "uk")
+    card = await c.ask(9872, "як отримати pesel", language_code="uk")
+    await c.press(9872, card, t.gettext("🙋 Talk to a person"))
+    sent = await c.ask(9872, "Допоможіть з орендою, будь ласка", language_code="uk")
+    assert t.gettext(SENT).format(ticket=1) in sent["text"]
+    await h.restart_bot()
+    again = await c.ask(9872, "Господар хоче мене виселити завтра", language_code="uk")
+    assert t.gettext(SENT).format(ticket=1) in again["text"]
+    await group_post(h, lambda m: "виселити завтра" in m["text"])
