@@ -10,10 +10,11 @@ from aiogram import Bot, Router
 from aiogram.dispatcher.event.handler import CallableObject
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.handlers import questions
 from flows.revive import revive
@@ -47,7 +48,7 @@ async def stale_button(event: ErrorEvent, i18n: I18n, bot: Bot, **data: Any) -> 
             # Typed text is a question whatever state the dialogs were in (a stack Redis
             # lost half of while it stalled, a dialog gone): it was dropped for the menu, a
             # message about danger included.
-            await CallableObject(questions.question).call(message, i18n=i18n, bot=bot, **data)
+            await _answer_anyway(message, i18n, bot, data)
             return
         callback = event.update.callback_query
         if callback is not None and await revive(callback, dialog_manager):
@@ -61,6 +62,19 @@ async def stale_button(event: ErrorEvent, i18n: I18n, bot: Bot, **data: Any) -> 
     except Exception:
         log.warning("could not restart a dialog after a stale button", exc_info=True)
         await _apologise(event, i18n, bot)
+
+
+async def _answer_anyway(message: Message, i18n: I18n, bot: Bot, data: dict[str, Any]) -> None:
+    """The question handler, run from here: the update's own middleware has already let its
+    database session go, so what the handler uses of it is committed and closed here."""
+    session: AsyncSession | None = data.get("session")
+    try:
+        await CallableObject(questions.question).call(message, i18n=i18n, bot=bot, **data)
+        if session is not None and session.in_transaction():
+            await session.commit()
+    finally:
+        if session is not None:
+            await session.close()
 
 
 async def bad_request(event: ErrorEvent) -> None:
