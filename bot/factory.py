@@ -19,8 +19,8 @@ from aiogram_dialog import setup_dialogs
 from bot.handlers import commands, errors, other, questions
 from bot.handlers import handoff as handoff_handlers
 from bot.handoff import Handoff
-from bot.middlewares.callbacks import answerable_callbacks, known_updates
 from bot.middlewares.context import ContextMiddleware
+from bot.middlewares.drops import answerable_callbacks, known_updates
 from bot.middlewares.replies import replies_read_as_text
 from bot.middlewares.throttling import ThrottlingMiddleware
 from bot.session import AnswerOnce, JsonSession, RetryMiddleware, UnreadableUpdates

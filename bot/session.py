@@ -116,7 +116,7 @@ class UnreadableUpdates(BaseRequestMiddleware):
     version, a field renamed) failed the whole batch, and the same batch came back for ever.
     Here the batch is read update by update: an unreadable one becomes an empty update with its
     id, which the poller counts past (so Telegram forgets it) and the dispatcher drops
-    (`bot.middlewares.callbacks.known_updates`)."""
+    (`bot.middlewares.drops.known_updates`)."""
 
     async def __call__(
         self,

@@ -1,5 +1,5 @@
-"""Updates with nothing to act on: answered at once where there is something to answer, and
-dropped before any handler."""
+"""What is dropped before any handler: updates with nothing to act on (answered at once where
+there is something to answer)."""
 
 from __future__ import annotations
 
