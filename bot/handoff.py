@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 from dataclasses import dataclass
 
 from aiogram import Bot
@@ -24,7 +23,7 @@ from knowledge.enums import TicketStatus
 from knowledge.handoff import DeliveryError, Desk, RecipientBlockedError
 from knowledge.i18n import N_, I18n, Translator
 from knowledge.library import Library
-from knowledge.models import Ticket, utcnow
+from knowledge.models import Ticket, row_id, utcnow
 
 log = logging.getLogger(__name__)
 PREFIX = "hf"
@@ -67,11 +66,12 @@ def button_data(action: str, ticket_id: int, value: str = "") -> str:
 
 def parse_button(data: str) -> tuple[str, int, str] | None:
     parts = data.split(":")
-    # Only ASCII digits that fit a row id: "²" is a digit to str.isdigit, and a forged
-    # 30-digit id overflowed the database's integers (each an error and an apology).
-    if len(parts) not in (3, 4) or parts[0] != PREFIX or not re.fullmatch(r"[0-9]{1,18}", parts[2]):
+    # A row id, not any digits: "²" is a digit to str.isdigit, and a forged 30-digit id
+    # overflowed the database's integers (each an error and an apology).
+    ticket = row_id(parts[2]) if len(parts) in (3, 4) else None
+    if parts[0] != PREFIX or ticket is None:
         return None
-    return parts[1], int(parts[2]), parts[3] if len(parts) == 4 else ""
+    return parts[1], ticket, parts[3] if len(parts) == 4 else ""
 
 
 @dataclass

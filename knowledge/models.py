@@ -7,6 +7,7 @@ replaced, so no edit is ever lost.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -43,6 +44,16 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+ROW_ID = r"[0-9]{1,18}"
+"""A row id as text (a path, a form, a button): longer numbers do not fit the database's 64-bit
+integers — SQLite raised, PostgreSQL looked unreachable — so they name no row."""
+
+
+def row_id(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if re.fullmatch(ROW_ID, text) else None
 
 
 def utcnow() -> datetime:

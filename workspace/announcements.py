@@ -10,7 +10,8 @@ from knowledge import announcements
 from knowledge.enums import AnnouncementStatus
 from knowledge.i18n import N_
 from knowledge.languages import LANGUAGES
-from workspace.common import ROW_ID, redirect
+from knowledge.models import ROW_ID
+from workspace.common import redirect
 from workspace.pages import render
 from workspace.session import LIBRARIAN, STORE, current_user, form_of
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 from aiohttp import web
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge import reviewing
 from knowledge.library import Library
+from knowledge.models import row_id
 from knowledge.reviewing import Kind
 from knowledge.store import Store
 from workspace.pages import render
@@ -75,16 +75,6 @@ def text_field(value: Any) -> str | None:
 
 def line_field(value: Any) -> tuple[str, ...]:
     return tuple(line.strip() for line in str(value or "").splitlines() if line.strip())
-
-
-ROW_ID = r"\d{1,18}"
-"""A row id in a path: longer numbers do not fit the database's 64-bit integers (SQLite
-raised, PostgreSQL looked unreachable); they are simply not found."""
-
-
-def row_id(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isascii() and re.fullmatch(ROW_ID, text) else None
 
 
 def ids_field(form: Any) -> list[int]:

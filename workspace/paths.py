@@ -12,10 +12,10 @@ from pydantic import ValidationError
 from knowledge import accounts, path_store, reviewing
 from knowledge.enums import Status
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
-from knowledge.models import GuidedPath
+from knowledge.models import ROW_ID, GuidedPath
 from knowledge.paths import PathTextDoc
 from knowledge.reviewing import EditConflictError, find
-from workspace.common import ROW_ID, problem_of, redirect, refresh, restore_text, store
+from workspace.common import problem_of, redirect, refresh, restore_text, store
 from workspace.pages import render
 from workspace.session import current_user, form_of
 

@@ -17,8 +17,8 @@ from knowledge.handoff import DeliveryError, Messenger, RecipientBlockedError
 from knowledge.i18n import N_
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.message_templates import FieldError, MessageTemplate
+from knowledge.models import row_id
 from workspace.access import conversation_languages
-from workspace.common import row_id
 from workspace.pages import render
 from workspace.session import STORE, current_user, form_of, translator
 

@@ -13,10 +13,10 @@ from knowledge import accounts, reviewing, schools
 from knowledge.enums import Role
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
 from knowledge.links import qr_bytes, qr_svg_inline
-from knowledge.models import Practitioner, School
+from knowledge.models import ROW_ID, Practitioner, School
 from knowledge.reviewing import EditConflictError
 from knowledge.schools import INFO_FIELDS, SchoolDoc, SchoolInfoDoc
-from workspace.common import ROW_ID, forbidden, problem_of, redirect, refresh, restore_text
+from workspace.common import forbidden, problem_of, redirect, refresh, restore_text
 from workspace.pages import render
 from workspace.public.pages import PUBLIC_I18N, base_url, poster
 from workspace.session import LINKS, STORE, current_user, form_of, translator

@@ -6,8 +6,8 @@ from aiohttp import web
 
 from knowledge import handoff
 from knowledge.i18n import N_
+from knowledge.models import ROW_ID
 from workspace.access import conversation_languages
-from workspace.common import ROW_ID
 from workspace.pages import render
 from workspace.paging import paginate
 from workspace.session import STORE, current_user

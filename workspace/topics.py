@@ -12,11 +12,11 @@ from knowledge.announcements import topic_update_texts
 from knowledge.content import SourceDoc, TranslationDoc
 from knowledge.enums import Status
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
+from knowledge.models import ROW_ID
 from knowledge.render import card_length, to_html
 from knowledge.repository import TRANSLATIONS, topic_doc, translation_doc
 from knowledge.reviewing import Cell
 from workspace.common import (
-    ROW_ID,
     forbidden,
     line_field,
     problem_of,
