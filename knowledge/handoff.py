@@ -111,9 +111,8 @@ async def conversation_in_progress(
     ticket = await current_ticket(session, user_key)
     if ticket is None:
         return None
-    last = max((_aware(m.created_at) for m in ticket.messages), default=None)
-    last = last or _aware(ticket.created_at)
-    return ticket if utcnow() - last <= within else None
+    last = max((_aware(m.created_at) for m in ticket.messages), default=ticket.created_at)
+    return ticket if utcnow() - _aware(last) <= within else None
 
 
 async def get_ticket(session: AsyncSession, ticket_id: int) -> Ticket | None:
