@@ -32,10 +32,36 @@ class AccountError(ValueError):
         self.code = code
 
 
-def hash_password(password: str) -> str:
+COMMON_PASSWORDS = frozenset(
+    """password12 password123 password1234 password12345 passw0rd123 p@ssw0rd123 p@ssword123
+    passwordpassword 1234567890 12345678910 123456789012 0123456789 0987654321 1111111111
+    qwertyuiop qwerty1234 qwerty12345 qwerty123456 1q2w3e4r5t 1q2w3e4r5t6y 1qaz2wsx3edc
+    q1w2e3r4t5y6 qazwsxedcrfv zaq12wsxcde zaq1zaq1zaq1 asdfghjkl1 zxcvbnm123 abcdefghij
+    abc1234567 aa123456789 iloveyou12 admin12345 administrator welcome123 letmein123
+    changeme123 superman123 football123 princess123 sunshine123 monkey12345 dragon12345
+    master12345 starwars123 computer12 internet12 haslo12345 haslo123456 mojehaslo1 tajnehaslo
+    polska1234 polska12345 wroclaw123 wroclaw1234 witaj12345 witaj123456 parol12345 parol123456
+    пароль1234 пароль12345 йцукенгшщз""".split()  # noqa: SIM905
+)
+"""Passwords of ten or more characters that guessers try first (from public lists of leaked
+passwords, and the obvious local ones)."""
+
+
+def hash_password(password: str, name: str = "") -> str:
     if len(password) < MIN_PASSWORD:
         raise AccountError(
             f"the password needs at least {MIN_PASSWORD} characters", "short_password"
+        )
+    folded = password.casefold()
+    if (
+        folded in COMMON_PASSWORDS
+        or len(set(folded)) < 4
+        or (len(name) >= 3 and name.casefold() in folded)
+    ):
+        raise AccountError(
+            "the password is too easy to guess: not a common password, the account's name or "
+            "a few characters repeated",
+            "weak_password",
         )
     return _hasher.hash(password)
 
@@ -93,7 +119,7 @@ async def add_user(
         name=name,
         role=role,
         languages=list(dict.fromkeys(languages or [])),
-        password_hash=hash_password(password),
+        password_hash=hash_password(password, name),
         telegram_id=telegram_id,
         school_id=school_row.id if school_row else None,
         intercultural_assistant=intercultural_assistant,
@@ -156,7 +182,7 @@ async def set_disabled(session: AsyncSession, name: str, *, disabled: bool) -> P
 async def set_password(session: AsyncSession, name: str, password: str) -> Practitioner:
     """A new password; every session of the account ends, the person logs in again."""
     user = await _existing(session, name)
-    user.password_hash = hash_password(password)
+    user.password_hash = hash_password(password, name)
     await web_sessions.end_all(session, user.id)
     await session.flush()
     return user

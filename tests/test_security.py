@@ -41,6 +41,7 @@ from workspace.auth import safe_next
 from workspace.session import COOKIE
 
 PASSWORD = "correct horse battery staple"
+NEW_PASSWORD = "purple kettle on the roof"
 OWN, OTHER = "demo-krzyki", "demo-psie-pole"
 ROLES = ("admin", "editor", "translator", "school")
 
@@ -353,7 +354,7 @@ async def test_a_copied_cookie_stops_working(site: Site, how: str) -> None:
         elif how == "switch-user":  # someone else logs in on the same (shared) computer
             assert await editor.login("admin") == 303
         elif how == "password":
-            status, _, _ = await admin.post("/users/editor/password", {"password": "a" * 12})
+            status, _, _ = await admin.post("/users/editor/password", {"password": NEW_PASSWORD})
             assert status == 303
         else:
             assert (await admin.post(f"/users/editor/{how}"))[0] == 303
@@ -370,7 +371,7 @@ async def test_a_copied_cookie_stops_working(site: Site, how: str) -> None:
         if how == "password":
             fresh = Browser(site)
             assert await fresh.login("editor") == 401
-            assert await fresh.login("editor", "a" * 12) == 303
+            assert await fresh.login("editor", NEW_PASSWORD) == 303
             await fresh.close()
     finally:
         await editor.close()
@@ -419,6 +420,9 @@ async def test_the_workspace_refuses_what_would_lock_it_or_is_too_short(site: Si
         assert await admin.login("admin") == 303
         status, page, _ = await admin.post("/users/editor/password", {"password": "short"})
         assert status == 400 and "at least 10 characters" in page
+        for weak in ("password1234", "a" * 12, "editor-2024-x"):
+            status, page, _ = await admin.post("/users/editor/password", {"password": weak})
+            assert status == 400 and "too easy to guess" in page, weak
         status, page, _ = await admin.post("/users/nobody/disable")
         assert status == 400 and "no such account" in page
         await admin.post("/users/second/remove")

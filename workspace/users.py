@@ -57,6 +57,10 @@ def _refusal(request: web.Request, exc: accounts.AccountError) -> str:
         "short_password": t.gettext("The password needs at least {n} characters.").format(
             n=accounts.MIN_PASSWORD
         ),
+        "weak_password": t.gettext(
+            "This password is too easy to guess: avoid common passwords, the account's name "
+            "and repeated characters."
+        ),
         "unknown_user": t.gettext("There is no such account."),
         "last_admin": t.gettext("This is the last admin: make another admin first."),
     }
