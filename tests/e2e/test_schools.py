@@ -100,7 +100,8 @@ async def test_find_a_school_by_district(demo: Harness) -> None:
     # A district button on an old message still works after the dialog moved on.
     await c.ask(user, "/menu", language_code="ru")
     before = (await c.chat(user))["version"]
-    await c.click(user, districts["message_id"], find_button(districts, "Psie Pole")["callback_data"])
+    psie_pole = find_button(districts, "Psie Pole")["callback_data"]
+    await c.click(user, districts["message_id"], psie_pole)
     # Waited for by content: under load the press is answered before the listing is sent.
     await c.wait_until(
         user, lambda ms: "DEMO nr 2" in str(ms[-1].get("reply_markup")), since=before
