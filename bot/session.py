@@ -170,7 +170,8 @@ class AnswerOnce(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         if isinstance(method, AnswerCallbackQuery):
             if method.callback_query_id in self._answered:
-                return Response[TelegramType](ok=True, result=cast(TelegramType, True))
+                # What Telegram would say to a first answer: the chain carries results.
+                return cast(Response[TelegramType], True)
             self._answered[method.callback_query_id] = None
             while len(self._answered) > self.remember:
                 self._answered.popitem(last=False)

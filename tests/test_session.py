@@ -59,3 +59,23 @@ async def test_a_card_is_sent_as_json_with_its_keyboard_as_aiogram_writes_it() -
             "reply_markup": aiogram_would_send,
         }
     ]
+
+
+async def test_a_second_answer_to_a_button_press_returns_what_the_first_did() -> None:
+    """Telegram refuses a second answer, so it is not sent; the caller gets True, as from the
+    first (the request middlewares pass on results, not Response wrappers)."""
+    from aiogram.methods import AnswerCallbackQuery
+
+    from bot.session import AnswerOnce
+
+    sent: list[str] = []
+
+    async def telegram(_bot: Any, method: Any) -> Any:
+        sent.append(method.callback_query_id)
+        return True
+
+    once = AnswerOnce()
+    method = AnswerCallbackQuery(callback_query_id="q1")
+    assert await once(telegram, None, method) is True  # type: ignore[arg-type]
+    assert await once(telegram, None, method) is True  # type: ignore[arg-type]
+    assert sent == ["q1"]
