@@ -26,8 +26,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram_dialog.utils import CB_SEP
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flows.answer import ID_MORE
 from flows.cards import topic_id
+from flows.short_card import ID_MORE
 from knowledge import announcements, leases, metrics
 from knowledge.enums import AnnouncementStatus, DeliveryStatus
 from knowledge.i18n import I18n

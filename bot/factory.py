@@ -16,7 +16,7 @@ from aiogram.methods.base import Response
 from aiogram.types import BotCommand
 from aiogram_dialog import setup_dialogs
 
-from bot.handlers import commands, errors, other, questions
+from bot.handlers import buttons, commands, errors, other, questions
 from bot.handlers import handoff as handoff_handlers
 from bot.handoff import Handoff
 from bot.middlewares.context import ContextMiddleware
@@ -157,6 +157,7 @@ def build_dispatcher(
         handoff_handlers.make_router(),
         commands.make_router(),
         questions.make_router(),
+        buttons.make_router(),
         other.make_router(),
     )
     dp.include_routers(

@@ -32,7 +32,7 @@ class HasText(Filter):
 
 
 class SlashCommand(Filter):
-    """Any "/word", once the known commands had their turn."""
+    """Any "/word" (also a photo's caption, as aiogram's `Command` reads it)."""
 
     async def __call__(self, message: Message) -> bool:
-        return (message.text or "").startswith("/")
+        return (message.text or message.caption or "").startswith("/")

@@ -12,8 +12,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram_dialog.utils import CB_SEP
 
 from bot.announcer import RateLimiter
-from flows.answer import ID_MORE
 from flows.cards import text_html, topic_id
+from flows.short_card import ID_MORE
 from knowledge import path_store, people
 from knowledge.i18n import I18n
 from knowledge.library import Library

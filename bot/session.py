@@ -46,6 +46,7 @@ class JsonSession(AiohttpSession):
         kwargs.setdefault("json_loads", orjson.loads)
         kwargs.setdefault("json_dumps", _dumps)
         super().__init__(**kwargs)
+        self._responses: dict[Any, type[Response[Any]]] = {}
 
     async def make_request(
         self,
@@ -105,7 +106,11 @@ class JsonSession(AiohttpSession):
             return None
         result.pop("reply_markup", None)
         result.pop("entities", None)
-        response_type = Response[method.__returning__]  # type: ignore[name-defined]
+        returning = method.__returning__
+        response_type = self._responses.get(returning)
+        if response_type is None:  # `Response[...]` is a lookup in pydantic's generic cache
+            # that takes longer than the rest of this method
+            response_type = self._responses[returning] = Response[returning]  # type: ignore[valid-type]
         return response_type.model_validate(data, context={"bot": bot}).result
 
 

@@ -16,7 +16,8 @@ from aiogram_dialog.widgets.kbd import (
 from aiogram_dialog.widgets.text import Format
 
 from flows.cards import title, topic_id
-from flows.common import library_of, menu_button, open_topic
+from flows.common import library_of, menu_button
+from flows.short_card import open_topic
 from flows.states import BrowseSG
 from flows.widgets import Tr, labelled_select, translator
 

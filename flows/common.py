@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager, StartMode
 from aiogram_dialog.widgets.kbd import Row, Start
 
 from flows.cards import topic_id
-from flows.states import AnswerSG, BrowseSG, MainSG, SchoolSG
+from flows.states import BrowseSG, MainSG, SchoolSG
 from flows.widgets import Tr
 from knowledge.i18n import I18n, Translator
 from knowledge.library import Library
@@ -18,6 +16,7 @@ from knowledge.services import Services
 
 ID_MENU = "menu"
 ID_FIND = "schools"
+ID_TALK = "person"
 
 
 def menu_button() -> Start:
@@ -35,15 +34,6 @@ def category_buttons() -> Row:
               data={"category": "everyday"}),
         Start(Tr("🎒 School"), id="school", state=BrowseSG.topics, data={"category": "school"}),
     )  # fmt: skip
-
-
-async def open_topic(
-    callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str
-) -> None:
-    """A topic button was pressed: its short id names a topic of the catalog."""
-    slug = slug_of(manager, item)
-    if slug is not None:
-        await manager.start(AnswerSG.card, data={"slug": slug})
 
 
 def slug_of(manager: DialogManager, tid: str) -> str | None:

@@ -9,24 +9,26 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
-from aiogram_dialog.widgets.kbd import Button, Row, Start
+from aiogram_dialog.widgets.kbd import Button, Row
 from aiogram_dialog.widgets.text import Format
 
-from flows.common import menu_button, user_key_of
-from flows.states import AnswerSG, HandoffSG
+from flows.common import ID_TALK, menu_button, user_key_of
+from flows.short_card import show_card
+from flows.states import HandoffSG
 from flows.widgets import Tr, translator
 from knowledge.handoff import Desk
 from knowledge.i18n import N_
 from knowledge.profiles import Profiles
 
-ID_TALK = "person"
 Forward = Callable[[DialogManager, str], Awaitable[None]]
 """Sends a typed question to a person (the bot provides it in the dialogs' data)."""
 URGENT_LATER = N_(
     "\n⚠️ <b>Our team answers later. The helplines answer right now: in danger, call 112.</b>"
 )
+INFO_POINT = "migrant-info-point"
+"""Whom to ask in person while no one answers here."""
 WAITING = frozenset({HandoffSG.write, HandoffSG.chat})
 """The windows in which typed text is a message for a person."""
 
@@ -40,6 +42,11 @@ async def _talk(_callback: CallbackQuery, _button: Button, manager: DialogManage
     data = manager.start_data if isinstance(manager.start_data, dict) else {}
     # A new message: the answer card stays where it is, above.
     await manager.start(HandoffSG.write, data={"topic": data.get("slug")}, show_mode=ShowMode.SEND)
+
+
+async def _info_point(callback: CallbackQuery, _button: Button, manager: DialogManager) -> None:
+    pressed = callback.message if isinstance(callback.message, Message) else None
+    await show_card(manager, INFO_POINT, replace=pressed)
 
 
 def forward_button() -> Button:
@@ -145,11 +152,10 @@ def make_dialog() -> Dialog:
                 when=lambda data, *_: not data["available"],
             ),
             Row(
-                Start(
+                Button(
                     Tr("ℹ️ Migrant info point"),
                     id="info",
-                    state=AnswerSG.card,
-                    data={"slug": "migrant-info-point"},
+                    on_click=_info_point,
                     when=lambda data, *_: not data["available"],
                 ),
                 menu_button(),

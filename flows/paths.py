@@ -8,13 +8,14 @@ import html
 from typing import Any
 
 from aiogram.types import CallbackQuery
-from aiogram_dialog import Dialog, DialogManager, StartMode, Window
+from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from flows.cards import text_html, topic_id
-from flows.common import library_of, menu_button, services_of, slug_of, user_key_of
-from flows.states import AnswerSG, PathSG
+from flows.common import library_of, menu_button, services_of, user_key_of
+from flows.short_card import open_topic_below
+from flows.states import PathSG
 from flows.widgets import Tr, labelled_select, translator
 from knowledge.paths import PathDoc, StepDoc, checklist, next_step
 
@@ -187,16 +188,6 @@ async def on_again(callback: CallbackQuery, _b: Button, manager: DialogManager) 
     await manager.switch_to(PathSG.ask)
 
 
-async def open_card(
-    callback: CallbackQuery, widget: Any, manager: DialogManager, item: str
-) -> None:
-    """A step's answer card, as a new message under the checklist — in a stack of its own,
-    so that the checklist's buttons keep working above it."""
-    slug = slug_of(manager, item)
-    if slug is not None:
-        await manager.start(AnswerSG.card, data={"slug": slug}, mode=StartMode.NEW_STACK)
-
-
 async def next_step_data(manager: DialogManager) -> dict[str, Any] | None:
     """For `/next`: the first unticked step of the path touched last, or None."""
     services = services_of(manager)
@@ -256,7 +247,7 @@ def make_dialog() -> Dialog:
             Format("{text}"),
             Tr("<i>Tap ⬜ when a step is done; 📄 opens its answer.</i>"),
             Group(labelled_select(ID_TICK, "ticks", on_tick), width=6),
-            Column(labelled_select(ID_STEP, "cards", open_card)),
+            Column(labelled_select(ID_STEP, "cards", open_topic_below)),
             Button(
                 Tr("🔔 Remind me before deadlines"),
                 id="remind",
@@ -279,7 +270,7 @@ def make_dialog() -> Dialog:
         ),
         Window(
             Format("{text}"),
-            Column(labelled_select(ID_STEP, "card", open_card)),
+            Column(labelled_select(ID_STEP, "card", open_topic_below)),
             Row(
                 Button(Tr("🧭 My checklist"), id="list", on_click=on_open_checklist), menu_button()
             ),

@@ -15,7 +15,8 @@ from aiogram_dialog.widgets.kbd import Button, Column
 from aiogram_dialog.widgets.text import Format
 
 from flows.cards import title, topic_id
-from flows.common import library_of, menu_button, open_topic
+from flows.common import library_of, menu_button
+from flows.short_card import open_topic_below
 from flows.states import HandoffSG, SafetySG
 from flows.widgets import Tr, labelled_select, translator
 from knowledge import safety
@@ -75,7 +76,7 @@ def make_dialog() -> Dialog:
         Window(
             Format("{text}"),
             Tr("\n✉️ Your message was passed on to a person (#{ticket}).", when="in_ticket"),
-            Column(labelled_select(ID_TOPIC, "topics", open_topic)),
+            Column(labelled_select(ID_TOPIC, "topics", open_topic_below)),
             Button(Tr("🙋 Talk to a person now"), id=ID_PERSON, on_click=_person, when="person"),
             menu_button(),
             getter=get_alert,

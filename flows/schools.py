@@ -14,9 +14,9 @@ from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from flows.answer import ID_MORE
 from flows.cards import school_card, title, topic_id
-from flows.common import ID_FIND, library_of, menu_button, open_topic
+from flows.common import ID_FIND, library_of, menu_button
+from flows.short_card import ID_MORE, open_topic
 from flows.states import SchoolSG
 from flows.widgets import Links, Tr, labelled_select, translator
 from knowledge.schools import SchoolDoc

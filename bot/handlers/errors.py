@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.handlers import questions
-from flows.revive import revive
+from flows.revive import carry_out
 from flows.states import MainSG
 from knowledge import metrics
 from knowledge.i18n import I18n
@@ -51,13 +51,9 @@ async def stale_button(event: ErrorEvent, i18n: I18n, bot: Bot, **data: Any) -> 
             await _answer_anyway(message, i18n, bot, data)
             return
         callback = event.update.callback_query
-        if callback is not None and await revive(callback, dialog_manager):
-            return
         if callback is not None:
-            t = i18n.get(dialog_manager.middleware_data.get("lang"))
-            await callback.answer(
-                t.gettext("This button is from an older message. Here is the menu.")
-            )
+            await carry_out(callback, dialog_manager)
+            return
         await dialog_manager.start(MainSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
     except Exception:
         log.warning("could not restart a dialog after a stale button", exc_info=True)

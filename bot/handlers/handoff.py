@@ -145,8 +145,9 @@ async def template_command(message: Message, command: CommandObject, handoff: Ha
 def make_router() -> Router:
     """A fresh router (a router can belong to one dispatcher only)."""
     router = Router(name="handoff")
-    router.message.register(close_command, PractitionersChat(), Command("close"))
-    router.message.register(template_command, PractitionersChat(), Command("template"))
-    router.message.register(group_reply, PractitionersChat())
+    router.message.filter(PractitionersChat())  # once per message, not once per handler
+    router.message.register(close_command, Command("close"))
+    router.message.register(template_command, Command("template"))
+    router.message.register(group_reply)
     router.callback_query.register(ticket_button, TicketButton())
     return router

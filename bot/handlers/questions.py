@@ -16,6 +16,7 @@ from bot.handlers.other import not_text
 from bot.handoff import Handoff, HandoffUnavailableError
 from flows import safety as safety_flow
 from flows.handoff import WAITING
+from flows.short_card import Asked, show_card
 from flows.states import AnswerSG, HandoffSG, SafetySG
 from knowledge import metrics, safety, usage
 from knowledge.handoff import conversation_in_progress
@@ -87,17 +88,12 @@ async def question(
         return
     metrics.ANSWERS.labels("answered").inc()
     services.note(usage.answered(result.slug, lang))
-    await dialog_manager.start(
-        AnswerSG.card,
-        data={
-            "slug": result.slug,
-            "alternatives": [] if result.sure else list(result.alternatives[:3]),
-            "unsure": not result.sure and bool(result.alternatives),
-            "foreign": result.foreign,
-        },
-        mode=StartMode.RESET_STACK,
-        show_mode=ShowMode.SEND,
+    asked = Asked(
+        alternatives=() if result.sure else tuple(result.alternatives[:3]),
+        unsure=not result.sure and bool(result.alternatives),
+        foreign=result.foreign,
     )
+    await show_card(dialog_manager, result.slug, asked)
 
 
 async def _alert(
@@ -130,11 +126,12 @@ def _helps(check: safety.SafetyCheck, alarm: safety.Alarm) -> set[str]:
 
 
 async def _conversation_lost(manager: DialogManager, session: AsyncSession, user_key: str) -> bool:
-    """No dialog at all (a restart without Redis, Redis away) while a conversation with a
-    person was going on: the text is for them, as it was before the state was lost — it went
-    to the search, and nothing told the person it had not reached anyone."""
-    if manager.has_context():
-        return False
+    """No dialog and no answer card since the state was last kept (a restart without Redis,
+    Redis away) while a conversation with a person was going on: the text is for them, as it
+    was before the state was lost — it went to the search, and nothing told the person it had
+    not reached anyone."""
+    if manager.has_context() or manager.current_stack().last_message_id is not None:
+        return False  # a dialog, or the answer card that closed the last one
     try:
         return await conversation_in_progress(session, user_key) is not None
     except SQLAlchemyError:  # the database away: the search still answers

@@ -159,10 +159,18 @@ async def test_old_cards_keep_their_sources_and_working_buttons(polling: Harness
     )
     assert old.get("reply_markup") == first.get("reply_markup")  # its buttons kept
     await polling.restart_bot()
-    details, _ = await c.press(9008, old, t.gettext("📖 More details"))
-    assert any(b.get("url") for b in buttons(details))  # the sources, one tap away
-    polish, _ = await c.press(9008, old, t.gettext("🇵🇱 Show in Polish"))
-    assert catalog["pesel"].translations["pl"].title in polish["text"]
+
+    def shown(messages: list[dict[str, Any]]) -> dict[str, Any]:
+        return next(m for m in messages if m["message_id"] == first["message_id"])
+
+    # The longer versions take the card's place, up where the migrant scrolled to.
+    await c.press(9008, old, t.gettext("📖 More details"))
+    await c.wait_until(9008, lambda ms: any(b.get("url") for b in buttons(shown(ms))))
+    await c.press(9008, old, t.gettext("🇵🇱 Show in Polish"))
+    pl_title = catalog["pesel"].translations["pl"].title
+    await c.wait_until(
+        9008, lambda ms: shown(ms)["text"].startswith("🇵🇱 ") and pl_title in shown(ms)["text"]
+    )
     _, toast = await c.press(9008, old, t.gettext("👍 Helpful"))
     assert toast == t.gettext("Thank you for your feedback!")
     async with polling.store.sessions() as session:

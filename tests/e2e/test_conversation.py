@@ -85,14 +85,22 @@ async def converse(harness: Harness, lang: str, user: int) -> None:
     assert shown.summary and _plain(shown.summary)[:40] in _plain(card["text"])
     assert len(card["text"]) < len(shown.title) + 600 + 400
     assert len(card["reply_markup"]["inline_keyboard"]) <= 3
-    _, toast = await c.press(user, card, t.gettext("👍 Helpful"))
+    voted, toast = await c.press(user, card, t.gettext("👍 Helpful"))
     assert toast == t.gettext("Thank you for your feedback!")
     assert await count(harness, Feedback, 1) == 1
+    assert voted["message_id"] == card["message_id"]
+    assert not any("👍" in b["text"] or "👎" in b["text"] for b in buttons(voted))  # voted
     details, _ = await c.press(user, card, t.gettext("📖 More details"))
+    assert details["message_id"] == card["message_id"]  # in the card's place
     assert _plain(shown.answer)[-40:] in _plain(details["text"])  # the whole text
     assert any(b.get("url", "").startswith("http") for b in buttons(details))
     find_button(details, t.gettext("🔔 Tell me when this answer changes"))
-    back, _ = await c.press(user, details, t.gettext("⬅️ Back"))
+    shown_before = len((await c.chat(user))["messages"])
+    again, _ = await c.press(user, card, t.gettext("📖 More details"))  # a second tap
+    assert again["message_id"] == card["message_id"]
+    assert len((await c.chat(user))["messages"]) == shown_before
+    back, _ = await c.press(user, again, t.gettext("⬅️ Back"))
+    assert back["message_id"] == card["message_id"]
     find_button(back, t.gettext("📖 More details"))
 
     text, slug = QUESTIONS[lang]
