@@ -12,6 +12,7 @@ import logging
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from aiogram import Bot
@@ -69,6 +70,7 @@ def spoken() -> str:
     return " · ".join(NATIVE_NAMES[code] for code in LANGUAGES)
 
 
+@lru_cache(maxsize=8)
 def language_offer(i18n: I18n) -> str:
     """ "Language" in every language, for a person who has not chosen one yet."""
     return " · ".join(dict.fromkeys(i18n.get(code).gettext("Language") for code in LANGUAGES))
