@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 UPDATES = Counter("witaj_updates", "Telegram updates handled, by kind.", ["kind"])
 ANSWERS = Counter(
     "witaj_answers",
-    "Free-text questions by outcome: answered, abstained, handoff, safety.",
+    "Free-text messages by outcome: answered, abstained, greeting, handoff, safety.",
     ["outcome"],
 )
 SEARCH_SECONDS = Histogram(

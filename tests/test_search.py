@@ -375,3 +375,26 @@ def test_a_greeting_alone_is_not_a_question_but_opens_one(
     """ "Dzień dobry" was answered with the grading scale ("dobry" is a grade)."""
     assert index.search(greeting).slug is None
     assert index.search(f"{greeting} {question}").slug == "pesel"
+    assert not index.search(f"{greeting} {question}").greeting
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("hello", "en"),
+        ("Hello! 👋", "en"),
+        ("Привіт!", "uk"),
+        ("здравствуйте", "ru"),
+        ("dzień dobry", "pl"),
+        ("добры дзень", "be"),
+        ("مرحبا", "ar"),
+        ("вітаю", None),  # Ukrainian or Belarusian
+    ],
+)
+def test_a_greeting_alone_says_its_language(index: SearchIndex, text: str, language: str) -> None:
+    """ "hello" from someone whose Telegram names no language was answered in Polish (the
+    detector reads the one word as Polish), and as a question nobody could answer."""
+    found = index.search(text)
+    assert found.greeting and found.slug is None
+    assert found.language == language
+    assert not index.search("hello world cup tickets").greeting

@@ -17,7 +17,7 @@ from bot.handoff import Handoff, HandoffUnavailableError
 from flows import safety as safety_flow
 from flows.handoff import WAITING
 from flows.short_card import Asked, show_card
-from flows.states import AnswerSG, HandoffSG, SafetySG
+from flows.states import AnswerSG, HandoffSG, MainSG, SafetySG
 from knowledge import metrics, safety, usage
 from knowledge.handoff import conversation_in_progress
 from knowledge.i18n import I18n
@@ -68,6 +68,11 @@ async def question(
     lang = stored_lang or result.language or fallback
     if stored_lang is None:
         dialog_manager.middleware_data.update(lang=lang, t=i18n.get(lang))
+    if result.greeting:  # "Привіт!" alone: the menu, in the greeting's language, not the
+        # inbox of questions without an answer
+        metrics.ANSWERS.labels("greeting").inc()
+        await dialog_manager.start(MainSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+        return
     if result.slug is None:
         metrics.ANSWERS.labels("abstained").inc()
         services.note(usage.abstained(lang))

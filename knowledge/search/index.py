@@ -55,6 +55,7 @@ from knowledge.search.langid import warm_up as warm_up_langid
 from knowledge.search.morphology import lemmas
 from knowledge.search.normalize import (
     clean,
+    greeting_alone,
     script,
     skeleton,
     stem,
@@ -138,6 +139,8 @@ class SearchResult:
     """The question is in none of the six languages (Spanish, Turkish, Georgian…): it was
     matched on the terms the knowledge base uses across languages (PESEL, karta pobytu, NFZ…),
     and `language` is the hint given, else None (answer in the user's language or English)."""
+    greeting: bool = False
+    """Nothing but a greeting ("Привіт!"): no question, and `language` is the greeting's."""
 
     @property
     def abstained(self) -> bool:
@@ -159,6 +162,7 @@ class Scored:
     language: str | None
     foreign: bool
     words: int
+    greeting: bool = False
 
 
 Entry = tuple[str, str]
@@ -460,11 +464,15 @@ class SearchIndex:
     def score(self, text: str, lang: str | None = None) -> Scored:
         """The evidence behind a search: every topic's score, the question's information, which
         topics it names by a key term, the decoy's score and the question's language."""
-        text = without_greeting(without_markup(text))
+        text = without_markup(text)
+        greeted = greeting_alone(text)
+        text = without_greeting(text)
         word_list = list(dict.fromkeys(words(clean(text))))[:MAX_QUERY_WORDS]
         foreign = self.is_foreign(text, word_list)
         if lang in LANGUAGES:
             language: str | None = lang
+        elif greeted is not None:
+            language = greeted or None
         elif foreign:
             language = None  # the caller's to choose: the user's language, or English
         elif word_list:
@@ -476,7 +484,8 @@ class SearchIndex:
         keyed: dict[int, float] = {}
         mass = 0.0
         if not word_list or not n:
-            return Scored(scores[:n], 0.0, 0.0, {}, language, foreign, len(word_list))
+            greeting = greeted is not None
+            return Scored(scores[:n], 0.0, 0.0, {}, language, foreign, len(word_list), greeting)
         best = np.zeros(self._documents, dtype=np.float32)
         kinds: list[int] = []
         """Per word: 0 a function word, 1 an office word, 2 any other (unknown ones too)."""
@@ -535,7 +544,9 @@ class SearchIndex:
                 for topic in self._key_topics((bigram,), n, sole=a == b == 2):
                     keyed[topic] = keyed.get(topic, 0.0) + gain
         decoy = float(scores[n]) if self._documents > n else 0.0
-        return Scored(scores[:n], mass, decoy, keyed, language, foreign, len(word_list))
+        return Scored(
+            scores[:n], mass, decoy, keyed, language, foreign, len(word_list), greeted is not None
+        )
 
     def search(self, text: str, lang: str | None = None, *, limit: int = 4) -> SearchResult:
         """Rank topics for a question; `lang` only decides the reported language (and which
@@ -559,7 +570,9 @@ class SearchIndex:
         scores, mass = found.scores, found.mass
         n = len(scores)
         if mass <= 0 or not n or not scores.any():
-            return SearchResult(None, 0.0, (), language, False, foreign=foreign)
+            return SearchResult(
+                None, 0.0, (), language, False, foreign=foreign, greeting=found.greeting
+            )
         top = min(max(limit, KEY_CANDIDATES), n)
         candidates = np.argpartition(-scores, top - 1)[:top] if n > top else np.arange(n)
         ranked = sorted(

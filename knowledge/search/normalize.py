@@ -89,21 +89,24 @@ def without_markup(text: str) -> str:
     return html.unescape(_MARKUP.sub(" ", text)) if "<" in text or "&" in text else text
 
 
-GREETINGS = (
-    "dzień dobry", "dzien dobry", "dobry wieczór", "dobry wieczor", "cześć", "czesc", "witam",
-    "witajcie", "hej", "hello", "hi", "hey", "good morning", "good afternoon", "good evening",
-    "добрий день", "доброго дня", "добрий вечір", "доброго ранку", "привіт", "вітаю",
-    "добрый день", "добрый вечер", "доброе утро", "здравствуйте", "здравствуй", "привет",
-    "добры дзень", "добры вечар", "добрай раніцы", "прывітанне", "вітаю",
-    "السلام عليكم", "مرحبا", "مرحباً", "صباح الخير", "مساء الخير", "أهلا", "اهلا",
-    "dobryi den", "dobryj den", "dobryy den", "dobriy den", "privit", "privet", "zdravstvuyte",
-)  # fmt: skip
-_GREETING = re.compile(
-    r"^(?:\W*(?:"
-    + "|".join(map(re.escape, sorted(set(GREETINGS), key=len, reverse=True)))
-    + r")(?![^\W_]))+\W*",
-    re.IGNORECASE,
+_GREETINGS_BY_LANGUAGE = {
+    "pl": ("dzień dobry", "dzien dobry", "dobry wieczór", "dobry wieczor", "cześć", "czesc",
+           "witam", "witajcie", "hej"),
+    "en": ("hello", "hi", "hey", "good morning", "good afternoon", "good evening"),
+    "uk": ("добрий день", "доброго дня", "добрий вечір", "доброго ранку", "привіт", "privit"),
+    "ru": ("добрый день", "добрый вечер", "доброе утро", "здравствуйте", "здравствуй", "привет",
+           "privet", "zdravstvuyte"),
+    "be": ("добры дзень", "добры вечар", "добрай раніцы", "прывітанне"),
+    "ar": ("السلام عليكم", "مرحبا", "مرحباً", "صباح الخير", "مساء الخير", "أهلا", "اهلا"),
+    "": ("вітаю", "dobryi den", "dobryj den", "dobryy den", "dobriy den"),  # uk or be, uk or ru
+}  # fmt: skip
+GREETINGS = {g: lang for lang, listed in _GREETINGS_BY_LANGUAGE.items() for g in listed}
+"""Greetings that open a message, with their language ("" when two languages share one)."""
+_ONE_GREETING = (
+    r"\W*(" + "|".join(map(re.escape, sorted(GREETINGS, key=len, reverse=True))) + r")(?![^\W_])"
 )
+_GREETING = re.compile(rf"^(?:{_ONE_GREETING})+\W*", re.IGNORECASE)
+_GREETING_ALONE = re.compile(rf"(?:{_ONE_GREETING})+\W*", re.IGNORECASE)
 
 
 def without_greeting(text: str) -> str:
@@ -111,6 +114,15 @@ def without_greeting(text: str) -> str:
     a greeting says nothing about the topic, and "dobry" is also a school grade. A greeting
     alone leaves nothing to answer."""
     return _GREETING.sub("", text, count=1)
+
+
+def greeting_alone(text: str) -> str | None:
+    """For a message that is only a greeting ("Привіт!", "hello"), the greeting's language
+    ("" when it could be either of two); None for anything else."""
+    if _GREETING_ALONE.fullmatch(text.strip()) is None:
+        return None
+    found = {GREETINGS.get(m.casefold(), "") for m in re.findall(_ONE_GREETING, text, re.I)}
+    return found.pop() if len(found) == 1 else ""
 
 
 def cleaned_lines(texts: Sequence[str]) -> str:

@@ -68,6 +68,26 @@ async def test_a_reply_to_an_older_card_is_read_as_a_question(polling: Harness) 
     assert "PESEL" in again["text"]
 
 
+async def test_a_greeting_gets_the_menu_in_its_language_and_is_not_logged(
+    polling: Harness,
+) -> None:
+    """A first "hello" (Telegram naming no language) got "I don't know this yet" in Polish,
+    and the inbox of unanswered questions filled with greetings."""
+    c = polling.client
+    hello = await c.ask(9009, "hello")
+    assert (
+        polling.i18n.get("en").gettext("Pick a topic, or just type your question in any language.")
+        in hello["text"]
+    )
+    hi = await c.ask(9010, "Привіт!")
+    assert (
+        polling.i18n.get("uk").gettext("Pick a topic, or just type your question in any language.")
+        in hi["text"]
+    )
+    async with polling.store.sessions() as session:
+        assert list(await session.scalars(select(UnansweredQuestion))) == []
+
+
 async def test_unanswerable_question_is_logged_pseudonymously(polling: Harness) -> None:
     reply = await polling.client.ask(9003, "Who will win the football cup this year?")
     assert "🤔" in reply["text"]
