@@ -398,3 +398,15 @@ def test_a_greeting_alone_says_its_language(index: SearchIndex, text: str, langu
     assert found.greeting and found.slug is None
     assert found.language == language
     assert not index.search("hello world cup tickets").greeting
+
+
+@pytest.mark.parametrize(
+    ("question", "slug"),
+    [
+        ("رقم ١١٢", "emergency-numbers"),
+        ("هل استطيع الحصول على ٨٠٠ بلس لاطفالي", "social-benefits"),
+    ],
+)
+def test_arabic_digits_are_read_as_numbers(index: SearchIndex, question: str, slug: str) -> None:
+    """NFKC leaves Arabic-Indic digits as they are: "٩٩٩" was not 999, nor "٨٠٠ بلس" 800 plus."""
+    assert index.search(question, "ar").slug == slug

@@ -73,10 +73,16 @@ _AR_SUFFIXES = ("ها", "هم", "كم", "نا", "ان", "ات", "ون", "ين", 
 """Light stemming in the manner of Larkey's light10, on text where ة is already folded to ه."""
 
 
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+"""Arabic-Indic and Persian digits, which NFKC leaves as they are: "١١٢" is 112, "٨٠٠ بلس"
+is 800 plus."""
+
+
 def clean(text: str) -> str:
-    """NFKC, casefold, invisible and control characters removed, length capped."""
+    """NFKC, casefold, invisible and control characters removed, Arabic digits as ASCII ones,
+    length capped."""
     text = unicodedata.normalize("NFKC", text[: MAX_QUERY_CHARS * 2])
-    text = _ARABIC_MARKS.sub("", _INVISIBLE.sub("", text))
+    text = _ARABIC_MARKS.sub("", _INVISIBLE.sub("", text)).translate(_DIGITS)
     return text.casefold()[:MAX_QUERY_CHARS]
 
 
@@ -138,7 +144,7 @@ def cleaned_lines(texts: Sequence[str]) -> str:
         and max(map(len, texts), default=0) <= MAX_QUERY_CHARS // 3  # casefold triples at most
         and unicodedata.is_normalized("NFKC", joined)
     ):
-        return _ARABIC_MARKS.sub("", _INVISIBLE.sub("", joined)).casefold()
+        return _ARABIC_MARKS.sub("", _INVISIBLE.sub("", joined)).translate(_DIGITS).casefold()
     return "\n".join(clean(text).replace("\n", " ") for text in texts)
 
 
