@@ -9,6 +9,7 @@ the longer versions ("More details", "Show in Polish") are dialog windows (`flow
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -50,7 +51,7 @@ class Asked:
     """What the search said about the question a card answers; nothing when a card is opened
     from a list or a button."""
 
-    alternatives: Sequence[str] = ()
+    alternatives: tuple[str, ...] = ()
     unsure: bool = False
     foreign: bool = False
 
@@ -128,12 +129,13 @@ def short_card(
 class _Cards:
     """The cards last sent, for one content snapshot: popular questions get the same card
     again and again, and building a dozen buttons took a tenth of a question's time under
-    load. A new snapshot (an edit) or a new day (an answer past its date) starts afresh."""
+    load. A new snapshot (an edit) or a new day (an answer past its date) starts afresh; the
+    snapshot is held weakly, so that an old one (its index with it) is let go at once."""
 
     SIZE = 512
 
     def __init__(self) -> None:
-        self._library: Library | None = None
+        self._library: weakref.ref[Library] | None = None
         self._day: date | None = None
         self._cards: dict[Hashable, tuple[str, InlineKeyboardMarkup]] = {}
 
@@ -141,8 +143,9 @@ class _Cards:
         self, library: Library, t: Translator, slug: str, asked: Asked, offer: str | None
     ) -> tuple[str, InlineKeyboardMarkup]:
         today = date.today()
-        if library is not self._library or today != self._day or len(self._cards) >= self.SIZE:
-            self._library, self._day = library, today
+        held = self._library() if self._library is not None else None
+        if library is not held or today != self._day or len(self._cards) >= self.SIZE:
+            self._library, self._day = weakref.ref(library), today
             self._cards = {}
         key = (t, slug, asked, offer)
         card = self._cards.get(key)
