@@ -260,6 +260,22 @@ async def test_overdue_topics_are_listed_and_owners_reminded(polling: Harness) -
     assert "31" in chat["messages"][-1]["text"]  # the due date, in the owner's language
 
 
+async def test_the_next_answer_card_shows_an_edit(polling: Harness) -> None:
+    """Cards are kept for the questions asked again and again: never past an edit."""
+    c, question = polling.client, "How do I get a PESEL number?"
+    before = await c.ask(8830, question, language_code="en")
+    assert before["text"].startswith(polling.library.catalog["pesel"].translations["en"].title)
+    await add_user(polling, "anna", "editor")
+    async with workspace(polling) as ws:
+        await ws.login("anna")
+        edit = await form(polling, "pesel", "en", title="PESEL, the national ID number")
+        status, _ = await ws.post("/t/pesel/en", edit)
+        assert status == 200
+    await polling.librarian.refresh()  # what the bot's housekeeping does every few seconds
+    after = await c.ask(8830, question, language_code="en")
+    assert after["text"].startswith("PESEL, the national ID number")
+
+
 async def test_another_replica_picks_up_an_edit_by_the_content_version(polling: Harness) -> None:
     from knowledge.library import Librarian
     from knowledge.store import Store
