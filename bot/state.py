@@ -218,8 +218,7 @@ class RedisLocks(BaseEventIsolation):
         try:
             acquired = await lock.acquire(token=token)
         except unreachable():
-            if len(self._unsure) < UNSURE_LIMIT:
-                self._unsure.append((name, token))
+            self._note_unsure(name, token)
             raise
         if not acquired:
             log.warning("a person's previous update held the lock for %d s: going on", LOCK_WAIT)
@@ -228,7 +227,17 @@ class RedisLocks(BaseEventIsolation):
         try:
             yield None
         finally:
-            await lock.release()
+            try:
+                await lock.release()
+            except unreachable():
+                # Taken before Redis stalled, given back while it stalled: still set when it
+                # wakes, and that person's next update waited for it to expire.
+                self._note_unsure(name, token)
+                raise
+
+    def _note_unsure(self, name: str, token: str) -> None:
+        if len(self._unsure) < UNSURE_LIMIT:
+            self._unsure.append((name, token))
 
     async def _release_unsure(self) -> None:
         pending, self._unsure = self._unsure, []  # taken whole: updates come concurrently
