@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from knowledge.models import (
     AppSecret,
@@ -59,7 +59,7 @@ def user_key(secret: bytes, telegram_user_id: int) -> str:
     return hmac.new(secret, str(telegram_user_id).encode(), hashlib.sha256).hexdigest()
 
 
-async def get_language(session: AsyncSession, key: str) -> str | None:
+async def get_language(session: AsyncSession | AsyncConnection, key: str) -> str | None:
     return await session.scalar(select(Person.language).where(Person.user_key == key))
 
 
