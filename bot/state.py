@@ -222,18 +222,17 @@ class RedisLocks(BaseEventIsolation):
             raise
         if not acquired:
             log.warning("a person's previous update held the lock for %d s: going on", LOCK_WAIT)
-            yield None
-            return
         try:
             yield None
         finally:
-            try:
-                await lock.release()
-            except unreachable():
-                # Taken before Redis stalled, given back while it stalled: still set when it
-                # wakes, and that person's next update waited for it to expire.
-                self._note_unsure(name, token)
-                raise
+            if acquired:
+                try:
+                    await lock.release()
+                except unreachable():
+                    # Taken before Redis stalled, given back while it stalled: still set when
+                    # it wakes, and that person's next update waited for it to expire.
+                    self._note_unsure(name, token)
+                    raise
 
     def _note_unsure(self, name: str, token: str) -> None:
         if len(self._unsure) < UNSURE_LIMIT:
