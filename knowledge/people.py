@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -59,8 +60,18 @@ def user_key(secret: bytes, telegram_user_id: int) -> str:
     return hmac.new(secret, str(telegram_user_id).encode(), hashlib.sha256).hexdigest()
 
 
-async def get_language(session: AsyncSession | AsyncConnection, key: str) -> str | None:
+async def get_language(session: AsyncSession, key: str) -> str | None:
     return await session.scalar(select(Person.language).where(Person.user_key == key))
+
+
+async def get_languages(connection: AsyncConnection, keys: Collection[str]) -> dict[str, str]:
+    """The chosen languages of those of `keys` who chose one."""
+    rows = await connection.execute(
+        select(Person.user_key, Person.language).where(
+            Person.user_key.in_(keys), Person.language.is_not(None)
+        )
+    )
+    return {key: lang for key, lang in rows if lang is not None}
 
 
 async def _profile(session: AsyncSession, key: str) -> Person:
