@@ -8,11 +8,11 @@ from typing import Any
 
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Button, Column, Row, Start
+from aiogram_dialog.widgets.kbd import Column, Row, Start
 from aiogram_dialog.widgets.text import Format
 
 from flows.cards import answer_card, bilingual_card, topic_id
-from flows.common import category_buttons, find_button, library_of, menu_button
+from flows.common import category_buttons, find_button, library_of, menu_button, slug_of
 from flows.handoff import forward_button, talk_button
 from flows.short_card import (
     GONE,
@@ -29,9 +29,10 @@ from flows.states import AnswerSG, LanguageSG
 from flows.subscribe import ID_FOLLOW, follow
 from flows.widgets import Links, Tr, labelled_select, translator
 from knowledge.handoff import Desk
-from knowledge.i18n import I18n
+from knowledge.i18n import I18n, Translator
 from knowledge.languages import SOURCE_LANGUAGE
 
+ID_BACK = "back"
 FINDER_TOPIC = "preparatory-class"
 """The topic whose card offers the list of schools with a preparatory class."""
 
@@ -44,7 +45,7 @@ async def get_details(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     slug = start.get("slug") if isinstance(start, dict) else None
     topic = library.catalog.get(slug) if isinstance(slug, str) else None
     if topic is None:
-        return {"card": t.gettext(GONE), "sources": [], "more": [], "follow": [],
+        return {"card": t.gettext(GONE), "sources": [], "more": [], "follow": [], "back": [],
                 "school_finder": False}  # fmt: skip
     card = answer_card(topic, t, full=True)
     tid = topic_id(topic.slug)
@@ -54,18 +55,26 @@ async def get_details(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         "more": topics(library, topic.related, topic.slug, t.lang),
         "school_finder": topic.slug == FINDER_TOPIC,
         "follow": [(tid, t.gettext("🔔 Tell me when this answer changes"))],
+        "back": _back(t, tid),
     }
+
+
+def _back(t: Translator, tid: str) -> list[tuple[str, str]]:
+    """Back to the short card: the button names the topic, so that it works after a restart
+    too (see flows.revive)."""
+    return [(tid, t.gettext("⬅️ Back"))]
 
 
 async def get_bilingual(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     kb = library_of(dialog_manager)
     start = dialog_manager.start_data
     topic = kb.catalog.get(start.get("slug", "")) if isinstance(start, dict) else None
+    t = translator(dialog_manager)
     if topic is None:
-        return {"card": translator(dialog_manager).gettext(GONE), "sources": []}
+        return {"card": t.gettext(GONE), "sources": [], "back": []}
     i18n: I18n = dialog_manager.middleware_data["i18n"]
-    card = bilingual_card(topic, translator(dialog_manager), i18n.get(SOURCE_LANGUAGE))
-    return {"card": card.html, "sources": card.sources}
+    card = bilingual_card(topic, t, i18n.get(SOURCE_LANGUAGE))
+    return {"card": card.html, "sources": card.sources, "back": _back(t, topic_id(topic.slug))}
 
 
 async def get_unknown(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -85,15 +94,16 @@ async def get_unknown(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     }
 
 
-async def back_to_card(callback: CallbackQuery, _button: Any, manager: DialogManager) -> None:
-    start = manager.start_data
-    slug = start.get("slug") if isinstance(start, dict) else None
-    if isinstance(slug, str) and isinstance(callback.message, Message):
+async def back_to_card(
+    callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str
+) -> None:
+    slug = slug_of(manager, item)
+    if slug is not None and isinstance(callback.message, Message):
         await show_card(manager, slug, replace=callback.message)
 
 
 def make_dialog() -> Dialog:
-    back = Button(Tr("⬅️ Back"), id="back", on_click=back_to_card)
+    back = labelled_select(ID_BACK, "back", back_to_card)
     more = Column(labelled_select(ID_MORE, "more", open_topic))
     return Dialog(
         Window(

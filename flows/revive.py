@@ -18,6 +18,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.utils import CB_SEP
 
+from flows.answer import ID_BACK
 from flows.browse import ID_TOPICS
 from flows.common import (
     ID_FIND,
@@ -103,13 +104,14 @@ async def revive(callback: CallbackQuery, manager: DialogManager) -> bool:
         await follow(callback, None, manager, item)
         return True
     place: tuple[State, dict[str, Any] | None]
-    if widget in (ID_MORE, ID_TOPICS, ID_TOPIC, *LONGER) or (widget == ID_TALK and item):
+    if widget in (ID_MORE, ID_TOPICS, ID_TOPIC, *LONGER) or (widget in (ID_TALK, ID_BACK) and item):
         slug = slug_of(manager, item)
         if slug is None:
             return False
-        if widget in (ID_MORE, ID_TOPICS, ID_TOPIC):
-            await callback.answer()
-            await show_card(manager, slug, replace=pressed if in_place else None)
+        if widget in (ID_MORE, ID_TOPICS, ID_TOPIC, ID_BACK):
+            await callback.answer()  # back to the short card: always in the longer one's place
+            replace = pressed if in_place or widget == ID_BACK else None
+            await show_card(manager, slug, replace=replace)
             return True
         if widget == ID_TALK:  # a new message: the card stays where it is, above
             place, in_place = (HandoffSG.write, {"topic": slug}), False

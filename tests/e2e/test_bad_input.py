@@ -191,6 +191,11 @@ async def test_old_cards_keep_their_sources_and_working_buttons(polling: Harness
     await c.wait_until(
         9008, lambda ms: shown(ms)["text"].startswith("🇵🇱 ") and pl_title in shown(ms)["text"]
     )
+    await polling.restart_bot()  # and Back, from the Polish version, after another restart
+    bilingual = shown((await c.chat(9008))["messages"])
+    await c.press(9008, bilingual, t.gettext("⬅️ Back"))
+    more = t.gettext("📖 More details")
+    await c.wait_until(9008, lambda ms: any(more in b["text"] for b in buttons(shown(ms))))
     _, toast = await c.press(9008, old, t.gettext("👍 Helpful"))
     assert toast == t.gettext("Thank you for your feedback!")
     async with polling.store.sessions() as session:
