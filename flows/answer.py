@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.kbd import Column, Row, Start
 from aiogram_dialog.widgets.text import Format
 
 from flows.cards import answer_card, bilingual_card, topic_id
-from flows.common import category_buttons, find_button, library_of, menu_button, slug_of
+from flows.common import category_buttons, find_button, library_of, menu_button
 from flows.handoff import forward_button, talk_button
 from flows.short_card import (
     GONE,
@@ -21,7 +20,6 @@ from flows.short_card import (
     SPOKEN,
     language_offer,
     open_topic,
-    show_card,
     spoken,
     topics,
 )
@@ -94,16 +92,8 @@ async def get_unknown(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     }
 
 
-async def back_to_card(
-    callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str
-) -> None:
-    slug = slug_of(manager, item)
-    if slug is not None and isinstance(callback.message, Message):
-        await show_card(manager, slug, replace=callback.message)
-
-
 def make_dialog() -> Dialog:
-    back = labelled_select(ID_BACK, "back", back_to_card)
+    back = labelled_select(ID_BACK, "back", open_topic)  # the short card in its place
     more = Column(labelled_select(ID_MORE, "more", open_topic))
     return Dialog(
         Window(
