@@ -24,6 +24,8 @@ from aiogram.types import InlineKeyboardMarkup, Update
 from aiohttp import ClientError, ClientTimeout
 from pydantic import ValidationError
 
+from flows.sending import Prepared
+
 log = logging.getLogger(__name__)
 LEAN_RESULTS = frozenset({"sendMessage", "editMessageText"})
 """Methods whose returned message is used only for its id, chat and text."""
@@ -55,6 +57,44 @@ class JsonSession(AiohttpSession):
         timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
     ) -> TelegramType:
         files: dict[str, Any] = {}
+        body = method.body if isinstance(method, Prepared) else self._body(bot, method, files)
+        if files:
+            return await super().make_request(bot, method, timeout)
+        session = await self.create_session()
+        url = self.api.api_url(token=bot.token, method=method.__api_method__)
+        try:
+            async with session.post(
+                url,
+                data=orjson.dumps(body),  # bytes, as they are sent
+                headers={"Content-Type": "application/json"},
+                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
+            ) as resp:
+                raw = await resp.read()
+        except TimeoutError as exc:
+            raise TelegramNetworkError(method=method, message="Request timeout error") from exc
+        except ClientError as exc:
+            raise TelegramNetworkError(
+                method=method, message=f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if resp.status == HTTPStatus.OK:
+            if isinstance(method, Prepared):
+                try:  # pydantic reads only the fields the answer type names, straight from JSON
+                    response = self._response(method.__returning__).model_validate_json(raw)
+                    return cast(TelegramType, response.result)
+                except ValidationError:
+                    pass  # check_response says what was wrong
+            elif method.__api_method__ in LEAN_RESULTS:
+                lean = self._lean(bot, method, raw)
+                if lean is not None:
+                    return cast(TelegramType, lean)
+        response = self.check_response(
+            bot=bot, method=method, status_code=resp.status, content=raw.decode(errors="replace")
+        )
+        return cast(TelegramType, response.result)
+
+    def _body(
+        self, bot: Bot, method: TelegramMethod[TelegramType], files: dict[str, Any]
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {}
         # An inline keyboard holds only JSON values (no files, no bot defaults): pydantic
         # writes it in one call, where aiogram would walk each of a card's dozen buttons.
@@ -69,32 +109,16 @@ class JsonSession(AiohttpSession):
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
             if prepared is not None and prepared != "":
                 body[key] = prepared
-        if files:
-            return await super().make_request(bot, method, timeout)
-        session = await self.create_session()
-        url = self.api.api_url(token=bot.token, method=method.__api_method__)
-        try:
-            async with session.post(
-                url,
-                data=self.json_dumps(body),
-                headers={"Content-Type": "application/json"},
-                timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
-            ) as resp:
-                raw = await resp.text()
-        except TimeoutError as exc:
-            raise TelegramNetworkError(method=method, message="Request timeout error") from exc
-        except ClientError as exc:
-            raise TelegramNetworkError(
-                method=method, message=f"{type(exc).__name__}: {exc}"
-            ) from exc
-        if resp.status == HTTPStatus.OK and method.__api_method__ in LEAN_RESULTS:
-            lean = self._lean(bot, method, raw)
-            if lean is not None:
-                return cast(TelegramType, lean)
-        response = self.check_response(bot=bot, method=method, status_code=resp.status, content=raw)
-        return cast(TelegramType, response.result)
+        return body
 
-    def _lean(self, bot: Bot, method: TelegramMethod[TelegramType], raw: str) -> Any:
+    def _response(self, returning: Any) -> type[Response[Any]]:
+        response_type = self._responses.get(returning)
+        if response_type is None:  # `Response[...]` is a lookup in pydantic's generic cache
+            # that takes longer than the rest of reading a sent message
+            response_type = self._responses[returning] = Response[returning]
+        return response_type
+
+    def _lean(self, bot: Bot, method: TelegramMethod[TelegramType], raw: bytes) -> Any:
         """The sent message without the parts the bot never reads back (its inline keyboard and
         entities): validating a card's dozen buttons costs more than the rest of the reply."""
         try:
@@ -106,11 +130,7 @@ class JsonSession(AiohttpSession):
             return None
         result.pop("reply_markup", None)
         result.pop("entities", None)
-        returning = method.__returning__
-        response_type = self._responses.get(returning)
-        if response_type is None:  # `Response[...]` is a lookup in pydantic's generic cache
-            # that takes longer than the rest of this method
-            response_type = self._responses[returning] = Response[returning]  # type: ignore[valid-type]
+        response_type = self._response(method.__returning__)
         return response_type.model_validate(data, context={"bot": bot}).result
 
 

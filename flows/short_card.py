@@ -21,6 +21,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram_dialog import DialogManager
 
+from flows import sending
 from flows.cards import answer_card, title, topic_id
 from flows.common import ID_MENU, ID_TALK, library_of, slug_of
 from flows.widgets import translator
@@ -137,11 +138,12 @@ class _Cards:
     def __init__(self) -> None:
         self._library: weakref.ref[Library] | None = None
         self._day: date | None = None
-        self._cards: dict[Hashable, tuple[str, InlineKeyboardMarkup]] = {}
+        self._cards: dict[Hashable, dict[str, Any]] = {}
 
     def get(
         self, library: Library, t: Translator, slug: str, asked: Asked, offer: str | None
-    ) -> tuple[str, InlineKeyboardMarkup]:
+    ) -> dict[str, Any]:
+        """The card's message body, ready to send (`flows.sending`)."""
         today = date.today()
         held = self._library() if self._library is not None else None
         if library is not held or today != self._day or len(self._cards) >= self.SIZE:
@@ -150,7 +152,8 @@ class _Cards:
         key = (t, slug, asked, offer)
         card = self._cards.get(key)
         if card is None:
-            card = self._cards[key] = short_card(library, t, slug, asked, offer_languages=offer)
+            text, markup = short_card(library, t, slug, asked, offer_languages=offer)
+            card = self._cards[key] = sending.html_body(text, markup)
         return card
 
 
@@ -170,29 +173,24 @@ async def show_card(
     person is now — unless `keep_dialogs`, for a card under a checklist that stays in use."""
     data = manager.middleware_data
     offer = language_offer(data["i18n"]) if data.get("stored_lang") is None else None
-    text, markup = _cards.get(library_of(manager), translator(manager), slug, asked, offer)
+    card = _cards.get(library_of(manager), translator(manager), slug, asked, offer)
     if not keep_dialogs and manager.has_context():
         await manager.reset_stack(remove_keyboard=False)
     bot: Bot = data["bot"]
     sent = None
     if replace is not None:
         try:
-            edited = await bot.edit_message_text(
-                text=text, chat_id=replace.chat.id, message_id=replace.message_id,
-                reply_markup=markup,
-            )  # fmt: skip
+            sent = await sending.edit(bot, replace.chat.id, replace.message_id, card)
         except TelegramBadRequest as exc:
             if "not modified" in exc.message:  # pressed twice: it is shown already
                 return
             log.info("could not edit a message into a card, sending it: %s", exc.message)
-        else:
-            sent = edited if isinstance(edited, Message) else replace
     if sent is None:
-        sent = await bot.send_message(data["event_chat"].id, text, reply_markup=markup)
+        sent = await sending.send(bot, data["event_chat"].id, card)
     if not keep_dialogs:
         # The stack's last message tells an empty stack after an answer from one whose state
         # was lost (see the question handler's lost conversations).
-        manager.current_stack().last_message_id = sent.message_id
+        manager.current_stack().last_message_id = sent
 
 
 async def open_topic(callback: CallbackQuery, _w: Any, manager: DialogManager, item: str) -> None:
