@@ -411,3 +411,33 @@ def test_a_greeting_alone_says_its_language(index: SearchIndex, text: str, langu
 def test_arabic_digits_are_read_as_numbers(index: SearchIndex, question: str, slug: str) -> None:
     """NFKC leaves Arabic-Indic digits as they are: "٩٩٩" was not 999, nor "٨٠٠ بلس" 800 plus."""
     assert index.search(question, "ar").slug == slug
+
+
+def test_a_question_scores_the_same_whatever_was_asked_before(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each word's part in a search is remembered; a question's result must not depend on
+    which questions came before, nor on what the memory had to let go of."""
+    from knowledge.search import index as module
+
+    questions = [
+        ("jak zdobyć numer pesel", "pl"),
+        ("¿Cómo consigo el número PESEL en Polonia?", None),  # foreign: "pesel" read exactly
+        ("pesel dla dziecka", "pl"),
+        ("gdzie złożyć wniosek o kartę pobytu", "pl"),
+        ("karta pobytu dla studenta", None),
+        ("Як записатися до сімейного лікаря?", "uk"),
+        ("skolko stoit ubezpieczenie nfz", None),
+    ]
+
+    def scored(text: str, lang: str | None) -> tuple[object, ...]:
+        found = index.score(text, lang)
+        keyed = sorted(found.keyed.items())
+        return (found.scores.tobytes(), found.mass, found.decoy, keyed, found.language)
+
+    monkeypatch.setattr(module, "PART_CACHE", 0)  # nothing remembered: each word scored anew
+    alone = [scored(text, lang) for text, lang in questions]
+    monkeypatch.setattr(module, "PART_CACHE", 3)  # a small memory, letting go all the time
+    assert [scored(text, lang) for text, lang in questions * 2] == alone * 2
+    monkeypatch.undo()
+    assert [scored(text, lang) for text, lang in reversed(questions * 2)] == alone[::-1] * 2

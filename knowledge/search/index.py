@@ -25,13 +25,13 @@ import hashlib
 import math
 import sys
 from array import array
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -72,6 +72,12 @@ STEM_WEIGHT = 0.8
 BIGRAM_WEIGHT = 0.5
 FUZZY_WEIGHT = 0.85
 MAX_QUERY_WORDS = 80
+DENSE_UP_TO = 512
+PART_CACHE = 50_000
+PART_BUDGET = 1_000_000
+"""Words and pairs of words whose part in a search is remembered (the most recently used),
+and the topic scores they may hold in all (12 bytes each): at most a few megabytes more at ten
+thousand topics."""
 
 ACCEPT = 0.34
 """Minimum share of a short question's information the best topic must explain, for a
@@ -163,6 +169,36 @@ class Scored:
     foreign: bool
     words: int
     greeting: bool = False
+
+
+class _Part(NamedTuple):
+    """What one word adds to a question's search (`SearchIndex._word_part`)."""
+
+    kind: int
+    """0 a function word, 1 an office word, 2 any other (unknown ones too)."""
+    mass: float = 0.0
+    topics: npt.NDArray[np.integer[Any]] | None = None
+    """Where `gains` go; None: `gains` has every topic's."""
+    gains: npt.NDArray[np.floating[Any]] | None = None
+    keyed: tuple[tuple[int, float], ...] = ()
+    """Topics the word names as a key term, with what it adds to their score."""
+
+
+NOTHING = _Part(0)
+
+
+def _add(scores: npt.NDArray[np.float32], part: _Part) -> None:
+    if part.gains is None:
+        return
+    if part.topics is None:
+        scores += part.gains
+    else:
+        scores[part.topics] += part.gains  # a topic occurs once: exact
+
+
+def _held(part: _Part) -> int:
+    """The topic scores a remembered part holds."""
+    return 0 if part.gains is None else len(part.gains)
 
 
 Entry = tuple[str, str]
@@ -284,6 +320,8 @@ class SearchIndex:
         self.version = version
         self._unknown_idf = math.log(1 + (documents + 0.5) / 0.5)
         self._recent: Recent[SearchResult] = Recent()
+        self._parts: OrderedDict[tuple[Any, ...], _Part] = OrderedDict()
+        self._parts_held = 0
 
     # ------------------------------------------------------------------ building
 
@@ -436,10 +474,6 @@ class SearchIndex:
                     rows[row] = weight
         return rows, known_word
 
-    def _add(self, scores: npt.NDArray[np.float32], fid: int, gain: float) -> None:
-        span = slice(self._start[fid], self._start[fid + 1])
-        scores[self._topics[span]] += gain * self._weight[span]  # a topic occurs once per span
-
     def _key_topics(self, feats: Iterable[int], n: int, *, sole: bool = False) -> set[int]:
         """Topics for which a question word is a key term: the topics that use it most (at
         least KEY_SHARE as often as the one using it most), and often (KEY_USES); with `sole`
@@ -460,6 +494,92 @@ class SearchIndex:
             elif hi - lo == 1 and sole:
                 found.add(int(self._topics[lo]))
         return found
+
+    def _remember(self, make: Callable[[Any, Any], _Part], *key: Any) -> _Part:
+        """What one question word or pair of words adds to a search, remembered: questions
+        are new, but their words are the same few thousand, and scoring the words was most of
+        a search's time."""
+        parts = self._parts
+        part = parts.get(key)  # (a word, foreign?) or (a pair's id, naming)
+        if part is not None:
+            parts.move_to_end(key)
+            return part
+        part = parts[key] = make(*key)
+        self._parts_held += _held(part)
+        while len(parts) > PART_CACHE or self._parts_held > PART_BUDGET:
+            self._parts_held -= _held(parts.popitem(last=False)[1])
+        return part
+
+    def _score_pair(self, feat: int, naming: int) -> _Part:
+        """A pair of neighbouring words (`naming`: 1 when one of them says something, 2 when
+        both do)."""
+        row = self._row(feat)
+        if row is None:
+            return NOTHING
+        gain = BIGRAM_WEIGHT * float(self._idf[row])
+        span = slice(self._start[row], self._start[row + 1])
+        keyed: tuple[tuple[int, float], ...] = ()
+        if naming:
+            topics = self._key_topics((row,), len(self.slugs), sole=naming == 2)
+            keyed = tuple((t, gain) for t in sorted(topics))
+        return self._part(0, 0.0, self._topics[span], gain * self._weight[span], keyed)
+
+    def _part(
+        self,
+        kind: int,
+        mass: float,
+        topics: npt.NDArray[np.integer[Any]],
+        gains: npt.NDArray[np.floating[Any]],
+        keyed: tuple[tuple[int, float], ...] = (),
+    ) -> _Part:
+        """A part whose gains, with few topics in all, are kept for every topic: adding a
+        short dense row is a third of the time of adding at chosen places."""
+        if self._documents > DENSE_UP_TO:
+            return _Part(kind, mass, topics, gains, keyed)
+        dense = np.zeros(self._documents, dtype=np.float32)
+        dense[topics] = gains  # exact: float16 gains are float32 numbers too
+        return _Part(kind, mass, None, dense, keyed)
+
+    def _score_word(self, word: str, foreign: bool) -> _Part:
+        if (foreign and not self._neutral(word)) or is_filler(word):
+            return NOTHING
+        feats, known = self._match(word, exact=foreign)
+        if not feats:
+            # In a language Witaj does not speak, an unknown word is that language's own
+            # word, not something the knowledge base fails to explain.
+            return _Part(2, 0.0 if foreign else self._unknown_idf * _unknown_discount(word))
+        generic = is_generic(word)
+        factor = GENERIC_WEIGHT if generic else 1.0
+        information = max(w * float(self._idf[f]) for f, w in feats.items())
+        if information < FUNCTION_WORD:
+            # A function word ("how", "jak", "в") is in nearly every topic: its postings
+            # are the longest to read (at 10,000 topics, a fifth of a query's time), and
+            # it would raise every topic's score alike. It says nothing, so it neither
+            # scores nor counts as information an answer must explain.
+            return NOTHING
+        best = np.zeros(self._documents, dtype=np.float32)
+        # The feature used by most topics first: written straight into the zeroed `best`
+        # (gains are never negative), which spares the largest read of the word's spans.
+        start = self._start
+        order = sorted(feats, key=lambda f: int(start[f]) - int(start[f + 1]))
+        for at, fid in enumerate(order):
+            span = slice(start[fid], start[fid + 1])
+            cols = self._topics[span]
+            gain = feats[fid] * self._idf[fid] * self._weight[span]
+            # A topic occurs once per feature's span: plain fancy indexing is exact (and
+            # much faster than ufunc.at).
+            best[cols] = gain if at == 0 else np.maximum(best[cols], gain)
+        topics = np.flatnonzero(best)
+        gains = factor * best[topics]
+        if generic:
+            return self._part(1, factor * information, topics, gains)
+        # Only a word the knowledge base knows (itself or a dictionary form) is a key term,
+        # not one that only shares a stem with a known word or looks like one.
+        keyed: tuple[tuple[int, float], ...] = ()
+        if information >= KEY_INFORMATION and known:
+            n = len(self.slugs)
+            keyed = tuple((t, float(best[t])) for t in sorted(self._key_topics(feats, n)))
+        return self._part(2, information, topics, gains, keyed)
 
     def score(self, text: str, lang: str | None = None) -> Scored:
         """The evidence behind a search: every topic's score, the question's information, which
@@ -486,63 +606,24 @@ class SearchIndex:
         if not word_list or not n:
             greeting = greeted is not None
             return Scored(scores[:n], 0.0, 0.0, {}, language, foreign, len(word_list), greeting)
-        best = np.zeros(self._documents, dtype=np.float32)
         kinds: list[int] = []
         """Per word: 0 a function word, 1 an office word, 2 any other (unknown ones too)."""
         for word in word_list:
-            if (foreign and not self._neutral(word)) or is_filler(word):
-                kinds.append(0)
-                continue
-            feats, known = self._match(word, exact=foreign)
-            if not feats:
-                # In a language Witaj does not speak, an unknown word is that language's own
-                # word, not something the knowledge base fails to explain.
-                if not foreign:
-                    mass += self._unknown_idf * _unknown_discount(word)
-                kinds.append(2)
-                continue
-            generic = is_generic(word)
-            factor = GENERIC_WEIGHT if generic else 1.0
-            information = max(w * float(self._idf[f]) for f, w in feats.items())
-            if information < FUNCTION_WORD:
-                # A function word ("how", "jak", "в") is in nearly every topic: its postings
-                # are the longest to read (at 10,000 topics, a fifth of a query's time), and
-                # it would raise every topic's score alike. It says nothing, so it neither
-                # scores nor counts as information an answer must explain.
-                kinds.append(0)
-                continue
-            mass += factor * information
-            best.fill(0.0)
-            # The feature used by most topics first: written straight into the zeroed `best`
-            # (gains are never negative), which spares the largest read of the word's spans.
-            start = self._start
-            order = sorted(feats, key=lambda f: int(start[f]) - int(start[f + 1]))
-            for at, fid in enumerate(order):
-                span = slice(start[fid], start[fid + 1])
-                cols = self._topics[span]
-                gain = feats[fid] * self._idf[fid] * self._weight[span]
-                # A topic occurs once per feature's span: plain fancy indexing is exact (and
-                # much faster than ufunc.at).
-                best[cols] = gain if at == 0 else np.maximum(best[cols], gain)
-            scores += factor * best
-            if generic:
-                kinds.append(1)
-            else:
-                kinds.append(2)
-                # Only a word the knowledge base knows (itself or a dictionary form) is a key
-                # term, not one that only shares a stem with a known word or looks like one.
-                if information >= KEY_INFORMATION and known:
-                    for topic in self._key_topics(feats, n):
-                        keyed[topic] = keyed.get(topic, 0.0) + float(best[topic])
+            part = self._remember(self._score_word, word, foreign)
+            kinds.append(part.kind)
+            mass += part.mass
+            _add(scores, part)
+            for topic, gain in part.keyed:
+                keyed[topic] = keyed.get(topic, 0.0) + gain
         for feat, (a, b) in zip(pairs(word_list), pairwise(kinds), strict=True):
-            bigram = self._row(feat) if feat else None
-            if bigram is None:
+            if not feat:
                 continue
-            gain = BIGRAM_WEIGHT * float(self._idf[bigram])
-            self._add(scores, bigram, gain)
-            if a == 2 or b == 2:  # "karta pobytu" names a topic, "wniosek o" does not
-                for topic in self._key_topics((bigram,), n, sole=a == b == 2):
-                    keyed[topic] = keyed.get(topic, 0.0) + gain
+            # "karta pobytu" names a topic, "wniosek o" does not
+            naming = 2 if a == b == 2 else int(a == 2 or b == 2)
+            part = self._remember(self._score_pair, feat, naming)
+            _add(scores, part)
+            for topic, gain in part.keyed:
+                keyed[topic] = keyed.get(topic, 0.0) + gain
         decoy = float(scores[n]) if self._documents > n else 0.0
         return Scored(
             scores[:n], mass, decoy, keyed, language, foreign, len(word_list), greeted is not None
