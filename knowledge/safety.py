@@ -26,6 +26,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -138,8 +139,10 @@ def load(path: Path = SAFETY_FILE) -> SafetyDoc:
 # --------------------------------------------------------------------------- matching
 
 
-@dataclass(frozen=True, slots=True)
-class _Stem:
+class _Stem(NamedTuple):
+    """A trigger word as written in the file (a tuple: hashed and compared in C, some hundred
+    thousand times a second)."""
+
     key: str
     prefix: bool
     suffix: bool = False
@@ -287,18 +290,23 @@ class SafetyCheck:
             for text in texts.unless
         ]
         self._matches: dict[str, tuple[_Stem, ...]] = {}
-        self._buckets: dict[str, set[_Stem]] = {}
-        self._endings: set[_Stem] = set()
-        self._by_first: dict[_Stem, list[_Phrase]] = {}
+        buckets: dict[str, set[_Stem]] = {}
+        endings: set[_Stem] = set()
+        self._by_first: dict[_Stem, list[tuple[_Phrase, frozenset[_Stem]]]] = {}
         for phrase in phrases:
             if not phrase.stems:
                 continue
             for stem in phrase.stems:
                 if stem.suffix:
-                    self._endings.add(stem)
+                    endings.add(stem)
                 else:
-                    self._buckets.setdefault(stem.key[:2], set()).add(stem)
-            self._by_first.setdefault(phrase.stems[0], []).append(phrase)
+                    buckets.setdefault(stem.key[:2], set()).add(stem)
+            self._by_first.setdefault(phrase.stems[0], []).append((phrase, frozenset(phrase.stems)))
+        # Sorted, so that what a message matches comes in the same order in every process
+        # (a set's order follows string hashes, which differ per process): the first language
+        # an alarm names is the reply's language when the person's is not among them.
+        self._buckets = {two: tuple(sorted(stems)) for two, stems in buckets.items()}
+        self._endings = tuple(sorted(endings))
         # Concept rules by their first concept: a message is checked against the few rules
         # whose first concept it mentions, not all three hundred.
         self._rules: dict[str, list[tuple[int, Kind, tuple[str, ...]]]] = {}
@@ -353,7 +361,8 @@ class SafetyCheck:
         matched = [
             (phrase, where)
             for stem in found
-            for phrase in self._by_first.get(stem, ())
+            for phrase, needed in self._by_first.get(stem, ())
+            if found.keys() >= needed  # most phrases miss a word: no placements to look for
             for where in _placements(phrase, found)
         ]
         cancelled = {i for phrase, where in matched if phrase.kind is phrase.concept is None

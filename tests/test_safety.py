@@ -12,7 +12,10 @@ or training — the figures that matter are the test half's, of the rules and mo
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -232,3 +235,33 @@ def test_the_model_speaks_only_when_no_rule_does_and_never_strongly() -> None:
 )
 def test_the_model_keeps_quiet_on_everyday_questions(check: safety.SafetyCheck, text: str) -> None:
     assert check.model is not None and check.model.fires(text) is None
+
+
+def test_an_alarm_names_its_languages_in_the_same_order_in_every_process() -> None:
+    """The first language an alarm names answers a person whose own is unknown; it followed
+    the order of a set of strings, which differs from one process to the next."""
+    texts = [
+        "sosed napal na menya v podjezde, vsya v krovi",
+        "Хтось ломиться у двері вночі, я сама з дітьми",
+        "nie mam juz sily, mysle zeby skoczyc z mostu",
+        "Szef molestuje mnie w magazynie, dotyka mnie chociaż mówię, że nie chcę",
+    ]
+    code = (
+        "import json, sys\n"
+        "from knowledge import safety\n"
+        "check = safety.SafetyCheck(safety.load(), model=None)\n"
+        "print(json.dumps([check.rules(t).languages for t in json.loads(sys.argv[1])]))\n"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code, json.dumps(texts)],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            cwd=Path(__file__).resolve().parent.parent,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(4)
+    }
+    assert len(seen) == 1
+    assert all(len(languages) > 1 for languages in json.loads(seen.pop()))
