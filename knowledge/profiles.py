@@ -3,27 +3,32 @@
 The cache is per process and short-lived (a language changed through another replica is seen
 within `ttl` seconds); writes go straight to the database and update the cache.
 
-Reads that arrive together are made together: a burst of first messages (an announcement, a
-school sharing the link) is one `SELECT … IN` rather than one query each, and those first
-messages are what a burst's slowest answers wait behind.
+Reads are made together: while one query runs, the reads that arrive wait for the next, which
+carries them all. A burst of first messages (an announcement, a school sharing the link) is
+then a few `SELECT … IN` rather than one query each, and those first messages are what a
+burst's slowest answers wait behind. The queries are made by a task of their own, so that a
+reader that goes away (its update cancelled) takes no one's read with it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
+from itertools import islice
 
 from knowledge import people
 from knowledge.store import Store
 
+log = logging.getLogger(__name__)
 MAX_ENTRIES = 100_000
 BATCH = 500
 """At most this many people's languages in one read."""
 
 
 class ReadAbandonedError(RuntimeError):
-    """The update that was reading for several was cancelled before it read."""
+    """The reads were stopped before they were made (the bot is shutting down)."""
 
 
 @dataclass
@@ -31,46 +36,58 @@ class Profiles:
     store: Store
     ttl: float = 60.0
     _cache: dict[str, tuple[str | None, float]] = field(default_factory=dict)
-    _waiting: dict[str, asyncio.Future[str | None]] | None = None
-    """The reads gathered for the next query, while its first reader lets the others join."""
+    _queued: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
+    """Reads for the next query."""
+    _reading: dict[str, asyncio.Future[str | None]] = field(default_factory=dict)
+    """Reads of the query under way."""
+    _reader: asyncio.Task[None] | None = None
 
     async def language(self, key: str) -> str | None:
         hit = self._cache.get(key)
         if hit is not None and hit[1] > time.monotonic():
             return hit[0]
-        if self._waiting is not None and (key in self._waiting or len(self._waiting) < BATCH):
-            if key not in self._waiting:
-                self._waiting[key] = asyncio.get_running_loop().create_future()
-            return await asyncio.shield(self._waiting[key])
-        mine: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
-        waiting = self._waiting = {key: mine}
-        try:
-            await asyncio.sleep(0)  # the updates that came with this one reach here meanwhile
-            self._waiting = None
-            await self._read(waiting)
-        finally:
-            if self._waiting is waiting:
-                self._waiting = None
-            for future in waiting.values():
-                if not future.done():  # this update was cancelled: the others are not left
-                    future.set_exception(ReadAbandonedError())  # waiting (they apologise)
-                future.exception()  # marked as seen: each waiter raises its own copy
-        return mine.result()
+        future = self._reading.get(key) or self._queued.get(key)
+        if future is None:
+            future = self._queued[key] = asyncio.get_running_loop().create_future()
+            if self._reader is None or self._reader.done():
+                self._reader = asyncio.create_task(self._read_queued())
+                self._reader.add_done_callback(self._stopped)
+        return await asyncio.shield(future)  # a reader cancelled leaves the read to others
 
-    async def _read(self, waiting: dict[str, asyncio.Future[str | None]]) -> None:
+    async def _read_queued(self) -> None:
+        await asyncio.sleep(0)  # the updates that came with the first reach here meanwhile
+        while self._queued:
+            self._reading = dict(islice(self._queued.items(), BATCH))
+            for key in self._reading:
+                del self._queued[key]
+            await self._read(self._reading)
+            self._reading = {}
+
+    def _stopped(self, reader: asyncio.Task[None]) -> None:
+        """The reader was cancelled (the bot stopping), maybe before it began: no one is
+        left waiting."""
+        if reader is not self._reader or (not reader.cancelled() and reader.exception() is None):
+            return  # done with every read, or another reader has taken over
+        for future in (*self._reading.values(), *self._queued.values()):
+            _settle(future, ReadAbandonedError())
+        self._reading, self._queued = {}, {}
+
+    async def _read(self, reads: dict[str, asyncio.Future[str | None]]) -> None:
         try:
             # A plain connection, not an ORM session: read for a person's first message in a
             # minute, and the session's own bookkeeping was a third of the read.
             async with self.store.engine.connect() as connection:
-                found = await people.get_languages(connection, list(waiting))
-        except Exception as exc:
-            for future in waiting.values():
-                future.set_exception(exc)
-            raise
+                found = await people.get_languages(connection, list(reads))
+        except Exception as exc:  # every reader hears of it (and apologises); the next
+            log.warning("reading %d languages failed: %s", len(reads), exc)  # reads go on
+            for future in reads.values():
+                _settle(future, exc)
+            return
         now = time.monotonic()
-        for key, future in waiting.items():
+        for key, future in reads.items():
             self._remember(key, found.get(key), now)
-            future.set_result(found.get(key))
+            if not future.done():
+                future.set_result(found.get(key))
 
     async def set_language(self, key: str, lang: str) -> None:
         async with self.store.sessions.begin() as session:
@@ -95,3 +112,9 @@ class Profiles:
         if len(self._cache) >= MAX_ENTRIES:
             self._cache = {k: v for k, v in self._cache.items() if v[1] > now}
         self._cache[key] = (lang, now + self.ttl)
+
+
+def _settle(future: asyncio.Future[str | None], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
+        future.exception()  # marked as seen: a reader gone away would not see it
