@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from knowledge import safety_model
@@ -174,6 +175,52 @@ class _Stem(NamedTuple):
         return Levenshtein.distance(key, candidate, score_cutoff=1) <= 1
 
 
+class _Bucket:
+    """The stems that begin with the same two letters, looked up by what can match a word:
+    its own spelling, its beginnings, and — for one typo — stems of about its length, compared
+    in rapidfuzz's C loop. (Each new word was compared with every stem of its bucket in Python:
+    a few hundred calls, most of a first message's safety check.)"""
+
+    __slots__ = ("_fuzzy", "_fuzzy_prefixes", "_prefixes", "_spelled")
+
+    def __init__(self, stems: Iterable[_Stem]) -> None:
+        self._spelled: dict[str, list[_Stem]] = {}
+        self._prefixes: dict[str, list[_Stem]] = {}
+        fuzzy: dict[int, list[_Stem]] = {}
+        fuzzy_prefixes: dict[int, list[_Stem]] = {}
+        for stem in sorted(stems):
+            self._spelled.setdefault(stem.key, []).append(stem)
+            if stem.prefix:
+                self._prefixes.setdefault(stem.key, []).append(stem)
+            if not (stem.exact or len(stem.key) < FUZZY_FROM or not stem.key.isascii()):
+                by_size = fuzzy_prefixes if stem.prefix else fuzzy
+                by_size.setdefault(len(stem.key), []).append(stem)
+        self._fuzzy = {n: ([s.key for s in group], group) for n, group in fuzzy.items()}
+        self._fuzzy_prefixes = {
+            n: ([s.key for s in group], group) for n, group in fuzzy_prefixes.items()
+        }
+
+    def matching(self, token: str) -> list[_Stem]:
+        """The stems `_Stem.matches` says match `token`, in order."""
+        found = set(self._spelled.get(token, ()))
+        for n in range(1, len(token)):
+            found.update(self._prefixes.get(token[:n], ()))
+        size = len(token)
+        near: list[tuple[str, tuple[list[str], list[_Stem]]]] = [
+            (token, self._fuzzy[n]) for n in (size - 1, size, size + 1) if n in self._fuzzy
+        ]
+        for n, group in self._fuzzy_prefixes.items():  # "suicde" for the stem "suicid*"
+            if size >= n - 1:
+                near += [(head, group) for head in {token[:n], token[: n + 1]}]
+        for written, (keys, stems) in near:
+            for _, _, at in process.extract(
+                written, keys, scorer=Levenshtein.distance, score_cutoff=1, limit=None
+            ):
+                if stems[at] not in found and stems[at].matches(token):
+                    found.add(stems[at])
+        return sorted(found)
+
+
 @dataclass(frozen=True, slots=True)
 class _Phrase:
     stems: tuple[_Stem, ...]
@@ -305,8 +352,10 @@ class SafetyCheck:
         # Sorted, so that what a message matches comes in the same order in every process
         # (a set's order follows string hashes, which differ per process): the first language
         # an alarm names is the reply's language when the person's is not among them.
-        self._buckets = {two: tuple(sorted(stems)) for two, stems in buckets.items()}
-        self._endings = tuple(sorted(endings))
+        self._buckets = {two: _Bucket(stems) for two, stems in buckets.items()}
+        self._endings: dict[str, list[_Stem]] = {}
+        for stem in sorted(endings):
+            self._endings.setdefault(stem.key, []).append(stem)
         # Concept rules by their first concept: a message is checked against the few rules
         # whose first concept it mentions, not all three hundred.
         self._rules: dict[str, list[tuple[int, Kind, tuple[str, ...]]]] = {}
@@ -319,11 +368,9 @@ class SafetyCheck:
         """The stems a word's key matches; remembered, since people use the same words."""
         known = self._matches.get(key)
         if known is None:
-            known = tuple(
-                stem
-                for stem in (*self._buckets.get(key[:2], ()), *self._endings)
-                if stem.matches(key)
-            )
+            bucket = self._buckets.get(key[:2])
+            ending = {stem for n in range(1, len(key)) for stem in self._endings.get(key[n:], ())}
+            known = (*(bucket.matching(key) if bucket else ()), *sorted(ending))
             if len(self._matches) >= MATCH_CACHE:
                 self._matches.clear()
             self._matches[key] = known

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -265,3 +266,31 @@ def test_an_alarm_names_its_languages_in_the_same_order_in_every_process() -> No
     }
     assert len(seen) == 1
     assert all(len(languages) > 1 for languages in json.loads(seen.pop()))
+
+
+def test_a_word_meets_every_trigger_word_it_matches(check: safety.SafetyCheck) -> None:
+    """Trigger words are looked up by spelling, beginning and length; the lookup must find
+    exactly the stems that match the word by `_Stem.matches`, typos included, in order."""
+    stems = {s for listed in check._by_first.values() for p, _ in listed for s in p.stems}
+    rng = random.Random(7)
+    written = [
+        key
+        for row in _rows("test.jsonl")
+        for word in words(clean(row["text"]))
+        for key in safety._token_keys(word)
+    ]
+    typos = []
+    for stem in rng.sample(sorted(stems), 300):
+        at = rng.randrange(len(stem.key))
+        typos += [stem.key[:at] + stem.key[at + 1 :], stem.key[:at] + "x" + stem.key[at + 1 :],
+                  stem.key + "ami", stem.key[:at] + "e" + stem.key[at:]]  # fmt: skip
+    tokens = sorted({*rng.sample(sorted(set(written)), 400), *typos})
+    buckets: dict[str, list[Any]] = {}
+    for stem in stems:
+        buckets.setdefault("*" if stem.suffix else stem.key[:2], []).append(stem)
+    for token in tokens:
+        expected = (
+            *sorted(s for s in buckets.get(token[:2], ()) if s.matches(token)),
+            *sorted(s for s in buckets["*"] if s.matches(token)),
+        )
+        assert check._stems_of(token) == expected, token
