@@ -73,11 +73,11 @@ BIGRAM_WEIGHT = 0.5
 FUZZY_WEIGHT = 0.85
 MAX_QUERY_WORDS = 80
 DENSE_UP_TO = 512
-PART_CACHE = 50_000
+PART_CACHE = 20_000
 PART_BUDGET = 1_000_000
-"""Words and pairs of words whose part in a search is remembered (the most recently used),
-and the topic scores they may hold in all (12 bytes each): at most a few megabytes more at ten
-thousand topics."""
+"""Words and pairs of words whose part in a search is remembered (the most recently used; about
+600 bytes each, 12 MB when full, measured), and the topic scores they may hold in all at ten
+thousand topics (12 bytes each)."""
 
 ACCEPT = 0.34
 """Minimum share of a short question's information the best topic must explain, for a
