@@ -195,10 +195,7 @@ class _Bucket:
             if not (stem.exact or len(stem.key) < FUZZY_FROM or not stem.key.isascii()):
                 by_size = fuzzy_prefixes if stem.prefix else fuzzy
                 by_size.setdefault(len(stem.key), []).append(stem)
-        self._fuzzy = {n: ([s.key for s in group], group) for n, group in fuzzy.items()}
-        self._fuzzy_prefixes = {
-            n: ([s.key for s in group], group) for n, group in fuzzy_prefixes.items()
-        }
+        self._fuzzy, self._fuzzy_prefixes = _with_keys(fuzzy), _with_keys(fuzzy_prefixes)
 
     def matching(self, token: str) -> list[_Stem]:
         """The stems `_Stem.matches` says match `token`, in order."""
@@ -219,6 +216,11 @@ class _Bucket:
                 if stems[at] not in found and stems[at].matches(token):
                     found.add(stems[at])
         return sorted(found)
+
+
+def _with_keys(groups: dict[int, list[_Stem]]) -> dict[int, tuple[list[str], list[_Stem]]]:
+    """Each group's keys beside its stems: what rapidfuzz compares, and what they stand for."""
+    return {n: ([stem.key for stem in group], group) for n, group in groups.items()}
 
 
 @dataclass(frozen=True, slots=True)

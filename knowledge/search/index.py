@@ -172,7 +172,8 @@ class Scored:
 
 
 class _Part(NamedTuple):
-    """What one word adds to a question's search (`SearchIndex._word_part`)."""
+    """What one word, or a pair of neighbouring words, adds to a question's search
+    (`SearchIndex._remember`)."""
 
     kind: int
     """0 a function word, 1 an office word, 2 any other (unknown ones too)."""
@@ -187,13 +188,15 @@ class _Part(NamedTuple):
 NOTHING = _Part(0)
 
 
-def _add(scores: npt.NDArray[np.float32], part: _Part) -> None:
-    if part.gains is None:
-        return
-    if part.topics is None:
-        scores += part.gains
-    else:
-        scores[part.topics] += part.gains  # a topic occurs once: exact
+def _add(scores: npt.NDArray[np.float32], keyed: dict[int, float], part: _Part) -> None:
+    """A part's gains into the topics' scores, and what it adds to the topics it names."""
+    if part.gains is not None:
+        if part.topics is None:
+            scores += part.gains
+        else:
+            scores[part.topics] += part.gains  # a topic occurs once: exact
+    for topic, gain in part.keyed:
+        keyed[topic] = keyed.get(topic, 0.0) + gain
 
 
 def _held(part: _Part) -> int:
@@ -612,18 +615,13 @@ class SearchIndex:
             part = self._remember(self._score_word, word, foreign)
             kinds.append(part.kind)
             mass += part.mass
-            _add(scores, part)
-            for topic, gain in part.keyed:
-                keyed[topic] = keyed.get(topic, 0.0) + gain
+            _add(scores, keyed, part)
         for feat, (a, b) in zip(pairs(word_list), pairwise(kinds), strict=True):
             if not feat:
                 continue
             # "karta pobytu" names a topic, "wniosek o" does not
             naming = 2 if a == b == 2 else int(a == 2 or b == 2)
-            part = self._remember(self._score_pair, feat, naming)
-            _add(scores, part)
-            for topic, gain in part.keyed:
-                keyed[topic] = keyed.get(topic, 0.0) + gain
+            _add(scores, keyed, self._remember(self._score_pair, feat, naming))
         decoy = float(scores[n]) if self._documents > n else 0.0
         return Scored(
             scores[:n], mass, decoy, keyed, language, foreign, len(word_list), greeted is not None
