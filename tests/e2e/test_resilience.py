@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sys
 import time
@@ -77,16 +78,21 @@ async def test_server_without_optional_methods_only_warns(
 
 
 async def test_telegram_out_of_reach_at_start_delays_the_bot_instead_of_stopping_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The session's own retries give up within seconds; the start keeps trying (it stopped
-    with a trace, and a deploy during a network blip left migrants without answers)."""
-    from bot import runner
+    with a trace, and a deploy during a network blip left migrants without answers). Both
+    wait a fraction of their real pauses here, so that the outage outlasts the session's
+    retries (with the real ones, the session alone waited out all six refusals: 25 s)."""
+    from bot import factory, runner
 
     monkeypatch.setattr(runner, "REACH_PAUSE", (0.05, 0.2))
+    quick = functools.partial(RetryMiddleware, patience=0.2, first_delay=0.05, max_delay=0.1)
+    monkeypatch.setattr(factory, "RetryMiddleware", quick)
     h = await start_harness(tmp_path, "polling", unavailable=6)
     try:
         assert h.server.sandbox.unavailable == 0
+        assert "trying again" in caplog.text  # the start itself kept trying
         reply = await h.client.ask(9303, "numer alarmowy policja")
         assert "112" in reply["text"]
     finally:
@@ -129,17 +135,17 @@ async def test_a_start_telegram_refuses_is_one_line(
     monkeypatch.setattr(sandbox_server.Sandbox, "_methods", without_webhooks)
     server = await SandboxServer.start()
     try:
-        refused_token = await _start_refused(
-            tmp_path / "token", server, BOT_TOKEN="123456:not-the-sandbox-token"
-        )
-        refused_webhook = await _start_refused(
-            tmp_path / "webhook",
-            server,
-            BOT_TOKEN=DEFAULT_TOKEN,
-            BOT_MODE="webhook",
-            WEBHOOK_URL="https://witaj.example.org",
-            WEBHOOK_SECRET="s3cret-webhook-value",
-            WEBHOOK_PORT="0",
+        refused_token, refused_webhook = await asyncio.gather(  # two processes, two cores
+            _start_refused(tmp_path / "token", server, BOT_TOKEN="123456:not-the-sandbox-token"),
+            _start_refused(
+                tmp_path / "webhook",
+                server,
+                BOT_TOKEN=DEFAULT_TOKEN,
+                BOT_MODE="webhook",
+                WEBHOOK_URL="https://witaj.example.org",
+                WEBHOOK_SECRET="s3cret-webhook-value",
+                WEBHOOK_PORT="0",
+            ),
         )
     finally:
         await server.stop()
