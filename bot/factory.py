@@ -170,7 +170,6 @@ def build_dispatcher(
         provider,
     )
     dp["safety_check"] = safety_check
-    warm_up(safety_check)
     dp["forward_question"] = questions.forward_question
     dp["i18n"] = i18n  # also for error handlers that run before the context middleware
     dp.include_routers(

@@ -23,7 +23,13 @@ from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
 from bot.announcer import Announcer
-from bot.factory import build_bot, build_dispatcher, pin_response_types, register_commands
+from bot.factory import (
+    build_bot,
+    build_dispatcher,
+    pin_response_types,
+    register_commands,
+    warm_up,
+)
 from bot.jobs import Jobs
 from bot.state import Health, open_redis
 from bot.webhook import Ledger, MemoryLedger, RedisLedger, WebhookHandler
@@ -109,6 +115,7 @@ class BotRuntime:
             health=self.redis_health,
             services=self.services,
         )
+        warm_up(dp["safety_check"])
         # The command menu is not needed for a first answer (and is seven calls to Telegram).
         self._tasks.append(asyncio.create_task(register_commands(bot, i18n)))
         self.announcer = Announcer(
