@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -233,6 +234,14 @@ class _Phrase:
     """Set for a concept's phrase; neither kind nor concept: an `unless` phrase."""
 
 
+class _Tried(NamedTuple):
+    """A phrase as the check tries it: its place in the trigger file and the words it needs."""
+
+    rank: int
+    phrase: _Phrase
+    needed: frozenset[_Stem]
+
+
 def _stems(phrase: str) -> tuple[_Stem, ...]:
     """`word` exact or one typo away; `stem*` any ending; `*ending` (an Arabic object pronoun
     such as *ني "me"); a final `!` forgives no typo."""
@@ -255,6 +264,7 @@ def _key(word: str) -> str:
     return skeleton(word)
 
 
+@lru_cache(maxsize=20_000)
 def _token_keys(word: str) -> tuple[str, ...]:
     """A message word's keys: its skeleton; for Latin script also the word without accents
     (the skeleton folds "ts" to "c" for transliterated Cyrillic, which hides "beats" from the
@@ -341,16 +351,20 @@ class SafetyCheck:
         self._matches: dict[str, tuple[_Stem, ...]] = {}
         buckets: dict[str, set[_Stem]] = {}
         endings: set[_Stem] = set()
-        self._by_first: dict[_Stem, list[tuple[_Phrase, frozenset[_Stem]]]] = {}
-        for phrase in phrases:
-            if not phrase.stems:
-                continue
+        phrases = [phrase for phrase in phrases if phrase.stems]
+        uses = Counter(stem for phrase in phrases for stem in set(phrase.stems))
+        self._by_anchor: dict[_Stem, list[_Tried]] = {}
+        for rank, phrase in enumerate(phrases):
             for stem in phrase.stems:
                 if stem.suffix:
                     endings.add(stem)
                 else:
                     buckets.setdefault(stem.key[:2], set()).add(stem)
-            self._by_first.setdefault(phrase.stems[0], []).append((phrase, frozenset(phrase.stems)))
+            # A phrase is tried when its least used word occurs: "не" begins 415 phrases, and
+            # a message with it tried them all (most of a new message's rule check).
+            anchor = min(phrase.stems, key=uses.__getitem__)
+            tried = _Tried(rank, phrase, frozenset(phrase.stems))
+            self._by_anchor.setdefault(anchor, []).append(tried)
         # Sorted, so that what a message matches comes in the same order in every process
         # (a set's order follows string hashes, which differ per process): the first language
         # an alarm names is the reply's language when the person's is not among them.
@@ -407,13 +421,16 @@ class SafetyCheck:
         found = self._found(tokens)
         if not found:
             return None
-        matched = [
-            (phrase, where)
+        tried = [
+            t
             for stem in found
-            for phrase, needed in self._by_first.get(stem, ())
-            if found.keys() >= needed  # most phrases miss a word: no placements to look for
-            for where in _placements(phrase, found)
+            for t in self._by_anchor.get(stem, ())
+            if found.keys() >= t.needed  # most phrases miss a word: no placements to look for
         ]
+        if len(tried) > 1:  # in the order of their first words in the message, then the file's
+            first = {stem: at for at, stem in enumerate(found)}
+            tried.sort(key=lambda t: (first[t.phrase.stems[0]], t.rank))
+        matched = [(t.phrase, where) for t in tried for where in _placements(t.phrase, found)]
         cancelled = {i for phrase, where in matched if phrase.kind is phrase.concept is None
                      for i in where}  # fmt: skip
         live = [(p, w) for p, w in matched if not cancelled.intersection(w)]

@@ -110,8 +110,9 @@ def _keys(text: str) -> list[str]:
 
 
 def _enough(keys: Sequence[str]) -> bool:
-    arabic = any(script(key) == "arab" for key in keys)
-    return len(keys) >= (MIN_WORDS - 1 if arabic else MIN_WORDS)
+    if len(keys) != MIN_WORDS - 1:  # only three words need the script looked at
+        return len(keys) >= MIN_WORDS
+    return any(script(key) == "arab" for key in keys)
 
 
 def _hash(gram: str, mask: int) -> int:

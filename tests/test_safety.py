@@ -271,7 +271,7 @@ def test_an_alarm_names_its_languages_in_the_same_order_in_every_process() -> No
 def test_a_word_meets_every_trigger_word_it_matches(check: safety.SafetyCheck) -> None:
     """Trigger words are looked up by spelling, beginning and length; the lookup must find
     exactly the stems that match the word by `_Stem.matches`, typos included, in order."""
-    stems = {s for listed in check._by_first.values() for p, _ in listed for s in p.stems}
+    stems = {s for listed in check._by_anchor.values() for t in listed for s in t.phrase.stems}
     rng = random.Random(7)
     written = [
         key
