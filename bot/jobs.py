@@ -21,7 +21,7 @@ from aiogram import Bot
 from bot.announcer import RateLimiter
 from bot.path_reminders import send_path_reminders
 from bot.reminders import send_reminders
-from knowledge import handoff, leases, people
+from knowledge import announcements, handoff, leases, people, web_sessions
 from knowledge.i18n import I18n, workspace_i18n
 from knowledge.library import Librarian
 from knowledge.models import utcnow
@@ -100,7 +100,8 @@ class Jobs:
         return await self._once(name, due, lambda: send(today), now)
 
     async def purge(self, now: datetime) -> bool:
-        """Drop unanswered questions and closed tickets past retention, hourly at most."""
+        """Drop unanswered questions and closed tickets past retention, the chat ids of
+        deliveries that will never be sent, and expired workspace sessions; hourly at most."""
 
         def due(last: datetime | None) -> bool:
             return last is None or now - last >= PURGE_EVERY
@@ -110,6 +111,8 @@ class Jobs:
             async with self.store.transaction() as session:
                 await people.purge_unanswered(session, retention)
                 await handoff.purge_closed(session, retention)
+                await announcements.forget_finished(session)
+                await web_sessions.purge(session, now=now)
 
         return await self._once("purge", due, run, now)
 

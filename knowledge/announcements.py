@@ -2,7 +2,9 @@
 
 Every recipient of an announcement is a `Delivery` row. The job claims a row (`sending`) and
 commits before it sends, and marks it `sent` after: a crash in between leaves the row
-`sending`, which is never sent again — at most once, never twice.
+`sending`, which is never sent again — at most once, never twice. A finished row keeps its
+status for the counts, not the chat: the person's Telegram id goes when their message has gone
+(or will never go), and a person who unsubscribes is taken off the messages still to send.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge import languages
@@ -65,8 +67,10 @@ async def subscribe(
     if not (row.news or row.categories or row.topics):
         await session.delete(row)
         await session.flush()
+        await _withdraw(session, row.chat_id, None)
         return None
     await session.flush()
+    await _withdraw(session, row.chat_id, row)
     return row
 
 
@@ -75,12 +79,32 @@ async def unsubscribe(session: AsyncSession, user_key: str) -> None:
     if row is not None:
         await session.delete(row)
         await session.flush()
+        await _withdraw(session, row.chat_id, None)
 
 
 async def unsubscribe_chat(session: AsyncSession, chat_id: int) -> None:
     """The person blocked the bot: stop writing to them."""
     for row in await session.scalars(select(Subscription).where(Subscription.chat_id == chat_id)):
         await session.delete(row)
+    await _withdraw(session, chat_id, None)
+
+
+async def _withdraw(session: AsyncSession, chat_id: int, row: Subscription | None) -> None:
+    """Messages not sent yet to a chat whose subscription (`row`, None when it is gone) no
+    longer asks for them are not sent: an announcement fixes its recipients when it starts,
+    and a person who unsubscribes while it is being sent must not get it after all."""
+    pending = await session.execute(
+        select(Delivery.id, Announcement.audience)
+        .join(Announcement, Announcement.id == Delivery.announcement_id)
+        .where(Delivery.chat_id == chat_id, Delivery.status == DeliveryStatus.PENDING)
+    )
+    gone = [d for d, audience in pending if row is None or not _matches(row, audience)]
+    if gone:
+        await session.execute(
+            delete(Delivery)
+            .where(Delivery.id.in_(gone), Delivery.status == DeliveryStatus.PENDING)
+            .execution_options(synchronize_session=False)
+        )
 
 
 # --- audiences
@@ -256,12 +280,38 @@ async def pending_count(session: AsyncSession) -> int:
     return int(left or 0)
 
 
+FORGOTTEN = -Delivery.id
+"""What a finished delivery keeps in place of the chat id: a number no chat has (people's
+chats are positive: the bot talks in private chats only), unique within the announcement as
+the table requires."""
+
+
 async def finish(session: AsyncSession, delivery_id: int, status: DeliveryStatus) -> None:
     await session.execute(
         update(Delivery)
         .where(Delivery.id == delivery_id)
-        .values(status=status, sent_at=utcnow() if status is DeliveryStatus.SENT else None)
+        .values(
+            status=status,
+            sent_at=utcnow() if status is DeliveryStatus.SENT else None,
+            chat_id=FORGOTTEN,
+        )
+        .execution_options(synchronize_session=False)
     )
+
+
+async def forget_finished(session: AsyncSession) -> int:
+    """Chat ids of deliveries that will never be sent: claimed before a crash, or left
+    pending by a cancelled announcement (the counts stay)."""
+    done = select(Announcement.id).where(
+        Announcement.status.in_((AnnouncementStatus.DONE, AnnouncementStatus.CANCELLED))
+    )
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.chat_id != FORGOTTEN, Delivery.announcement_id.in_(done))
+        .values(chat_id=FORGOTTEN)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def close_if_done(session: AsyncSession, announcement: Announcement) -> bool:

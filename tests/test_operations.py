@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from cli.logs import configure_logging
 from knowledge import health, leases, usage
@@ -181,3 +181,27 @@ async def test_an_update_writes_all_it_did_or_nothing(store: Store) -> None:
     async with store.sessions() as session:
         assert await usage.weekly(session, done) == {week: 1}
         assert await usage.weekly(session, failed) == {}
+
+
+async def test_the_hourly_purge_ends_expired_sessions_and_forgets_chat_ids(store: Store) -> None:
+    from bot.jobs import Jobs
+    from knowledge import accounts, announcements, web_sessions
+    from knowledge.enums import Role
+    from knowledge.models import Delivery, WebSession
+
+    settings = Settings(database_url="sqlite+aiosqlite://")
+    async with store.transaction() as session:
+        user = await accounts.add_user(session, "anna", Role.EDITOR, "a long password 123")
+        await web_sessions.start(session, user)
+        await announcements.subscribe(session, "key-1", 301, "uk", news=True)
+        row = await announcements.create(
+            session, {"uk": "Новина"}, "all", created_by="test", topics=[]
+        )
+        await announcements.start(session, row)
+        await announcements.cancel(session, row)
+    jobs = Jobs(None, store, None, settings, Services(store))  # type: ignore[arg-type]
+    assert await jobs.purge(utcnow() + timedelta(hours=13))  # past a session's 12 hours
+    async with store.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(WebSession)) == 0
+        (chat,) = await session.scalars(select(Delivery.chat_id))
+    assert chat < 0  # the cancelled announcement keeps its count, not the chat
