@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -63,10 +64,16 @@ class Group:
         return [slug for slug, _ in counts.most_common(3)]
 
 
-async def unanswered_groups(session: AsyncSession) -> list[Group]:
-    """Group by language and similarity; the most asked first."""
+async def unanswered_groups(
+    session: AsyncSession, languages: Collection[str] | None = None
+) -> list[Group]:
+    """Group by language and similarity; the most asked first. `languages`: only questions
+    asked in these (None: all), for who may read migrants' words in those languages only."""
+    query = select(UnansweredQuestion)
+    if languages is not None:
+        query = query.where(UnansweredQuestion.lang.in_(list(languages)))
     rows = await session.scalars(
-        select(UnansweredQuestion).order_by(UnansweredQuestion.asked_at.desc()).limit(MAX_INBOX)
+        query.order_by(UnansweredQuestion.asked_at.desc()).limit(MAX_INBOX)
     )
     groups: list[Group] = []
     keys: list[str] = []

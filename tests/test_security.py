@@ -25,7 +25,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from flows.cards import school_card
-from knowledge import accounts, web_sessions
+from knowledge import accounts, people, web_sessions
 from knowledge.enums import Role
 from knowledge.i18n import I18n
 from knowledge.library import Librarian
@@ -394,6 +394,24 @@ async def test_a_translator_reads_only_the_conversations_in_their_languages(site
         _, page, _ = await editor.get("/tickets")
         assert f'id="ticket-{own.id}"' in page and f'id="ticket-{other.id}"' in page
         assert (await editor.get(f"/tickets/{other.id}"))[0] == 200
+    finally:
+        await translator.close()
+        await editor.close()
+
+
+async def test_a_translator_reads_only_the_questions_asked_in_their_languages(site: Site) -> None:
+    async with site.store.sessions.begin() as session:
+        await people.log_unanswered(session, "u-uk", "Де купити квиток на трамвай?", "uk", 0.1, [])
+        await people.log_unanswered(session, "u-ar", "أين أجد طبيب أسنان للأطفال؟", "ar", 0.1, [])
+    translator, editor = Browser(site), Browser(site)
+    try:
+        assert await translator.login("translator") == 303  # a translator of Ukrainian
+        assert await editor.login("editor") == 303
+        for path in ("/unanswered", "/usage"):
+            _, page, _ = await translator.get(path)
+            assert "квиток на трамвай" in page and "طبيب أسنان" not in page, path
+            _, page, _ = await editor.get(path)
+            assert "квиток на трамвай" in page and "طبيب أسنان" in page, path
     finally:
         await translator.close()
         await editor.close()

@@ -11,6 +11,7 @@ from knowledge import accounts, gaps
 from knowledge.content import SLUG_RE, SourceDoc
 from knowledge.enums import Category
 from knowledge.languages import LANGUAGES, SOURCE_LANGUAGE
+from workspace.access import conversation_languages
 from workspace.common import ids_field, library, redirect, refresh, store
 from workspace.pages import render
 from workspace.paging import paginate
@@ -24,8 +25,10 @@ INBOX_PAGE = 20
 
 @routes.get("/unanswered")
 async def unanswered_page(request: web.Request) -> web.Response:
+    # Migrants' own words: a translator reads those in their languages only.
+    readable = conversation_languages(current_user(request))
     async with store(request).sessions() as session:
-        groups = await gaps.unanswered_groups(session)
+        groups = await gaps.unanswered_groups(session, readable)
     topics = sorted(
         (doc.slug, doc.translations[SOURCE_LANGUAGE].title if SOURCE_LANGUAGE in doc.translations
          else doc.slug)

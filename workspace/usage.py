@@ -2,7 +2,8 @@
 
 Counts only — questions by topic and language, how often the bot had no answer, handoffs and
 how soon a person answered, safety replies — and the most asked questions still without an
-answer. Nothing here names or identifies a person; the CSV is the same table for a report.
+answer (for a translator, those asked in their languages). Nothing here names or identifies a
+person; the CSV is the same table for a report.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import io
 from aiohttp import web
 
 from knowledge import gaps, usage
+from workspace.access import conversation_languages
 from workspace.common import library, store
 from workspace.pages import render
+from workspace.session import current_user
 
 routes = web.RouteTableDef()
 WEEKS = 8
@@ -23,9 +26,12 @@ TOP_UNANSWERED = 10
 
 @routes.get("/usage")
 async def usage_page(request: web.Request) -> web.Response:
+    # The most asked questions are migrants' own words: a translator sees those in their
+    # languages only (the figures are counts, for everyone).
+    readable = conversation_languages(current_user(request))
     async with store(request).sessions() as session:
         figures = await usage.overview(session, weeks=WEEKS)
-        groups = (await gaps.unanswered_groups(session))[:TOP_UNANSWERED]
+        groups = (await gaps.unanswered_groups(session, readable))[:TOP_UNANSWERED]
     catalog = library(request).catalog
     titles = {
         slug: doc.translations["pl"].title if "pl" in doc.translations else slug
