@@ -97,8 +97,10 @@ class Settings(BaseSettings):
     workspace: bool = Field(default=True, description="Serve the workspace beside the bot.")
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8090, description="Workspace port (with polling, or alone).")
-    web_secure_cookies: bool = Field(
-        default=False, description="Mark the session cookie Secure: set it behind HTTPS."
+    web_secure_cookies: bool | None = Field(
+        default=None,
+        description="Mark the workspace's cookies Secure (sent over HTTPS only); unset: when "
+        "PUBLIC_URL or WEBHOOK_URL is an https:// address.",
     )
     trusted_proxies: str = Field(
         default="",
@@ -213,6 +215,16 @@ class Settings(BaseSettings):
         for part in filter(None, (p.strip() for p in value.split(","))):
             ipaddress.ip_network(part, strict=False)  # ValueError names the bad one
         return value
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether the workspace's cookies go over HTTPS only: as set, or when the public
+        address is HTTPS (a deployment that forgot the setting still keeps its cookies off
+        plain HTTP)."""
+        if self.web_secure_cookies is not None:
+            return self.web_secure_cookies
+        urls = (self.public_url, self.webhook_url)
+        return any(url is not None and url.startswith("https://") for url in urls)
 
     @property
     def proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:

@@ -690,3 +690,24 @@ async def test_links_to_sources_do_not_hand_over_the_workspace(
     assert status == 200
     external = re.findall(r"<a [^>]*href=\"https?://[^>]*>", page)
     assert external and all('rel="noopener noreferrer"' in a for a in external), external
+
+
+@pytest.mark.parametrize("public", [None, "https://witaj.example.org"])
+async def test_cookies_are_kept_from_scripts_and_from_plain_http_behind_https(
+    seeded: Path, tmp_path: Path, public: str | None
+) -> None:
+    opened, _ = await open_site(seeded, tmp_path, **({"public_url": public} if public else {}))
+    try:
+        async with (
+            ClientSession() as http,
+            http.get(opened.url + "/login?lang=uk", allow_redirects=False) as resp,
+        ):
+            cookies = resp.headers.getall("Set-Cookie")
+        assert {c.split("=")[0] for c in cookies} == {COOKIE, "witaj_lang"}
+        for cookie in cookies:
+            flags = {flag.strip().lower() for flag in cookie.split(";")[1:]}
+            assert {"httponly", "samesite=lax"} <= flags, cookie
+            assert ("secure" in flags) == (public is not None), cookie  # an https address
+    finally:
+        await opened.server.close()
+        await opened.store.close()

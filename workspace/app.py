@@ -86,7 +86,7 @@ async def build_workspace(
     app[LIBRARIAN] = librarian
     app[I18N] = workspace_i18n(settings.default_language)
     app[SIGNER] = URLSafeTimedSerializer(secret, salt="workspace-session")
-    app[SECURE] = settings.web_secure_cookies
+    app[SECURE] = settings.secure_cookies
     app[auth.THROTTLE] = LoginThrottle()
     app[LINKS] = LinkBase(bot_username, settings.public_url, sandbox_url)
     app[public.PUBLIC_I18N] = I18n(default=settings.default_language)

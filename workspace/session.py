@@ -131,7 +131,14 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
             secure=app[SECURE],
         )
     if request.query.get("lang") == lang:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax")
+        response.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=365 * 86400,
+            httponly=True,
+            samesite="Lax",
+            secure=app[SECURE],
+        )
     return response
 
 
