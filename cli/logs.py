@@ -11,6 +11,9 @@ if TYPE_CHECKING:
     from knowledge.settings import Settings
 
 TEXT = "%(levelname)s %(name)s: %(message)s"
+QUIET_AT_DEBUG = ("aiogram", "aiogram_dialog")
+"""Libraries whose debug lines name Telegram users and chats ("user: 123, chat: 123"): they
+log at INFO at most, whatever LOG_LEVEL says."""
 
 
 def basic_logging(level: int | str = logging.WARNING) -> None:
@@ -22,6 +25,8 @@ def configure_logging(settings: Settings) -> None:
     logger, message) for a log collector. Messages never carry what a migrant wrote."""
     root = logging.getLogger()
     root.setLevel(settings.log_level)
+    for name in QUIET_AT_DEBUG:
+        logging.getLogger(name).setLevel(max(root.level, logging.INFO))
     if settings.log_format == "json":
         from pythonjsonlogger.json import JsonFormatter
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from cli.logs import configure_logging
+from cli.logs import QUIET_AT_DEBUG, configure_logging
 from knowledge import health, leases, usage
 from knowledge.db import make_engine
 from knowledge.models import utcnow
@@ -135,6 +135,26 @@ def test_json_logs_are_one_object_per_line() -> None:
     record = json.loads(stream.getvalue().splitlines()[-1])
     assert record["level"] == "INFO" and record["logger"] == "witaj.test"
     assert record["message"] == "bot running (webhook)" and "time" in record
+
+
+def test_debug_logs_keep_telegram_ids_out() -> None:
+    """aiogram-dialog's debug lines name the user and the chat: at LOG_LEVEL=DEBUG the bot's
+    own loggers say more, those libraries no more than at INFO."""
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    libraries = {name: logging.getLogger(name).level for name in QUIET_AT_DEBUG}
+    root.handlers = [logging.StreamHandler(stream)]
+    try:
+        configure_logging(Settings(log_level="DEBUG"))
+        logging.getLogger("aiogram_dialog.context").debug("user: %s, chat: %s", 123456789, 42)
+        logging.getLogger("bot.runner").debug("a debug line of our own")
+    finally:
+        root.handlers, level = saved
+        root.setLevel(level)
+        for name, was in libraries.items():
+            logging.getLogger(name).setLevel(was)
+    assert "123456789" not in stream.getvalue() and "a debug line of our own" in stream.getvalue()
 
 
 async def test_an_update_writes_all_it_did_or_nothing(store: Store) -> None:
