@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -198,6 +199,25 @@ async def remove_user(session: AsyncSession, name: str) -> None:
     await session.flush()
 
 
+IPV6_SITE = 64
+"""An IPv6 client is counted by its /64: one subscriber or site holds all of those addresses
+and could take a fresh one for every few guesses."""
+
+
+def _network(client: str) -> str:
+    """The part of a client's address that limits count: the address itself, or an IPv6
+    address's /64 network."""
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if not isinstance(address, ipaddress.IPv6Address):
+        return client
+    if address.ipv4_mapped is not None:  # ::ffff:203.0.113.7 is that IPv4 client
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((address, IPV6_SITE), strict=False))
+
+
 @dataclass
 class LoginThrottle:
     """Failed logins, limited so that guessing is slow but nobody can lock an owner out.
@@ -227,6 +247,7 @@ class LoginThrottle:
 
     @staticmethod
     def keys(name: str, client: str) -> tuple[str, str]:
+        client = _network(client)
         return f"name:{name}|{client}", f"client:{client}"
 
     def blocked_for(self, *keys: str, now: float | None = None) -> float:

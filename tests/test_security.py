@@ -545,6 +545,15 @@ def test_locks_grow_longer_for_a_repeated_guesser_and_end_after_success() -> Non
     assert throttle.blocked_for(*keys, now=now) == 0
 
 
+def test_a_guesser_cannot_escape_the_limits_by_changing_ipv6_address() -> None:
+    throttle = accounts.LoginThrottle(attempts=3, window=60)
+    for n in range(3):  # every guess from another address of the same /64
+        throttle.failed(*throttle.keys("anna", f"2001:db8:1:2::{n + 1:x}"), now=1000.0)
+    assert throttle.blocked_for(*throttle.keys("anna", "2001:db8:1:2:ffff::9"), now=1001.0) > 0
+    assert throttle.blocked_for(*throttle.keys("anna", "2001:db8:1:3::1"), now=1001.0) == 0
+    assert throttle.keys("b", "::ffff:203.0.113.7") == throttle.keys("b", "203.0.113.7")  # mapped
+
+
 async def test_pages_cannot_be_framed_run_inline_scripts_or_stay_in_the_cache(site: Site) -> None:
     admin = Browser(site)
     try:
