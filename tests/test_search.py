@@ -172,6 +172,7 @@ def test_read_jsonl_keeps_bad_lines_in_place() -> None:
         ("fourth", 0.92, 0.8),
         ("fifth", 0.9, 0.8),
         ("sixth", 0.92, 0.8),
+        ("seventh", 0.92, 0.85),
     ],
 )
 def test_independent_validation_sets_stay_above_their_bars(
