@@ -17,7 +17,7 @@ out-of-scope question is right; an in-scope question counts IN_SCOPE_WEIGHT), an
 neighbours too (NEIGHBOURS), is taken; with
 20–60 questions a language, it is then shrunk toward the bar that is best over all languages
 pooled, with weight n / (n + PRIOR). Questions in none of the six languages ("other") get the
-pooled bar.
+pooled bar. Every bar is then set a tenth lower (MARGIN), for unseen questions.
 """
 
 from __future__ import annotations
@@ -56,6 +56,14 @@ PRIOR = 30
 IN_SCOPE_WEIGHT = 3.0
 """An in-scope question counts this many out-of-scope ones: the calibration data holds far more
 out-of-scope questions (over a third) than people ask (about a tenth in the dev set)."""
+MARGIN = 0.9
+"""The bars written are this share of the calibrated ones. The dev set was tuned on, so its
+in-scope questions score higher than unseen ones do: on the blind sets in bench/ (written
+without seeing the content), questions whose right topic came first but under the bar
+outnumbered out-of-scope ones over it. Bars 10% lower answered 13 more of their 1,960
+questions (blind, third to sixth, verify, extra) for 2 more of the 156 adversarial
+out-of-scope ones in tests/data/search (oos.retest, oos.fresh) answered; the seventh set,
+not used to choose: 2 more of 240. Lower than 0.9 gained nothing more there."""
 
 
 def grid() -> list[float]:
@@ -95,13 +103,13 @@ def calibrate(
     for lang in LANGUAGES:
         group = by_lang.get(lang, [])
         if not group:
-            bars[lang] = pooled
+            bars[lang] = round(MARGIN * pooled, 2)
             continue
         own, _ = best_bar(index, group)
         n = len(group)
-        bars[lang] = round((n * own + PRIOR * pooled) / (n + PRIOR), 2)
+        bars[lang] = round(MARGIN * (n * own + PRIOR * pooled) / (n + PRIOR), 2)
         notes[lang] = f"n={n}, own best {own:.3f}"
-    bars[OTHER] = round(pooled, 2)
+    bars[OTHER] = round(MARGIN * pooled, 2)
     notes[OTHER] = f"the pooled best over {len(scored)} questions"
     return bars, notes
 
@@ -124,7 +132,8 @@ def write(bars: Mapping[str, float], notes: Mapping[str, str], path: Path) -> No
         "# Abstention bars per language: the share of a short question's information the best",
         "# topic must explain to be answered. Written by bench/calibrate.py (read it for how):",
         "# the best bar per language on the dev set plus tests/data/search/oos.calibration.jsonl,",
-        "# with the administrative decoy withheld, shrunk toward the pooled best bar.",
+        "# with the administrative decoy withheld, shrunk toward the pooled best bar, and set",
+        "# a tenth under it (MARGIN: unseen questions score lower than the dev set's).",
         "# Re-run it after changing the scoring or the content: `.venv/bin/python",
         "# bench/calibrate.py --write`.",
         "accept:",
