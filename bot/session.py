@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 from collections import OrderedDict
 from http import HTTPStatus
 from typing import Any, cast
@@ -31,8 +33,33 @@ LEAN_RESULTS = frozenset({"sendMessage", "editMessageText"})
 """Methods whose returned message is used only for its id, chat and text."""
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
+
+
+def loads(data: str | bytes) -> Any:
+    """JSON as a Bot API server sends it. orjson refuses a lone surrogate escape ("\\ud83d",
+    half an emoji that a client cut in two, or that a proxy wrote out as ASCII) and NaN, both
+    of which Python's reader takes; the text is then mended (U+FFFD for the lone half). One
+    such message made the whole getUpdates batch unreadable, and polling stopped for
+    everyone while the same batch came back again and again."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return _mended(json.loads(data))
+
+
+def _mended(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_mended(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _mended(item) for key, item in value.items()}
+    return value
 
 
 class JsonSession(AiohttpSession):
@@ -45,7 +72,7 @@ class JsonSession(AiohttpSession):
     """
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("json_loads", orjson.loads)
+        kwargs.setdefault("json_loads", loads)
         kwargs.setdefault("json_dumps", _dumps)
         super().__init__(**kwargs)
         self._responses: dict[Any, type[Response[Any]]] = {}
@@ -76,6 +103,10 @@ class JsonSession(AiohttpSession):
             raise TelegramNetworkError(
                 method=method, message=f"{type(exc).__name__}: {exc}"
             ) from exc
+        if resp.status >= HTTPStatus.INTERNAL_SERVER_ERROR and not _json(raw):
+            # A proxy's error page (an HTML 502 from nginx in front of a Bot API server): a
+            # server error to wait out, as a JSON 5xx is, not a reply that cannot be read.
+            raise TelegramServerError(method=method, message=f"HTTP {resp.status}, not JSON")
         if resp.status == HTTPStatus.OK:
             if isinstance(method, Prepared):
                 try:  # pydantic reads only the fields the answer type names, straight from JSON
@@ -132,6 +163,14 @@ class JsonSession(AiohttpSession):
         result.pop("entities", None)
         response_type = self._response(method.__returning__)
         return response_type.model_validate(data, context={"bot": bot}).result
+
+
+def _json(raw: bytes) -> bool:
+    try:
+        loads(raw)
+    except ValueError:  # orjson's and the standard library's decode errors are ValueErrors
+        return False
+    return True
 
 
 class UnreadableUpdates(BaseRequestMiddleware):

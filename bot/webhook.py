@@ -26,12 +26,12 @@ import time
 from collections import OrderedDict
 from typing import Any, Protocol
 
-import orjson
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiohttp import StreamReader, web
 from pydantic import ValidationError
 
+from bot.session import loads
 from bot.state import Health, unreachable
 from knowledge import metrics
 
@@ -168,8 +168,8 @@ class WebhookHandler:
 
     def _parse(self, body: bytes) -> Update | None:
         try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
+            data = loads(body)
+        except ValueError:
             return None
         if not isinstance(data, dict) or type(data.get("update_id")) is not int:
             return None

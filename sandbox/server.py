@@ -94,6 +94,9 @@ class Sandbox:
         """The next this many sends answer 500, as a Bot API server having a bad moment."""
         self.unavailable: int = 0
         """The next this many calls of any method answer 502, as while Telegram is out of reach."""
+        self.proxy_pages = False
+        """While `unavailable`, answer as a proxy in front of a Bot API server does: an HTML
+        error page, not the Bot API's JSON."""
         self.duplicate_deliveries = False
         """Post every webhook update twice at once, as Telegram does when it retries."""
         self.webhook_workers = 40
@@ -718,6 +721,12 @@ async def _user_side_errors(
         return web.json_response({"error": f"bad request: {exc}"}, status=400)
 
 
+PROXY_PAGE = (
+    "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
+    "</h1></center><hr><center>nginx</center></body></html>"
+)
+
+
 def build_app(sandbox: Sandbox) -> web.Application:
     app = web.Application(client_max_size=20 * 2**20, middlewares=[_user_side_errors])
 
@@ -729,6 +738,8 @@ def build_app(sandbox: Sandbox) -> web.Application:
         try:
             if sandbox.unavailable:
                 sandbox.unavailable -= 1
+                if sandbox.proxy_pages:
+                    return web.Response(status=502, text=PROXY_PAGE, content_type="text/html")
                 raise ApiError(502, "Bad Gateway")
             result = await sandbox.call(request.match_info["method"], await _params(request))
         except ApiError as exc:

@@ -34,6 +34,15 @@ async def test_media_gets_a_localized_note(polling: Harness) -> None:
     assert t.gettext("Pick a topic, or just type your question in any language.") in menu["text"]
 
 
+async def test_half_an_emoji_neither_stops_polling_nor_goes_unanswered(polling: Harness) -> None:
+    """A lone surrogate ("\\ud83d", an emoji cut in two) is valid JSON that orjson refuses: the
+    whole getUpdates batch was unreadable, and polling stopped for everyone."""
+    c = polling.client
+    broken = await c.ask(9010, "Jak wyrobić numer PESEL? \ud83d")
+    assert "PESEL" in broken["text"]
+    await _alive(polling, 9011)
+
+
 async def test_a_question_typed_under_a_photo_is_answered(polling: Harness) -> None:
     sent = await polling.client.send(9007, "Jak wyrobić numer PESEL?", kind="photo")
     messages = await polling.client.wait_until(

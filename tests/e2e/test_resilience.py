@@ -40,6 +40,11 @@ async def test_telegram_failing_for_seconds_delays_the_answer_instead_of_losing_
     polling.server.sandbox.server_errors = 8
     reply = await polling.client.ask(9303, "numer alarmowy policja")
     assert "112" in reply["text"]
+    # A proxy's HTML error page in front of the Bot API is a server error to wait out too,
+    # not a reply that cannot be read (which lost the answer at once).
+    polling.server.sandbox.unavailable, polling.server.sandbox.proxy_pages = 4, True
+    reply = await polling.client.ask(9305, "numer alarmowy policja")
+    assert "112" in reply["text"]
 
 
 async def test_an_update_the_bot_cannot_read_does_not_stop_polling(polling: Harness) -> None:

@@ -100,6 +100,13 @@ async def test_an_update_delivered_twice_is_answered_once(webhook: Harness) -> N
     assert len(await _bot_replies(h, 4403)) == 1
 
 
+async def test_half_an_emoji_is_answered_not_refused(webhook: Harness) -> None:
+    """A lone surrogate escape is valid JSON orjson refuses: the update got a 400, which
+    Telegram retries for a day, and the person heard nothing."""
+    reply = await webhook.client.ask(4404, "Jak wyrobić numer PESEL? \ud83d", language_code="pl")
+    assert "PESEL" in reply["text"]
+
+
 async def test_a_failed_update_is_redelivered_and_answered(webhook: Harness) -> None:
     """The Bot API fails every send for a while: neither the answer nor the apology gets out,
     so the webhook answers 500 and the redelivered update is answered once it recovers."""
