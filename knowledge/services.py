@@ -8,11 +8,16 @@ another person's answer.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from knowledge import announcements, path_store, people, schools, usage
 from knowledge.store import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,9 +46,16 @@ class Services:
 
     async def log_unanswered(
         self, key: str, text: str, lang: str | None, score: float, guesses: list[str]
-    ) -> None:
-        async with self._store.transaction() as session:
-            await people.log_unanswered(session, key, text, lang, score, guesses)
+    ) -> bool:
+        """Put a question without an answer in the practitioners' inbox; False when the
+        database is away (the person still gets "I don't know yet", not an apology)."""
+        try:
+            async with self._store.transaction() as session:
+                await people.log_unanswered(session, key, text, lang, score, guesses)
+        except SQLAlchemyError:
+            log.warning("an unanswered question could not be kept: the database is away")
+            return False
+        return True
 
     async def path_progress(self, key: str, slug: str) -> path_store.Progress | None:
         async with self._store.sessions() as session:
@@ -62,11 +74,6 @@ class Services:
     async def set_path_reminders(self, key: str, slug: str, chat_id: int | None) -> bool:
         async with self._store.transaction() as session:
             return await path_store.set_reminders(session, key, slug, chat_id)
-
-    async def count(self, event: str) -> None:
-        """An anonymous weekly count (no person, no text), written at once."""
-        async with self._store.transaction() as session:
-            await usage.count(session, event)
 
     def note(self, event: str) -> None:
         """An anonymous weekly count, written with the next `flush_usage`."""
@@ -87,8 +94,12 @@ class Services:
         """Count a link opened; the same visitor counts once a day."""
         if visitor and not self._visits.first(visitor, code):
             return False
-        async with self._store.transaction() as session:
-            return await schools.record_open(session, code, channel, date.today())
+        try:  # a count: the school's page opens all the same when it cannot be written
+            async with self._store.transaction() as session:
+                return await schools.record_open(session, code, channel, date.today())
+        except SQLAlchemyError:
+            log.warning("a school link's opening could not be counted: the database is away")
+            return False
 
     async def following(self, key: str) -> Following:
         async with self._store.sessions() as session:

@@ -629,6 +629,19 @@ def test_control_characters_go_but_lines_and_tabs_stay() -> None:
     assert strip_controls("pe\x00sel\x07?\r\n\tok\x1b[31m\x7f") == "pesel?\r\n\tok[31m"
 
 
+def test_a_caption_loses_its_controls_at_the_edge_as_a_text_does() -> None:
+    """A question typed under a photo is answered and may be kept (PostgreSQL refuses NUL)."""
+    from aiogram.types import Update
+
+    from bot.middlewares.context import _without_controls
+
+    message = {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"},
+               "photo": [{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}],
+               "caption": "pe\x00sel?"}  # fmt: skip
+    update = _without_controls(Update.model_validate({"update_id": 1, "message": message}))
+    assert update.message is not None and update.message.caption == "pesel?"
+
+
 @pytest.mark.parametrize("lang", ["ar", "uk", "en"])
 def test_a_school_with_the_longest_texts_still_makes_one_valid_message(lang: str) -> None:
     longest = (EMOJI_ARABIC + "<b>&amp;") * 10

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 
 from aiogram import Bot, Router
 from aiogram.types import Message
@@ -24,6 +25,8 @@ from knowledge.i18n import I18n
 from knowledge.library import Library
 from knowledge.profiles import Profiles
 from knowledge.services import Services
+
+log = logging.getLogger(__name__)
 
 
 async def question(
@@ -55,8 +58,15 @@ async def question(
             chat_id=message.chat.id, text=text, alarm=alarm,
         )  # fmt: skip
         return
-    with metrics.SEARCH_SECONDS.time():
-        result = library.index.search(text, stored_lang)
+    try:
+        with metrics.SEARCH_SECONDS.time():
+            result = library.index.search(text, stored_lang)
+    except Exception:
+        if alarm is None:
+            raise  # the error handler apologises
+        log.exception("the search failed on a message that needs the safety reply")
+        await _alert(dialog_manager, library, services, i18n, alarm, text, stored_lang)
+        return
     if alarm is not None:
         await _alert(dialog_manager, library, services, i18n, alarm, text, stored_lang)
         if alarm.strong or not result.sure or result.slug in _helps(safety_check, alarm):
@@ -116,7 +126,7 @@ async def _alert(
     lang = safety.reply_language(alarm, own, library.index.detect_language(text))
     manager.middleware_data.update(lang=lang, t=i18n.get(stored_lang or lang))
     metrics.ANSWERS.labels("safety").inc()
-    await services.count(usage.SAFETY)
+    services.note(usage.SAFETY)  # in memory: the reply must not wait for, or on, the database
     await manager.start(
         SafetySG.alert,
         data=safety_flow.start_data(alarm, lang, ticket),

@@ -7,6 +7,7 @@ committed here once the update is handled.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +26,8 @@ from knowledge.render import strip_controls
 from knowledge.services import Services
 from knowledge.settings import Settings
 from knowledge.store import Store
+
+log = logging.getLogger(__name__)
 
 
 class ContextMiddleware(BaseMiddleware):
@@ -68,7 +71,11 @@ class ContextMiddleware(BaseMiddleware):
             lang=fallback,
         )
         key = people.user_key(self.secret, user.id)
-        stored = await self.profiles.language(key)
+        try:
+            stored = await self.profiles.language(key)
+        except Exception as exc:  # the database away: answer in Telegram's language meanwhile
+            log.warning("a person's language could not be read (%s)", type(exc).__name__)
+            stored = None
         lang = stored or fallback
         data.update(
             profiles=self.profiles,
@@ -98,12 +105,16 @@ class ContextMiddleware(BaseMiddleware):
 
 
 def _without_controls(update: Update) -> Update:
-    """A message's text without NUL and other control characters, at the edge: the question
-    is still answered, and nothing downstream (PostgreSQL refuses NUL) has to care."""
+    """A message's text or caption without NUL and other control characters, at the edge: the
+    question is still answered, and nothing downstream (PostgreSQL refuses NUL) has to care."""
     message = update.message
-    if message is None or not message.text:
+    if message is None:
         return update
-    text = strip_controls(message.text)
-    if text == message.text:
+    cleaned = {  # a question typed under a photo is answered too: its caption as well
+        field: strip_controls(value)
+        for field in ("text", "caption")
+        if (value := getattr(message, field))
+    }
+    if all(cleaned[field] == getattr(message, field) for field in cleaned):
         return update
-    return update.model_copy(update={"message": message.model_copy(update={"text": text})})
+    return update.model_copy(update={"message": message.model_copy(update=cleaned)})

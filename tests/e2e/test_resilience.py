@@ -182,6 +182,7 @@ async def test_a_database_that_went_away(tmp_path: Path) -> None:
         working = h.store.sessions
         gone = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
         h.store.sessions = async_sessionmaker(gone)
+        engine, h.store.engine = h.store.engine, gone  # a first message's language read too
         try:
             card = await c.ask(7700, "як отримати pesel", language_code="uk")
             title = h.library.catalog["pesel"].translations["uk"].title
@@ -192,6 +193,17 @@ async def test_a_database_that_went_away(tmp_path: Path) -> None:
             button = find_button(card, t.gettext("👍 Helpful"))
             await c.click(7700, card["message_id"], button["callback_data"])
             await c.wait_until(7700, lambda ms: ms[-1]["text"] == sorry)
+            # A person in danger still gets 112 at once (the reply is counted in memory), and a
+            # question without an answer still gets "I don't know yet", not an apology.
+            alarm = await c.ask(7700, "хочу вмерти, більше не можу", language_code="uk")
+            assert "112" in alarm["text"]
+            unknown = await c.ask(7700, "Яка погода завтра у Вроцлаві?", language_code="uk")
+            assert unknown["text"].startswith(
+                t.gettext(
+                    "🤔 I don't know this yet. I have passed your question on to the people who "
+                    "keep these answers up to date."
+                )
+            )
             assert h.runtime.web_url is not None
             page_url = f"{h.runtime.web_url}/s/demo-krzyki?lang=uk"
             async with ClientSession() as http, http.get(page_url) as resp:
@@ -201,8 +213,11 @@ async def test_a_database_that_went_away(tmp_path: Path) -> None:
                 assert status == 200
                 status, page = await ws.post("/login", {"name": "anna", "password": "x" * 12})
                 assert status == 503 and "database" in page.lower()
+            # Someone new (their language is read from the database): answered, not apologised to.
+            first = await c.ask(7701, "як отримати pesel", language_code="uk")
+            assert title in first["text"]
         finally:
-            h.store.sessions = working
+            h.store.sessions, h.store.engine = working, engine
             assert gone.pool.checkedout() == 0  # failed requests gave their connections back
             await gone.dispose()
         _, toast = await c.press(7700, card, t.gettext("👍 Helpful"))

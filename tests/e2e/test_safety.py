@@ -68,9 +68,23 @@ async def test_danger_gets_112_and_the_helpline_and_look_alikes_their_answer(
         assert opening(lang) not in reply["text"], text
         title = polling.library.catalog[slug].translations[lang].title
         assert title in reply["text"], (text, reply["text"][:120])
+    await polling.runtime.services.flush_usage()  # counted in memory, written every few seconds
     async with polling.store.sessions() as session:
         counted = await usage.weekly(session, usage.SAFETY)
     assert sum(counted.values()) == len(DANGER)
+
+
+async def test_a_search_that_fails_still_lets_the_safety_reply_through(
+    polling: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safety check comes first; the search after it must not be able to take 112 away."""
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("the index is broken")
+
+    monkeypatch.setattr(polling.librarian.current.index, "search", broken)
+    reply = await polling.client.ask(7450, "хочу вмерти, більше не можу", language_code="uk")
+    assert "112" in reply["text"]
 
 
 async def test_a_message_in_another_language_gets_the_reply_in_that_language(
