@@ -35,12 +35,16 @@ log = logging.getLogger(__name__)
 
 @cache
 def unreachable() -> tuple[type[BaseException], ...]:
-    """What a Redis that went away raises. Evaluated in `except` clauses, so redis-py (six
-    megabytes) is loaded when Redis is used, never by a bot that runs without it."""
+    """What a Redis that went away raises, or one that answers but cannot serve: a replica
+    left read-only by a failover (READONLY), out of memory (OOM), refusing writes after a
+    failed save (MISCONF). Each is an answer, not a lost connection, and webhook updates got
+    500s for as long as it lasted. Evaluated in `except` clauses, so redis-py (six megabytes)
+    is loaded when Redis is used, never by a bot that runs without it."""
     from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import ResponseError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
-    return (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError)
+    return (RedisConnectionError, RedisTimeoutError, ResponseError, OSError, TimeoutError)
 
 
 def _lock_error() -> type[BaseException]:

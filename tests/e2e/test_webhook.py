@@ -230,5 +230,13 @@ async def test_redis_down_mid_conversation_every_message_is_answered(
         try:
             assert [k async for k in redis.scan_iter("fsm:*")]  # state is shared again
             assert [k async for k in redis.scan_iter("witaj:update:*")]
+            # A Redis that answers but refuses writes (a replica left read-only by a
+            # failover): READONLY is an answer, not a lost connection, and every update got
+            # a 500 while it lasted.
+            await redis.execute_command("REPLICAOF", "127.0.0.1", "1")
+            for text in ("як отримати pesel", "/menu"):
+                reply = await c.ask(4406, text, language_code="uk")
+                assert reply["text"], text
+            await redis.execute_command("REPLICAOF", "NO", "ONE")
         finally:
             await redis.aclose()
