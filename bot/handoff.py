@@ -139,8 +139,17 @@ class Handoff:
                     ),
                 )
         except TelegramAPIError as exc:
-            log.warning("cannot post to the practitioners' group: %s", exc)
-            raise HandoffUnavailableError(str(exc)) from exc
+            # The message is kept in the ticket all the same: the workspace lists it and its
+            # answer reaches the person from there. Dropping it (as before) lost what someone
+            # asked a person for, perhaps with 112 just given, because the group refused a post.
+            log.warning(
+                "cannot post to the practitioners' group (%s): ticket #%d keeps the message "
+                "for the workspace",
+                type(exc).__name__,
+                ticket.id,
+            )
+            await handoff.add_message(session, ticket, text, from_migrant=True)
+            return ticket
         await handoff.add_message(
             session, ticket, text, from_migrant=True, group_message_id=post.message_id
         )

@@ -226,6 +226,27 @@ async def test_workspace_lists_tickets_and_sends_a_ready_message_in_arabic(
     assert row.messages[-1].author == "anna"
 
 
+async def test_a_group_that_refuses_the_post_loses_nothing(polling: Harness) -> None:
+    """The bot removed from the practitioners' group (or the group over its limits): the
+    message is kept in the ticket, which the workspace shows, instead of being dropped."""
+    h, c, t = polling, polling.client, polling.i18n.get("uk")
+    await start_in(h, 6131, "uk")
+    menu = await c.ask(6131, "/menu", language_code="uk")
+    await c.press(6131, menu, t.gettext("🙋 Talk to a person"))
+    h.server.sandbox.blocked.add(PRACTITIONERS_CHAT)
+    try:
+        sent = await c.ask(6131, "Потрібна допомога з документами для сина", language_code="uk")
+    finally:
+        h.server.sandbox.blocked.discard(PRACTITIONERS_CHAT)
+    assert t.gettext(SENT).split("{ticket}")[0] in sent["text"]
+    async with h.store.sessions() as session:
+        ticket = await session.scalar(
+            select(Ticket).order_by(Ticket.id.desc()).options(selectinload(Ticket.messages))
+        )
+    assert ticket is not None
+    assert [m.text for m in ticket.messages] == ["Потрібна допомога з документами для сина"]
+
+
 async def test_without_a_practitioners_group_the_person_is_told_and_text_is_searched(
     tmp_path: Any,
 ) -> None:
