@@ -53,6 +53,7 @@ from knowledge.languages import LANGUAGES
 from knowledge.library import Librarian
 from knowledge.profiles import Profiles
 from knowledge.safety import SafetyCheck, default_check
+from knowledge.schools import OncePerDay
 from knowledge.services import Services
 from knowledge.settings import Settings
 from knowledge.store import Store
@@ -178,6 +179,7 @@ def build_dispatcher(
         provider,
     )
     dp["safety_check"] = safety_check
+    dp["albums"] = OncePerDay()  # the photos of an album already answered, for a day
     dp["forward_question"] = questions.forward_question
     dp["i18n"] = i18n  # also for error handlers that run before the context middleware
     dp.include_routers(

@@ -183,9 +183,11 @@ class Sandbox:
         language_code: str | None = None,
         chat_id: int | None = None,
         reply_to: int | None = None,
+        album: str | None = None,
     ) -> dict[str, Any]:
         """The user sends something: text, or a sticker, voice, photo, location or document —
-        in their private chat with the bot, or in a group (`chat_id`), maybe as a reply."""
+        in their private chat with the bot, or in a group (`chat_id`), maybe as a reply;
+        photos sent together share an `album` (Telegram's media_group_id), one update each."""
         user = self.user(user_id, first_name, language_code)
         chat = user_id if chat_id is None else chat_id
         if chat != user_id and chat not in self.groups:
@@ -212,6 +214,8 @@ class Sandbox:
             message.update(_media(kind, message["message_id"]))
             if text and kind in CAPTIONED:
                 message["caption"] = text
+            if album is not None:
+                message["media_group_id"] = album
         self._checked(check_message, message)
         await self._store(chat, message)
         await self._emit("message", message)

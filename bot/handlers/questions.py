@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import HasText, PrivateChat
-from bot.handlers.other import not_text
+from bot.handlers.other import first_of_album, not_text
 from bot.handoff import Handoff, HandoffUnavailableError
 from flows import safety as safety_flow
 from flows.handoff import WAITING
@@ -51,13 +51,16 @@ async def question(
         or await _conversation_lost(dialog_manager, session, user_key)
     ):
         if message.text is None and alarm is None:  # the photo itself cannot be passed on
-            await not_text(message, dialog_manager.middleware_data["t"])
+            data = dialog_manager.middleware_data
+            await not_text(message, data["t"], data["albums"])
             return
         await to_person(
             dialog_manager, library, session, user_key, handoff, bot,
             chat_id=message.chat.id, text=text, alarm=alarm,
         )  # fmt: skip
         return
+    # The other photos of an album whose caption is answered here get no note.
+    first_of_album(message, dialog_manager.middleware_data["albums"])
     try:
         with metrics.SEARCH_SECONDS.time():
             result = library.index.search(text, stored_lang)

@@ -43,6 +43,30 @@ async def test_half_an_emoji_neither_stops_polling_nor_goes_unanswered(polling: 
     await _alive(polling, 9011)
 
 
+async def test_an_album_gets_one_note_or_one_answer(polling: Harness) -> None:
+    """Telegram sends each photo of an album as a message: five photos got five notes."""
+    sandbox, c = polling.server.sandbox, polling.client
+
+    async def bot_texts(user: int) -> list[str]:
+        """The bot's messages once it answered a last question (a person's updates are
+        handled in order: everything sent before it was handled by then)."""
+        await c.send(user, "numer alarmowy policja")
+        done = await c.wait_until(
+            user, lambda ms: any(m["from"]["is_bot"] and "112" in m.get("text", "") for m in ms)
+        )
+        return [m.get("text", "") for m in done if m["from"]["is_bot"]][:-1]
+
+    for _ in range(5):
+        await sandbox.user_message(9012, kind="photo", album="a1", language_code="uk")
+    notes = await bot_texts(9012)
+    assert len(notes) == 1 and "/menu" in notes[0], notes
+    await sandbox.user_message(9013, "Jak wyrobić numer PESEL?", kind="photo", album="a2")
+    for _ in range(3):
+        await sandbox.user_message(9013, kind="photo", album="a2")
+    replies = await bot_texts(9013)
+    assert len(replies) == 1 and "PESEL" in replies[0], replies
+
+
 async def test_a_question_typed_under_a_photo_is_answered(polling: Harness) -> None:
     sent = await polling.client.send(9007, "Jak wyrobić numer PESEL?", kind="photo")
     messages = await polling.client.wait_until(
