@@ -232,14 +232,21 @@ class AnswerOnce(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        if isinstance(method, AnswerCallbackQuery):
-            if method.callback_query_id in self._answered:
-                # What Telegram would say to a first answer: the chain carries results.
-                return cast(Response[TelegramType], True)
-            self._answered[method.callback_query_id] = None
-            while len(self._answered) > self.remember:
-                self._answered.popitem(last=False)
-        return await make_request(bot, method)
+        query = method.callback_query_id if isinstance(method, AnswerCallbackQuery) else None
+        if query is None:
+            return await make_request(bot, method)
+        if query in self._answered:
+            # What Telegram would say to a first answer: the chain carries results.
+            return cast(Response[TelegramType], True)
+        self._answered[query] = None
+        while len(self._answered) > self.remember:
+            self._answered.popitem(last=False)
+        try:
+            return await make_request(bot, method)
+        except BaseException:
+            # Not answered after all: the next answer (an apology's toast) may still go.
+            self._answered.pop(query, None)
+            raise
 
 
 class RetryMiddleware(BaseRequestMiddleware):

@@ -175,8 +175,15 @@ class WebhookHandler:
             return None
         try:
             return Update.model_validate(data, context={"bot": self.bot})
-        except ValidationError:
-            return None
+        except ValidationError as exc:
+            # An update this aiogram cannot read (a Bot API server of another version): taken
+            # and dropped as polling does (`bot.session.UnreadableUpdates`). A 400 made
+            # Telegram send it again for a day, holding the person's later updates back.
+            log.warning(
+                "update %d cannot be read (%d problems): skipped", data["update_id"],
+                exc.error_count(),
+            )  # fmt: skip
+            return Update(update_id=data["update_id"])
 
     async def _handle(self, update: Update) -> bool:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiohttp import web
 
@@ -79,3 +80,27 @@ async def test_a_second_answer_to_a_button_press_returns_what_the_first_did() ->
     assert await once(telegram, None, method) is True  # type: ignore[arg-type]
     assert await once(telegram, None, method) is True  # type: ignore[arg-type]
     assert sent == ["q1"]
+
+
+async def test_an_answer_that_failed_does_not_stop_the_next_one() -> None:
+    """The first answer to a press failed (Telegram away): the apology's toast must still go."""
+    from aiogram.exceptions import TelegramNetworkError
+    from aiogram.methods import AnswerCallbackQuery
+
+    from bot.session import AnswerOnce
+
+    sent: list[str | None] = []
+
+    async def telegram(_bot: Any, method: Any) -> Any:
+        sent.append(method.text)
+        if len(sent) == 1:
+            raise TelegramNetworkError(method=method, message="timeout")
+        return True
+
+    once = AnswerOnce()
+    first = AnswerCallbackQuery(callback_query_id="q2")
+    with pytest.raises(TelegramNetworkError):
+        await once(telegram, None, first)  # type: ignore[arg-type]
+    apology = AnswerCallbackQuery(callback_query_id="q2", text="Sorry")
+    assert await once(telegram, None, apology) is True  # type: ignore[arg-type]
+    assert sent == [None, "Sorry"]

@@ -56,7 +56,9 @@ def _fast_retries(runtime: BotRuntime) -> None:
             middleware.first_delay, middleware.patience = 0.02, 0.3
 
 
-async def test_only_telegram_gets_in_and_bad_bodies_get_4xx(webhook: Harness) -> None:
+async def test_only_telegram_gets_in_and_bad_bodies_get_4xx_or_are_dropped(
+    webhook: Harness,
+) -> None:
     h = webhook
     assert h.server.sandbox.webhook is not None  # the bot registered its webhook
     # …asking only for the kinds of update it handles, as in polling.
@@ -73,9 +75,11 @@ async def test_only_telegram_gets_in_and_bad_bodies_get_4xx(webhook: Harness) ->
         for body in (b"{not json", b"[1, 2]", b'{"no_update_id": 1}', b'{"update_id": "7"}'):
             async with http.post(_url(h), data=body, headers=SECRET) as resp:
                 assert resp.status == 400, body
+        # An update this aiogram cannot read is taken and dropped, as polling counts past it:
+        # a 400 had Telegram send it again and again.
         broken = {"update_id": 2, "message": {"text": "no chat, no date"}}
         async with http.post(_url(h), json=broken, headers=SECRET) as resp:
-            assert resp.status == 400
+            assert resp.status == 200
         huge = b'{"update_id": 3, "pad": "' + b"x" * (2 << 20) + b'"}'
         async with http.post(_url(h), data=huge, headers=SECRET) as resp:
             assert resp.status == 413
