@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import html
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramMigrateToChat
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,9 +85,29 @@ class Handoff:
     provider: mt.Provider | None = None
     """Machine translation between the migrant's language and the group's (None: off)."""
 
+    moved_from: set[int] = field(default_factory=set)
+    """The group's earlier ids: a group that Telegram upgraded to a supergroup has a new id,
+    and posts and buttons from before the move still come with the old one."""
+
     @property
     def available(self) -> bool:
         return self.group is not None
+
+    def is_group(self, chat_id: int) -> bool:
+        """Whether a chat is the practitioners' group (under its id now or an earlier one)."""
+        return chat_id == self.group or chat_id in self.moved_from
+
+    def moved(self, new_id: int) -> None:
+        """The group became a supergroup (Telegram answers a post with its new id): followed
+        at once, and said loudly, since the setting still names the old group."""
+        if self.group is not None and self.group != new_id:
+            self.moved_from.add(self.group)
+            log.error(
+                "the practitioners' group is now the supergroup %d: set PRACTITIONER_CHAT_ID "
+                "to it (followed until the bot restarts)",
+                new_id,
+            )
+        self.group = new_id
 
     @property
     def staff(self) -> Translator:
@@ -122,22 +142,11 @@ class Handoff:
         if self.provider is not None and (consent or not self.provider.external):
             shown = await self._with_translation(text, lang, self.group_lang, self.staff)
         try:
-            if new:
-                post = await bot.send_message(
-                    self.group,
-                    await self._question(session, library, ticket, shown),
-                    reply_markup=self._close_button(ticket),
-                )
-            else:
-                root = next((m.group_message_id for m in ticket.messages if m.group_message_id), 0)
-                alarm = f"{self._urgent_line()}\n" if urgent else ""
-                post = await bot.send_message(
-                    self.group,
-                    f"{alarm}🎫 #{ticket.id} ↪\n\n{shown}",
-                    reply_parameters=ReplyParameters(
-                        message_id=root, allow_sending_without_reply=True
-                    ),
-                )
+            try:
+                post = await self._post(bot, session, library, ticket, new, shown, urgent=urgent)
+            except TelegramMigrateToChat as exc:  # the group became a supergroup: post there
+                self.moved(exc.migrate_to_chat_id)
+                post = await self._post(bot, session, library, ticket, new, shown, urgent=urgent)
         except TelegramAPIError as exc:
             # The message is kept in the ticket all the same: the workspace lists it and its
             # answer reaches the person from there. Dropping it (as before) lost what someone
@@ -154,6 +163,33 @@ class Handoff:
             session, ticket, text, from_migrant=True, group_message_id=post.message_id
         )
         return ticket
+
+    async def _post(
+        self,
+        bot: Bot,
+        session: AsyncSession,
+        library: Library,
+        ticket: Ticket,
+        new: bool,
+        shown: str,
+        *,
+        urgent: bool,
+    ) -> Message:
+        """A ticket's first post, or a follow-up threaded under its first."""
+        assert self.group is not None  # checked by `ask`
+        if new:
+            return await bot.send_message(
+                self.group,
+                await self._question(session, library, ticket, shown),
+                reply_markup=self._close_button(ticket),
+            )
+        root = next((m.group_message_id for m in ticket.messages if m.group_message_id), 0)
+        alarm = f"{self._urgent_line()}\n" if urgent else ""
+        return await bot.send_message(
+            self.group,
+            f"{alarm}🎫 #{ticket.id} ↪\n\n{shown}",
+            reply_parameters=ReplyParameters(message_id=root, allow_sending_without_reply=True),
+        )
 
     @property
     def consent_needed(self) -> bool:

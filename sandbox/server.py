@@ -45,11 +45,18 @@ CAPTIONED = frozenset({"photo", "document", "voice"})
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        description: str,
+        retry_after: int | None = None,
+        migrate_to_chat_id: int | None = None,
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 @dataclass
@@ -114,6 +121,9 @@ class Sandbox:
         self._http: ClientSession | None = None
         self.closing = False
         self.groups: dict[int, str] = {PRACTITIONERS_CHAT: "Practitioners (sandbox)"}
+        self.migrated: dict[int, int] = {}
+        """Groups upgraded to a supergroup: old id -> new id (a post to the old one is refused
+        with the new id, as Telegram does)."""
         self.sent: list[tuple[float, int]] = []
         """(monotonic time, chat id) of every message the bot sent: rates are measured on it."""
         self.refused: list[tuple[float, int]] = []
@@ -133,6 +143,11 @@ class Sandbox:
         else:
             user.pop("language_code", None)
         return user
+
+    def upgrade_group(self, old: int, new: int) -> None:
+        """A group becomes a supergroup with a new id, as Telegram does when a group grows."""
+        self.groups[new] = self.groups.pop(old)
+        self.migrated[old] = new
 
     def _chat(self, chat_id: int) -> dict[str, Any]:
         if chat_id in self.groups:
@@ -373,6 +388,12 @@ class Sandbox:
             chat_id = int(params["chat_id"])
         except (KeyError, TypeError, ValueError):
             raise ApiError(400, "Bad Request: chat_id is empty") from None
+        if chat_id in self.migrated:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self.migrated[chat_id],
+            )
         if chat_id not in self.users and chat_id not in self.groups:
             raise ApiError(400, "Bad Request: chat not found")
         if chat_id in self.blocked:
@@ -754,6 +775,8 @@ def build_app(sandbox: Sandbox) -> web.Application:
             }
             if exc.retry_after is not None:
                 body["parameters"] = {"retry_after": exc.retry_after}
+            if exc.migrate_to_chat_id is not None:
+                body["parameters"] = {"migrate_to_chat_id": exc.migrate_to_chat_id}
             return web.json_response(body, status=exc.code)
         return web.json_response({"ok": True, "result": result})
 

@@ -21,12 +21,10 @@ from knowledge.settings import Settings
 
 
 class PractitionersChat(Filter):
-    """Messages in the configured practitioners' group."""
+    """Messages in the practitioners' group (also after it became a supergroup)."""
 
-    async def __call__(self, message: Message, settings: Settings) -> bool:
-        return settings.practitioner_chat_id is not None and (
-            message.chat.id == settings.practitioner_chat_id
-        )
+    async def __call__(self, message: Message, handoff: Handoff) -> bool:
+        return handoff.is_group(message.chat.id)
 
 
 class TicketButton(Filter):
@@ -79,9 +77,7 @@ async def ticket_button(
         await callback.answer(t.gettext("This conversation is over."))
         return
     action, _ticket_id, value = parsed
-    in_group = (
-        callback.message is not None and callback.message.chat.id == settings.practitioner_chat_id
-    )
+    in_group = callback.message is not None and handoff.is_group(callback.message.chat.id)
     if action == "close" and in_group:
         note = await handoff.close(bot, session, ticket, await _name(session, callback))
         await session.commit()

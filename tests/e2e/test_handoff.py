@@ -247,6 +247,27 @@ async def test_a_group_that_refuses_the_post_loses_nothing(polling: Harness) -> 
     assert [m.text for m in ticket.messages] == ["Потрібна допомога з документами для сина"]
 
 
+async def test_a_group_that_became_a_supergroup_is_followed(polling: Harness) -> None:
+    """Telegram gives a group that grows a new id and refuses posts to the old one: the posts
+    go to the new id, and replies from there reach the person."""
+    h, c, t = polling, polling.client, polling.i18n.get("uk")
+    upgraded = PRACTITIONERS_CHAT - 1
+    h.server.sandbox.upgrade_group(PRACTITIONERS_CHAT, upgraded)
+    await start_in(h, 6141, "uk")
+    menu = await c.ask(6141, "/menu", language_code="uk")
+    await c.press(6141, menu, t.gettext("🙋 Talk to a person"))
+    sent = await c.ask(6141, "Де зробити переклад диплома?", language_code="uk")
+    assert t.gettext(SENT).split("{ticket}")[0] in sent["text"]
+    posts = await c.wait_until(
+        upgraded, lambda ms: any("переклад диплома" in m.get("text", "") for m in ms)
+    )
+    post = next(m for m in posts if "переклад диплома" in m.get("text", ""))
+    await c.send(ANNA, "Присяжний перекладач, список на gov.pl", chat_id=upgraded,
+                 reply_to=post["message_id"], first_name="Anna")  # fmt: skip
+    answer = await last_bot_message(h, 6141, lambda m: "Присяжний" in m.get("text", ""))
+    assert answer["text"].startswith("💬 Anna")
+
+
 async def test_without_a_practitioners_group_the_person_is_told_and_text_is_searched(
     tmp_path: Any,
 ) -> None:
