@@ -86,6 +86,7 @@ async def get_unknown(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         "forward": forward,
         "talk": not forward,
         "foreign": bool(start.get("foreign")),
+        "kept": start.get("kept", True) is not False,
         "spoken": spoken(),
         "new_user": data.get("stored_lang") is None,
         "language_offer": language_offer(data["i18n"]),
@@ -116,8 +117,10 @@ def make_dialog() -> Dialog:
         Window(
             Tr(
                 "🤔 I don't know this yet. I have passed your question on to the people who keep "
-                "these answers up to date."
+                "these answers up to date.",
+                when="kept",
             ),
+            Tr("🤔 I don't know this yet.", when=lambda data, *_: not data["kept"]),
             Tr("You can talk to a person, browse the topics, or ask in other words."),
             Tr(SPOKEN, when="foreign"),
             Tr("\nMaybe one of these helps:", when="more"),

@@ -89,16 +89,16 @@ async def question(
     if result.slug is None:
         metrics.ANSWERS.labels("abstained").inc()
         services.note(usage.abstained(lang))
-        if text.strip():
-            await services.log_unanswered(
-                user_key, text, lang, result.score, [h.slug for h in result.hits]
-            )
+        kept = not text.strip() or await services.log_unanswered(
+            user_key, text, lang, result.score, [h.slug for h in result.hits]
+        )
         await dialog_manager.start(
             AnswerSG.unknown,
             data={
                 "alternatives": list(result.alternatives) if result.score > 0.15 else [],
                 "question": text,  # "send my question to a person" forwards it as it is
                 "foreign": result.foreign,
+                "kept": kept,  # in the practitioners' inbox (not with the database away)
             },
             mode=StartMode.RESET_STACK,
             show_mode=ShowMode.SEND,
