@@ -194,7 +194,7 @@ class UnreadableUpdates(BaseRequestMiddleware):
             batch = exc.data.get("result") if isinstance(exc.data, dict) else None
             if not isinstance(method, GetUpdates) or not isinstance(batch, list):
                 raise
-            updates = [_readable(bot, raw) for raw in batch]
+            updates = [readable_update(bot, raw) for raw in batch]
             if any(update is None for update in updates):
                 raise  # not even an update id: nothing to count past
             # What a request middleware passes on is the method's result (the type says
@@ -202,7 +202,9 @@ class UnreadableUpdates(BaseRequestMiddleware):
             return cast(Response[TelegramType], updates)
 
 
-def _readable(bot: Bot, raw: Any) -> Update | None:
+def readable_update(bot: Bot, raw: Any) -> Update | None:
+    """An update as this aiogram reads it; one it cannot read, an empty update with its id
+    (taken and dropped, by polling and the webhook alike); None without an update id."""
     if not isinstance(raw, dict) or type(raw.get("update_id")) is not int:
         return None
     try:

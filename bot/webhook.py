@@ -29,9 +29,8 @@ from typing import Any, Protocol
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiohttp import StreamReader, web
-from pydantic import ValidationError
 
-from bot.session import loads
+from bot.session import loads, readable_update
 from bot.state import Health, unreachable
 from knowledge import metrics
 
@@ -167,23 +166,13 @@ class WebhookHandler:
         return web.Response(status=200 if handled else 500)
 
     def _parse(self, body: bytes) -> Update | None:
+        """None for a body that is no update. One this aiogram cannot read is taken and
+        dropped, as polling does: a 400 made Telegram send it again for a day."""
         try:
             data = loads(body)
         except ValueError:
             return None
-        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
-            return None
-        try:
-            return Update.model_validate(data, context={"bot": self.bot})
-        except ValidationError as exc:
-            # An update this aiogram cannot read (a Bot API server of another version): taken
-            # and dropped as polling does (`bot.session.UnreadableUpdates`). A 400 made
-            # Telegram send it again for a day, holding the person's later updates back.
-            log.warning(
-                "update %d cannot be read (%d problems): skipped", data["update_id"],
-                exc.error_count(),
-            )  # fmt: skip
-            return Update(update_id=data["update_id"])
+        return readable_update(self.bot, data)
 
     async def _handle(self, update: Update) -> bool:
         try:

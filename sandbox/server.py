@@ -773,10 +773,16 @@ def build_app(sandbox: Sandbox) -> web.Application:
                 "error_code": exc.code,
                 "description": exc.description,
             }
-            if exc.retry_after is not None:
-                body["parameters"] = {"retry_after": exc.retry_after}
-            if exc.migrate_to_chat_id is not None:
-                body["parameters"] = {"migrate_to_chat_id": exc.migrate_to_chat_id}
+            parameters = {
+                key: value
+                for key, value in (
+                    ("retry_after", exc.retry_after),
+                    ("migrate_to_chat_id", exc.migrate_to_chat_id),
+                )
+                if value is not None
+            }
+            if parameters:
+                body["parameters"] = parameters
             return web.json_response(body, status=exc.code)
         return web.json_response({"ok": True, "result": result})
 
